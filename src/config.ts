@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { envSchema } from 'env-schema';
+import { Type, type Static } from 'typebox';
+
+const MiB = 1024 * 1024;
+
+/** Every environment variable the service reads, with its default. The README's config table mirrors it. */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
+  QUEUE_PREFIX: Type.String({ default: 'finetuned', pattern: '^[A-Za-z0-9_.-]+$' }),
+  DATA_DIR: Type.String({ default: './data' }),
+  TFJS_BACKEND: Type.Enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], { default: 'auto' }),
+  WORKER_CONCURRENCY: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
+  JOB_ATTEMPTS: Type.Integer({ default: 3, minimum: 1, maximum: 100 }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  DATASET_MAX_BYTES: Type.Integer({ default: 100 * MiB, minimum: 1 }),
+  MODEL_MAX_BYTES: Type.Integer({ default: 256 * MiB, minimum: 1 }),
+  JSON_MAX_BYTES: Type.Integer({ default: 1 * MiB, minimum: 1 }),
+  MODEL_CACHE_BYTES: Type.Integer({ default: 512 * MiB, minimum: 0 }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type BackendName = Config['TFJS_BACKEND'];
+
+/**
+ * Reads and validates the configuration once. Every bad variable is listed in one error.
+ * `overrides` lets tests and the all-in-one launcher set values without touching `process.env`.
+ */
+export function loadConfig(
+  overrides: Partial<Record<keyof Config, string | number>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const data: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = key in overrides ? overrides[key as keyof Config] : env[key];
+    if (value !== undefined && value !== '') data[key] = value;
+  }
+  const config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false });
+  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
+}

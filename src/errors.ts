@@ -1,0 +1,44 @@
+/**
+ * Errors that become RFC 9457 problem+json responses. `code` is stable and documented; `detail` is for people;
+ * extension members (`field`, `row`, `column`, …) say exactly what was wrong.
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+}
+
+export const badRequest = (code: string, detail: string, extensions?: Record<string, unknown>) =>
+  new ProblemError(400, code, detail, extensions);
+
+export const notFound = (kind: string, id: string) =>
+  new ProblemError(404, `${kind}_not_found`, `${kind} '${id}' does not exist`, { [`${kind}Id`]: id });
+
+export const unprocessable = (code: string, detail: string, extensions?: Record<string, unknown>) =>
+  new ProblemError(422, code, detail, extensions);
+
+export const conflict = (code: string, detail: string, extensions?: Record<string, unknown>) =>
+  new ProblemError(409, code, detail, extensions);
+
+/** Problem titles by status, as RFC 9110 names them. */
+export const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

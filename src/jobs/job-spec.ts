@@ -1,0 +1,222 @@
+import { Type, type Static } from 'typebox';
+import { idPattern } from '../ids.js';
+
+const Id = (kind: 'ds' | 'mdl', description: string) =>
+  Type.String({ pattern: idPattern(kind), description });
+const Units = Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { minItems: 1, maxItems: 8 });
+const Rate = Type.Number({ exclusiveMinimum: 0, maximum: 1 });
+const Dropout = Type.Number({ minimum: 0, maximum: 0.9 });
+const Epochs = Type.Integer({ minimum: 1, maximum: 1000 });
+
+/** The body of POST /v1/jobs. Defaults are filled by {@link resolveJobSpec}, not by the validator. */
+export const JobRequestSchema = Type.Object(
+  {
+    dataset: Id('ds', 'Training dataset'),
+    validation: Type.Optional(
+      Type.Object(
+        {
+          split: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: 0.5,
+              description: 'Stratified hold-out fraction (default 0.2)',
+            }),
+          ),
+          dataset: Type.Optional(Id('ds', 'A separate validation dataset')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    baseModel: Type.Optional(Id('mdl', 'Pretrained model to transfer from')),
+    architecture: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Enum(['mlp', 'cnn']),
+          hiddenUnits: Type.Optional(Units),
+          inputShape: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { minItems: 3, maxItems: 3 }),
+          ),
+          filters: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 1, maximum: 1024 }), { minItems: 1, maxItems: 6 }),
+          ),
+          kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 11 })),
+          denseUnits: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+          dropout: Type.Optional(Dropout),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    transfer: Type.Optional(
+      Type.Object(
+        {
+          cutLayer: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          freeze: Type.Optional(
+            Type.Union([Type.Enum(['all', 'none']), Type.Integer({ minimum: 0, maximum: 10000 })]),
+          ),
+          head: Type.Optional(
+            Type.Object(
+              {
+                hiddenUnits: Type.Optional(
+                  Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { maxItems: 8 }),
+                ),
+                dropout: Type.Optional(Dropout),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    hyperparameters: Type.Optional(
+      Type.Object(
+        {
+          epochs: Type.Optional(Epochs),
+          batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
+          learningRate: Type.Optional(Rate),
+          beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+          beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+          epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+          fineTune: Type.Optional(
+            Type.Object(
+              {
+                epochs: Epochs,
+                learningRate: Type.Optional(Rate),
+                unfreeze: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          earlyStopping: Type.Optional(
+            Type.Object(
+              {
+                monitor: Type.Optional(Type.Enum(['val_loss', 'val_accuracy'])),
+                patience: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+                minDelta: Type.Optional(Type.Number({ minimum: 0, maximum: 1e6 })),
+                restoreBest: Type.Optional(Type.Boolean()),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type JobRequest = Static<typeof JobRequestSchema>;
+
+export type Architecture =
+  | { type: 'mlp'; hiddenUnits: number[]; dropout: number }
+  | {
+      type: 'cnn';
+      inputShape: [number, number, number];
+      filters: number[];
+      kernelSize: number;
+      denseUnits: number;
+      dropout: number;
+    };
+
+export interface Transfer {
+  cutLayer: string | null;
+  freeze: 'all' | 'none' | number;
+  head: { hiddenUnits: number[]; dropout: number };
+}
+
+export interface Hyperparameters {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  fineTune: { epochs: number; learningRate: number; unfreeze: number | null } | null;
+  earlyStopping: {
+    monitor: 'val_loss' | 'val_accuracy';
+    patience: number;
+    minDelta: number;
+    restoreBest: boolean;
+  } | null;
+}
+
+/** A job request with every default filled in: what the worker runs and what GET /v1/jobs/:id shows. */
+export interface JobSpec {
+  name: string;
+  dataset: string;
+  validation: { split: number } | { dataset: string };
+  baseModel: string | null;
+  architecture: Architecture | null;
+  transfer: Transfer | null;
+  hyperparameters: Hyperparameters;
+  seed: number;
+  metadata: Record<string, string>;
+}
+
+/** Fills defaults. Shape checks against datasets and models happen in the job service. */
+export function resolveJobSpec(request: JobRequest, randomSeed: () => number): JobSpec {
+  const h = request.hyperparameters ?? {};
+  const validation =
+    request.validation?.dataset !== undefined
+      ? { dataset: request.validation.dataset }
+      : { split: request.validation?.split ?? 0.2 };
+  let architecture: Architecture | null = null;
+  const a = request.architecture;
+  if (a?.type === 'mlp')
+    architecture = { type: 'mlp', hiddenUnits: a.hiddenUnits ?? [128], dropout: a.dropout ?? 0 };
+  if (a?.type === 'cnn') {
+    architecture = {
+      type: 'cnn',
+      inputShape: (a.inputShape ?? [0, 0, 0]) as [number, number, number],
+      filters: a.filters ?? [16, 32],
+      kernelSize: a.kernelSize ?? 3,
+      denseUnits: a.denseUnits ?? 64,
+      dropout: a.dropout ?? 0.25,
+    };
+  }
+  const t = request.transfer;
+  return {
+    name: request.name ?? `job on ${request.dataset}`,
+    dataset: request.dataset,
+    validation,
+    baseModel: request.baseModel ?? null,
+    architecture,
+    transfer: request.baseModel
+      ? {
+          cutLayer: t?.cutLayer ?? null,
+          freeze: t?.freeze ?? 'all',
+          head: { hiddenUnits: t?.head?.hiddenUnits ?? [128], dropout: t?.head?.dropout ?? 0.2 },
+        }
+      : null,
+    hyperparameters: {
+      epochs: h.epochs ?? 10,
+      batchSize: h.batchSize ?? 32,
+      learningRate: h.learningRate ?? 1e-3,
+      beta1: h.beta1 ?? 0.9,
+      beta2: h.beta2 ?? 0.999,
+      epsilon: h.epsilon ?? 1e-7,
+      fineTune: h.fineTune
+        ? {
+            epochs: h.fineTune.epochs,
+            learningRate: h.fineTune.learningRate ?? 1e-5,
+            unfreeze: h.fineTune.unfreeze ?? null,
+          }
+        : null,
+      earlyStopping: h.earlyStopping
+        ? {
+            monitor: h.earlyStopping.monitor ?? 'val_loss',
+            patience: h.earlyStopping.patience ?? 3,
+            minDelta: h.earlyStopping.minDelta ?? 0,
+            restoreBest: h.earlyStopping.restoreBest ?? true,
+          }
+        : null,
+    },
+    seed: request.seed ?? randomSeed(),
+    metadata: request.metadata ?? {},
+  };
+}

@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs';
+import { Type, type Static } from 'typebox';
+import { storeKey, type BlobStore } from '../store/blob-store.js';
+
+const Metrics = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]));
+
+export const ModelSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  source: Type.Enum(['upload', 'job']),
+  inputShape: Type.Array(Type.Integer(), {
+    description: 'Shape of one instance, without the batch dimension',
+  }),
+  labels: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description: 'Class labels in output order; null for an uploaded model uploaded without labels',
+  }),
+  layers: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      className: Type.String(),
+      outputShape: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
+      params: Type.Integer(),
+    }),
+  ),
+  preprocessing: Type.Union([
+    Type.Object({
+      standardize: Type.Object({ mean: Type.Array(Type.Number()), std: Type.Array(Type.Number()) }),
+    }),
+    Type.Null(),
+  ]),
+  metrics: Metrics,
+  evaluation: Type.Union([
+    Type.Object({
+      split: Type.Enum(['validation', 'train']),
+      rows: Type.Integer(),
+      accuracy: Type.Number(),
+      confusionMatrix: Type.Array(Type.Array(Type.Integer()), {
+        description: 'Rows: true label, columns: predicted',
+      }),
+      perClass: Type.Array(
+        Type.Object({
+          label: Type.String(),
+          precision: Type.Number(),
+          recall: Type.Number(),
+          support: Type.Integer(),
+        }),
+      ),
+    }),
+    Type.Null(),
+  ]),
+  history: Type.Array(Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Null()]))),
+  lineage: Type.Object({
+    jobId: Type.Union([Type.String(), Type.Null()]),
+    baseModelId: Type.Union([Type.String(), Type.Null()]),
+    datasetId: Type.Union([Type.String(), Type.Null()]),
+    datasetSha256: Type.Union([Type.String(), Type.Null()]),
+  }),
+  backend: Type.Union([Type.Object({ name: Type.String(), device: Type.String() }), Type.Null()]),
+  files: Type.Array(Type.String(), { description: 'model.json and the weight files it names' }),
+  sizeBytes: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+export type ModelRecord = Static<typeof ModelSchema>;
+
+/** model.json as TF.js writes it. */
+export interface ModelJson {
+  modelTopology: object;
+  weightsManifest: tf.io.WeightsManifestConfig;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  userDefinedMetadata?: Record<string, unknown>;
+}
+
+const modelKey = (tenant: string, id: string, ...rest: string[]) =>
+  storeKey('tenants', tenant, 'models', id, ...rest);
+
+/** Stored models: `meta.json` plus `files/` holding model.json and its weight files, as a TF.js client fetches them. */
+export class ModelStore {
+  constructor(private readonly store: BlobStore) {}
+
+  /** Stores the files first and the record last, so a listed model is always complete. */
+  async create(
+    tenant: string,
+    record: ModelRecord,
+    files: Map<string, Uint8Array | string>,
+  ): Promise<ModelRecord> {
+    for (const [name, body] of files) await this.store.put(modelKey(tenant, record.id, 'files', name), body);
+    await this.store.put(modelKey(tenant, record.id, 'meta.json'), JSON.stringify(record));
+    return record;
+  }
+
+  /** Serialises a trained model into the files {@link create} stores. */
+  static async serialize(
+    model: tf.LayersModel,
+    userDefinedMetadata: Record<string, unknown>,
+  ): Promise<Map<string, Uint8Array | string>> {
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler((saved) => {
+        artifacts = saved;
+        return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(saved) });
+      }),
+    );
+    if (!artifacts?.weightData || !artifacts.weightSpecs) throw new Error('the model produced no weights');
+    const weights = tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+    const json: ModelJson = {
+      modelTopology: artifacts.modelTopology as object,
+      format: artifacts.format ?? 'layers-model',
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      userDefinedMetadata,
+    };
+    return new Map<string, Uint8Array | string>([
+      ['model.json', JSON.stringify(json)],
+      ['weights.bin', new Uint8Array(weights)],
+    ]);
+  }
+
+  async get(tenant: string, id: string): Promise<ModelRecord | undefined> {
+    const meta = await this.store.get(modelKey(tenant, id, 'meta.json'));
+    return meta ? (JSON.parse(meta.toString('utf8')) as ModelRecord) : undefined;
+  }
+
+  /** Newest first. */
+  async list(tenant: string): Promise<ModelRecord[]> {
+    const ids = (await this.store.list(storeKey('tenants', tenant, 'models'))).reverse();
+    const models = await Promise.all(ids.map((id) => this.get(tenant, id)));
+    return models.filter((m): m is ModelRecord => m !== undefined);
+  }
+
+  /** One of the model's files (model.json or a weight file), or undefined. */
+  async file(tenant: string, id: string, name: string): Promise<Buffer | undefined> {
+    return this.store.get(modelKey(tenant, id, 'files', name));
+  }
+
+  /** The model's artifacts, for `tf.loadLayersModel(tf.io.fromMemory(...))`. */
+  async artifacts(tenant: string, id: string): Promise<tf.io.ModelArtifacts> {
+    const raw = await this.file(tenant, id, 'model.json');
+    if (!raw) throw new Error(`model ${id} has no model.json`);
+    const json = JSON.parse(raw.toString('utf8')) as ModelJson;
+    return tf.io.getModelArtifactsForJSON(json as tf.io.ModelJSON, async (manifest) => {
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: ArrayBuffer[] = [];
+      for (const group of manifest) {
+        specs.push(...group.weights);
+        for (const path of group.paths) {
+          const data = await this.file(tenant, id, path);
+          if (!data) throw new Error(`model ${id} is missing weight file ${path}`);
+          buffers.push(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+        }
+      }
+      return [specs, tf.io.CompositeArrayBuffer.join(buffers)];
+    });
+  }
+
+  /** Loads the model onto the current backend; the caller disposes it. */
+  async load(tenant: string, id: string): Promise<tf.LayersModel> {
+    return tf.loadLayersModel(tf.io.fromMemory(await this.artifacts(tenant, id)));
+  }
+
+  async delete(tenant: string, id: string): Promise<void> {
+    await this.store.deletePrefix(modelKey(tenant, id));
+  }
+}
+
+/** Summary of a model's layers, shown on GET /v1/models/:id so users can pick a cut layer. */
+export function describeLayers(model: tf.LayersModel): ModelRecord['layers'] {
+  return model.layers.map((layer) => {
+    const shape = layer.outputShape;
+    const first =
+      Array.isArray(shape[0]) || shape[0] === undefined ? (shape[0] as (number | null)[] | undefined) : shape;
+    return {
+      name: layer.name,
+      className: layer.getClassName(),
+      outputShape: (first as (number | null)[] | undefined) ?? [],
+      params: layer.countParams(),
+    };
+  });
+}

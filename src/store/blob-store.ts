@@ -1,0 +1,29 @@
+/**
+ * Durable storage of datasets, models and (later) checkpoints. Keys are `/`-separated paths made only from
+ * validated ids; implementations: the local filesystem here, an S3-compatible store beside it.
+ */
+export interface BlobStore {
+  /** Writes atomically: readers see the old object or the new one, never a part. */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** The object, or undefined when there is none. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Size in bytes, or undefined when there is none. */
+  size(key: string): Promise<number | undefined>;
+  /** Names directly below `prefix` (objects and sub-prefixes), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Deletes every object under `prefix`. */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Throws when the store cannot be reached. */
+  check(): Promise<void>;
+}
+
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Joins key segments, refusing any that could escape the store's root. */
+export function storeKey(...segments: string[]): string {
+  for (const segment of segments) {
+    if (!SAFE_SEGMENT.test(segment) || segment.includes('..'))
+      throw new Error(`unsafe store key segment '${segment}'`);
+  }
+  return segments.join('/');
+}

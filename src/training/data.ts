@@ -1,0 +1,120 @@
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+
+export type Rng = seedrandom.PRNG;
+
+/** A seeded random source whose state can be saved and restored. */
+export function createRng(seed: number): Rng {
+  return seedrandom(String(seed), { state: true });
+}
+
+/** Fisher–Yates shuffle in place. */
+export function shuffleInPlace(indices: Uint32Array, rng: Rng): Uint32Array {
+  for (let i = indices.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = indices[i]!;
+    indices[i] = indices[j]!;
+    indices[j] = t;
+  }
+  return indices;
+}
+
+/**
+ * Splits rows into train and validation, per class, so both keep the class balance. Every class keeps at
+ * least one training row.
+ */
+export function stratifiedSplit(
+  labelIndex: Uint32Array,
+  classes: number,
+  fraction: number,
+  rng: Rng,
+): { train: Uint32Array; validation: Uint32Array } {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  labelIndex.forEach((label, row) => byClass[label]!.push(row));
+  const train: number[] = [];
+  const validation: number[] = [];
+  for (const rows of byClass) {
+    const shuffled = shuffleInPlace(Uint32Array.from(rows), rng);
+    const held = Math.min(Math.round(rows.length * fraction), Math.max(rows.length - 1, 0));
+    validation.push(...shuffled.subarray(0, held));
+    train.push(...shuffled.subarray(held));
+  }
+  return { train: Uint32Array.from(train).sort(), validation: Uint32Array.from(validation).sort() };
+}
+
+/** The number of validation rows {@link stratifiedSplit} holds out, for checks at submission. */
+export function validationRows(labelCounts: Record<string, number>, fraction: number): number {
+  return Object.values(labelCounts).reduce(
+    (n, count) => n + Math.min(Math.round(count * fraction), Math.max(count - 1, 0)),
+    0,
+  );
+}
+
+/** Per-feature mean and standard deviation, stored with the model and applied to every prediction. */
+export interface Standardization {
+  mean: number[];
+  std: number[];
+}
+
+/** Statistics of the given rows only (the training split), so validation never leaks into them. */
+export function standardization(
+  features: Float32Array,
+  featureSize: number,
+  rows: Uint32Array,
+): Standardization {
+  const sum = new Float64Array(featureSize);
+  const squares = new Float64Array(featureSize);
+  for (const row of rows) {
+    const offset = row * featureSize;
+    for (let f = 0; f < featureSize; f++) {
+      const v = features[offset + f]!;
+      sum[f]! += v;
+      squares[f]! += v * v;
+    }
+  }
+  const n = Math.max(rows.length, 1);
+  const mean = Array.from(sum, (s) => s / n);
+  const std = Array.from(squares, (s, f) => {
+    const variance = s / n - mean[f]! ** 2;
+    // A constant feature (a border pixel that is always 0) is left unscaled rather than divided by zero.
+    return variance > 1e-12 ? Math.sqrt(variance) : 1;
+  });
+  return { mean, std };
+}
+
+/** Standardized copies of the given rows, flat. */
+export function standardizeRows(
+  features: Float32Array,
+  featureSize: number,
+  rows: ArrayLike<number>,
+  stats: Standardization | null,
+): Float32Array {
+  const out = new Float32Array(rows.length * featureSize);
+  for (let r = 0; r < rows.length; r++) {
+    const source = rows[r]! * featureSize;
+    const target = r * featureSize;
+    for (let f = 0; f < featureSize; f++) {
+      const v = features[source + f]!;
+      out[target + f] = stats ? (v - stats.mean[f]!) / stats.std[f]! : v;
+    }
+  }
+  return out;
+}
+
+/** Features of `rows` as a tensor of shape [rows, ...inputShape], standardized. */
+export function featureTensor(
+  features: Float32Array,
+  inputShape: number[],
+  rows: ArrayLike<number>,
+  stats: Standardization | null,
+): tf.Tensor {
+  const size = inputShape.reduce((n, d) => n * d, 1);
+  return tf.tensor(standardizeRows(features, size, rows, stats), [rows.length, ...inputShape], 'float32');
+}
+
+/** One-hot labels of `rows`. */
+export function labelTensor(labelIndex: Uint32Array, rows: ArrayLike<number>, classes: number): tf.Tensor2D {
+  const out = new Float32Array(rows.length * classes);
+  for (let r = 0; r < rows.length; r++) out[r * classes + labelIndex[rows[r]!]!] = 1;
+  return tf.tensor2d(out, [rows.length, classes]);
+}

@@ -1,0 +1,159 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Architecture, Transfer } from '../jobs/job-spec.js';
+
+/** Hands out distinct initializer seeds derived from the job seed, so the same seed builds the same weights. */
+export class SeedSequence {
+  private next: number;
+  constructor(seed: number) {
+    this.next = seed;
+  }
+  take(): number {
+    this.next = (this.next * 1103515245 + 12345) % 2 ** 31;
+    return this.next;
+  }
+}
+
+function dense(
+  units: number,
+  activation: 'relu' | 'softmax',
+  name: string,
+  seeds: SeedSequence,
+): tf.layers.Layer {
+  return tf.layers.dense({
+    units,
+    activation,
+    name,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }),
+    biasInitializer: 'zeros',
+  });
+}
+
+function dropout(rate: number, name: string, seeds: SeedSequence): tf.layers.Layer {
+  return tf.layers.dropout({ rate, name, seed: seeds.take() });
+}
+
+/** A model trained from scratch. A CNN's flattened conv output is a layer named `features`, the default cut. */
+export function buildFromArchitecture(
+  architecture: Architecture,
+  inputShape: number[],
+  classes: number,
+  seeds: SeedSequence,
+): tf.LayersModel {
+  const input = tf.input({ shape: inputShape, name: 'input' });
+  let x: tf.SymbolicTensor = input;
+  const apply = (layer: tf.layers.Layer) => (x = layer.apply(x) as tf.SymbolicTensor);
+  if (architecture.type === 'mlp') {
+    if (inputShape.length > 1) apply(tf.layers.flatten({ name: 'flatten' }));
+    architecture.hiddenUnits.forEach((units, i) => {
+      apply(dense(units, 'relu', `dense${i + 1}`, seeds));
+      if (architecture.dropout > 0) apply(dropout(architecture.dropout, `dropout${i + 1}`, seeds));
+    });
+  } else {
+    architecture.filters.forEach((filters, i) => {
+      apply(
+        tf.layers.conv2d({
+          filters,
+          kernelSize: architecture.kernelSize,
+          padding: 'same',
+          activation: 'relu',
+          name: `conv${i + 1}`,
+          kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }),
+        }),
+      );
+      apply(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same', name: `pool${i + 1}` }));
+    });
+    apply(tf.layers.flatten({ name: 'features' }));
+    apply(dense(architecture.denseUnits, 'relu', 'dense1', seeds));
+    if (architecture.dropout > 0) apply(dropout(architecture.dropout, 'dropout1', seeds));
+  }
+  apply(dense(classes, 'softmax', 'output', seeds));
+  return tf.model({ inputs: input, outputs: x, name: `finetuned_${architecture.type}` });
+}
+
+/** The default cut: the base's layer named `features`, otherwise the input of its final Dense layer. */
+export function defaultCutLayer(base: tf.LayersModel): string {
+  if (base.layers.some((layer) => layer.name === 'features')) return 'features';
+  const dense = [...base.layers].reverse().find((layer) => layer.getClassName() === 'Dense');
+  const inbound = dense?.inboundNodes[0]?.inboundLayers[0];
+  if (!dense || !inbound) throw new Error('the base model has no Dense layer to cut below; name a cutLayer');
+  return inbound.name;
+}
+
+/** Layers of the base from its input up to the cut, excluding input layers: the ones freeze counts refer to. */
+export function baseLayersUpTo(base: tf.LayersModel, cutLayer: string): tf.layers.Layer[] {
+  const extractor = tf.model({
+    inputs: base.inputs,
+    outputs: base.getLayer(cutLayer).output as tf.SymbolicTensor,
+  });
+  return extractor.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
+}
+
+/** Sets which base layers train: "all" frozen, "none" frozen, or the top `n` left trainable. */
+export function applyFreeze(layers: tf.layers.Layer[], freeze: 'all' | 'none' | number): void {
+  const trainableFrom =
+    freeze === 'all' ? layers.length : freeze === 'none' ? 0 : Math.max(layers.length - freeze, 0);
+  layers.forEach((layer, i) => (layer.trainable = i >= trainableFrom));
+}
+
+/** A prefix for head layer names that no base layer uses, so a model built on a built-on model stays valid. */
+function headPrefix(base: tf.LayersModel): string {
+  for (let k = 1; ; k++) {
+    const prefix = `head${k}_`;
+    if (!base.layers.some((layer) => layer.name.startsWith(prefix))) return prefix;
+  }
+}
+
+export interface TransferModel {
+  /** Base up to the cut, then the new head: one model that takes raw (standardized) features. */
+  model: tf.LayersModel;
+  /** The same head layers on an input of the cut's shape, for training on cached features. */
+  head: tf.LayersModel;
+  /** The base up to the cut. */
+  extractor: tf.LayersModel;
+  baseLayers: tf.layers.Layer[];
+}
+
+/** Cuts the base and puts a new classification head on it. Head layers are shared by `model` and `head`. */
+export function buildTransferModel(
+  base: tf.LayersModel,
+  transfer: Transfer & { cutLayer: string },
+  classes: number,
+  seeds: SeedSequence,
+): TransferModel {
+  const cut = base.getLayer(transfer.cutLayer).output as tf.SymbolicTensor;
+  const extractor = tf.model({ inputs: base.inputs, outputs: cut, name: 'extractor' });
+  const prefix = headPrefix(base);
+  const layers: tf.layers.Layer[] = [];
+  if (cut.shape.length === 4) layers.push(tf.layers.globalAveragePooling2d({ name: `${prefix}pool` }));
+  else if (cut.shape.length > 2) layers.push(tf.layers.flatten({ name: `${prefix}flatten` }));
+  transfer.head.hiddenUnits.forEach((units, i) => {
+    layers.push(dense(units, 'relu', `${prefix}dense${i + 1}`, seeds));
+    if (transfer.head.dropout > 0)
+      layers.push(dropout(transfer.head.dropout, `${prefix}dropout${i + 1}`, seeds));
+  });
+  layers.push(dense(classes, 'softmax', `${prefix}output`, seeds));
+  const applyHead = (input: tf.SymbolicTensor) =>
+    layers.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, input);
+  const headInput = tf.input({ shape: cut.shape.slice(1) as number[], name: `${prefix}features_input` });
+  const head = tf.model({ inputs: headInput, outputs: applyHead(headInput), name: `${prefix}model` });
+  const model = tf.model({ inputs: base.inputs, outputs: applyHead(cut), name: 'finetuned_transfer' });
+  const baseLayers = extractor.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
+  applyFreeze(baseLayers, transfer.freeze);
+  return { model, head, extractor, baseLayers };
+}
+
+function leafLayers(layer: tf.layers.Layer, into: Set<tf.layers.Layer>): void {
+  const nested = (layer as Partial<tf.LayersModel>).layers;
+  if (nested) nested.forEach((inner) => leafLayers(inner, into));
+  else into.add(layer);
+}
+
+/**
+ * Releases the weights of models that share layers (a base, the model cut from it, a head trained on its
+ * features). Each layer's weights are disposed once, however many models hold it.
+ */
+export function disposeModels(...models: Array<tf.LayersModel | undefined>): void {
+  const layers = new Set<tf.layers.Layer>();
+  for (const model of models) model?.layers.forEach((layer) => leafLayers(layer, layers));
+  for (const layer of layers) layer.weights.forEach((weight) => weight.dispose());
+}
