@@ -2,6 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
 import { storeKey, type BlobStore } from '../store/blob-store.js';
 
+/** One row of training history per epoch. */
+export const EpochRowSchema = Type.Object({
+  epoch: Type.Integer(),
+  phase: Type.Enum(['head', 'fine-tune']),
+  loss: Type.Number(),
+  accuracy: Type.Number(),
+  val_loss: Type.Union([Type.Number(), Type.Null()]),
+  val_accuracy: Type.Union([Type.Number(), Type.Null()]),
+});
+
 const Metrics = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]));
 
 export const ModelSchema = Type.Object({
@@ -22,6 +32,9 @@ export const ModelSchema = Type.Object({
       params: Type.Integer(),
     }),
   ),
+  defaultCutLayer: Type.Union([Type.String(), Type.Null()], {
+    description: "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
+  }),
   preprocessing: Type.Union([
     Type.Object({
       standardize: Type.Object({ mean: Type.Array(Type.Number()), std: Type.Array(Type.Number()) }),
@@ -48,7 +61,7 @@ export const ModelSchema = Type.Object({
     }),
     Type.Null(),
   ]),
-  history: Type.Array(Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Null()]))),
+  history: Type.Array(EpochRowSchema),
   lineage: Type.Object({
     jobId: Type.Union([Type.String(), Type.Null()]),
     baseModelId: Type.Union([Type.String(), Type.Null()]),

@@ -1,0 +1,53 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import problem from './plugins/problem.js';
+import services from './plugins/services.js';
+import datasetRoutes from './routes/datasets.routes.js';
+import healthRoutes from './routes/health.routes.js';
+import jobRoutes from './routes/jobs.routes.js';
+import modelRoutes from './routes/models.routes.js';
+import type { BackendInfo } from './tf/backend.js';
+
+export interface AppOptions {
+  config: Config;
+  backend: BackendInfo;
+}
+
+/** Fastify instance options: JSON body limit, request ids, logger redaction. */
+export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = { level: config.LOG_LEVEL }): FastifyServerOptions {
+  return {
+    logger,
+    bodyLimit: config.JSON_MAX_BYTES,
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: true },
+  };
+}
+
+function createAjv(strict: boolean) {
+  const ajv = new Ajv.default({
+    // Bodies are taken as typed: "10" is not a number. Query strings and params are text, so they are coerced.
+    coerceTypes: strict ? false : 'array',
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+/** The whole HTTP API as one plugin: tests register it on an instance without listening. */
+export default async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
+  const bodyAjv = createAjv(true);
+  const textAjv = createAjv(false);
+  fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+
+  await fastify.register(problem);
+  await fastify.register(services, { config, backend });
+  await fastify.register(healthRoutes);
+  await fastify.register(datasetRoutes, { prefix: '/v1/datasets' });
+  await fastify.register(modelRoutes, { prefix: '/v1/models' });
+  await fastify.register(jobRoutes, { prefix: '/v1/jobs' });
+}

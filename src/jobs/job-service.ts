@@ -1,0 +1,234 @@
+import { randomInt } from 'node:crypto';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { DatasetStore } from '../datasets/dataset-store.js';
+import { badRequest, notFound, unprocessable } from '../errors.js';
+import { newId } from '../ids.js';
+import type { ModelRecord, ModelStore } from '../models/model-store.js';
+import type { TrainingPayload, TrainingProgress, TrainingResultValue } from '../queue/catalogue.js';
+import { validationRows } from '../training/data.js';
+import { resolveJobSpec, type JobRequest, type JobSpec } from './job-spec.js';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A job as GET /v1/jobs/:id shows it. */
+export interface JobView {
+  id: string;
+  name: string;
+  status: JobStatus;
+  queuePosition: number | null;
+  progress: TrainingProgress['progress'];
+  metrics: TrainingProgress['metrics'];
+  history: TrainingProgress['history'];
+  modelId: string | null;
+  error: { code: string; message: string } | null;
+  backend: TrainingProgress['backend'];
+  attempts: number;
+  spec: JobSpec;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
+const show = (shape: number[]) => `[${shape.join(', ')}]`;
+const ACTIVE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused'] as const;
+
+/** The model id a job registers: derived from the job id, so a retried job overwrites rather than duplicates. */
+export const modelIdOfJob = (jobId: string) => `mdl_${jobId.slice('job_'.length)}`;
+
+/** Submits, reads and lists training jobs. Everything checkable at submission is checked here. */
+export class JobService {
+  constructor(
+    private readonly queue: Queue<TrainingPayload, TrainingResultValue>,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly datasets: DatasetStore,
+    private readonly models: ModelStore,
+  ) {}
+
+  private indexKey(tenant: string): string {
+    return `${this.prefix}:tenants:${tenant}:jobs`;
+  }
+
+  /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
+  async check(tenant: string, request: JobRequest): Promise<JobSpec> {
+    if (request.baseModel && request.architecture) {
+      throw badRequest('invalid_job', "give either 'baseModel' (transfer learning) or 'architecture' (from scratch), not both", { field: '/architecture' });
+    }
+    if (!request.baseModel && !request.architecture) {
+      throw badRequest('invalid_job', "give 'baseModel' to transfer from, or 'architecture' to train from scratch", { field: '/baseModel' });
+    }
+    if (request.transfer && !request.baseModel) {
+      throw badRequest('invalid_job', "'transfer' applies only with a 'baseModel'", { field: '/transfer' });
+    }
+    if (request.hyperparameters?.fineTune && !request.baseModel) {
+      throw badRequest('invalid_job', "'fineTune' unfreezes base layers, so it needs a 'baseModel'", { field: '/hyperparameters/fineTune' });
+    }
+    if (request.validation?.split !== undefined && request.validation.dataset !== undefined) {
+      throw badRequest('invalid_job', "give 'validation.split' or 'validation.dataset', not both", { field: '/validation' });
+    }
+    const a = request.architecture;
+    if (a?.type === 'cnn' && !a.inputShape) {
+      throw badRequest('invalid_job', "a 'cnn' architecture needs 'inputShape' [height, width, channels]", { field: '/architecture/inputShape' });
+    }
+    if (a?.type === 'mlp') {
+      const extra = (['inputShape', 'filters', 'kernelSize', 'denseUnits'] as const).find((key) => a[key] !== undefined);
+      if (extra) throw badRequest('invalid_job', `'${extra}' applies only to 'cnn' architectures`, { field: `/architecture/${extra}` });
+    }
+    if (a?.type === 'cnn' && a.hiddenUnits) {
+      throw badRequest('invalid_job', "'hiddenUnits' applies only to 'mlp' architectures (a cnn has 'denseUnits')", { field: '/architecture/hiddenUnits' });
+    }
+
+    const spec = resolveJobSpec(request, () => randomInt(2 ** 31 - 1));
+    const dataset = await this.datasets.get(tenant, spec.dataset);
+    if (!dataset) throw notFound('dataset', spec.dataset);
+    const featureSize = size(dataset.featureShape);
+
+    if ('dataset' in spec.validation) {
+      const validation = await this.datasets.get(tenant, spec.validation.dataset);
+      if (!validation) throw notFound('dataset', spec.validation.dataset);
+      if (size(validation.featureShape) !== featureSize) {
+        throw unprocessable(
+          'shape_mismatch',
+          `validation dataset features ${show(validation.featureShape)} do not match training features ${show(dataset.featureShape)}`,
+          { field: '/validation/dataset', expected: dataset.featureShape, actual: validation.featureShape },
+        );
+      }
+      const unknown = validation.labels.filter((label) => !dataset.labels.includes(label));
+      if (unknown.length > 0) {
+        throw unprocessable('unknown_labels', `the validation dataset has labels the training dataset lacks: ${unknown.join(', ')}`, {
+          field: '/validation/dataset',
+          labels: unknown,
+        });
+      }
+    }
+    const hasValidation = 'dataset' in spec.validation || validationRows(dataset.labelCounts, spec.validation.split) > 0;
+    if (spec.hyperparameters.earlyStopping && !hasValidation) {
+      throw unprocessable('no_validation_data', 'early stopping monitors validation metrics, but this job has no validation rows', {
+        field: '/hyperparameters/earlyStopping',
+      });
+    }
+
+    if (spec.architecture?.type === 'cnn' && size(spec.architecture.inputShape) !== featureSize) {
+      throw unprocessable(
+        'shape_mismatch',
+        `the cnn inputShape ${show(spec.architecture.inputShape)} holds ${size(spec.architecture.inputShape)} values, but dataset rows have shape ${show(dataset.featureShape)} (${featureSize} values)`,
+        { field: '/architecture/inputShape', expected: dataset.featureShape, actual: spec.architecture.inputShape },
+      );
+    }
+    if (spec.baseModel) {
+      const base = await this.models.get(tenant, spec.baseModel);
+      if (!base) throw notFound('model', spec.baseModel);
+      checkBase(base, dataset.featureShape, spec);
+    }
+    return spec;
+  }
+
+  /** Checks and enqueues a job. */
+  async submit(tenant: string, request: JobRequest): Promise<JobView> {
+    const spec = await this.check(tenant, request);
+    const id = newId('job');
+    const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
+    await this.redis.zadd(this.indexKey(tenant), 0, id);
+    const job = await this.queue.add('train', payload, { jobId: id });
+    return this.view(job, 'waiting');
+  }
+
+  async get(tenant: string, id: string): Promise<JobView> {
+    const job = await this.queue.getJob(id);
+    if (!job || job.data.tenant !== tenant) throw notFound('job', id);
+    return this.view(job, await job.getState());
+  }
+
+  /** Newest first; `cursor` is the last id of the previous page. */
+  async list(tenant: string, options: { status?: JobStatus; limit: number; cursor?: string }): Promise<{ items: JobView[]; nextCursor: string | null }> {
+    const items: JobView[] = [];
+    let cursor = options.cursor;
+    const page = Math.max(options.limit, 50);
+    for (let scanned = 0; items.length < options.limit && scanned < 5000; scanned += page) {
+      const ids = await this.redis.zrevrangebylex(this.indexKey(tenant), cursor ? `(${cursor}` : '+', '-', 'LIMIT', 0, page);
+      if (ids.length === 0) return { items, nextCursor: null };
+      for (const id of ids) {
+        cursor = id;
+        const job = await this.queue.getJob(id);
+        if (!job) continue;
+        const view = await this.view(job, await job.getState());
+        if (options.status && view.status !== options.status) continue;
+        items.push(view);
+        if (items.length === options.limit) break;
+      }
+      if (ids.length < page && items.length < options.limit) return { items, nextCursor: null };
+    }
+    return { items, nextCursor: cursor ?? null };
+  }
+
+  /** Jobs not yet finished that use the dataset or model, so that it is not deleted from under them. */
+  async activeUsers(tenant: string, resource: { datasetId?: string; modelId?: string }): Promise<string[]> {
+    const jobs = await this.queue.getJobs([...ACTIVE_STATES]);
+    return jobs
+      .filter((job) => job?.data.tenant === tenant)
+      .filter(({ data: { spec } }) =>
+        resource.datasetId
+          ? spec.dataset === resource.datasetId || ('dataset' in spec.validation && spec.validation.dataset === resource.datasetId)
+          : spec.baseModel === resource.modelId,
+      )
+      .map((job) => job.id!);
+  }
+
+  private async queuePosition(id: string): Promise<number | null> {
+    const [position, length] = await Promise.all([
+      this.redis.lpos(this.queue.keys.wait!, id) as Promise<number | null>,
+      this.redis.llen(this.queue.keys.wait!),
+    ]);
+    // Jobs are pushed on the left and taken from the right: position 1 runs next.
+    return position === null ? null : length - position;
+  }
+
+  private async view(job: Job<TrainingPayload, TrainingResultValue>, state: string): Promise<JobView> {
+    const status: JobStatus =
+      state === 'active' ? 'running' : state === 'completed' ? 'succeeded' : state === 'failed' ? 'failed' : 'queued';
+    const reported = (typeof job.progress === 'object' ? job.progress : null) as TrainingProgress | null;
+    const result = status === 'succeeded' ? (job.returnvalue as TrainingResultValue | null) : null;
+    return {
+      id: job.id!,
+      name: job.data.spec.name,
+      status,
+      queuePosition: status === 'queued' ? await this.queuePosition(job.id!) : null,
+      progress: reported?.progress ?? null,
+      metrics: result?.metrics ?? reported?.metrics ?? {},
+      history: result?.history ?? reported?.history ?? [],
+      modelId: result?.modelId ?? null,
+      error: status === 'failed' ? (reported?.error ?? { code: 'training_failed', message: job.failedReason ?? 'unknown failure' }) : null,
+      backend: result?.backend ?? reported?.backend ?? null,
+      attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
+      spec: job.data.spec,
+      createdAt: job.data.createdAt,
+      startedAt: job.processedOn ? new Date(job.processedOn).toISOString() : null,
+      finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+    };
+  }
+}
+
+/** The base model must take the dataset's rows, and the cut layer must exist. */
+function checkBase(base: ModelRecord, featureShape: number[], spec: JobSpec): void {
+  const inputSize = size(base.inputShape);
+  if (inputSize !== size(featureShape)) {
+    throw unprocessable(
+      'shape_mismatch',
+      `base model ${base.id} takes input ${show(base.inputShape)} (${inputSize} values), but dataset rows have shape ${show(featureShape)} (${size(featureShape)} values)`,
+      { field: '/baseModel', expected: base.inputShape, actual: featureShape },
+    );
+  }
+  const cut = spec.transfer?.cutLayer;
+  if (cut && !base.layers.some((layer) => layer.name === cut)) {
+    throw unprocessable('unknown_layer', `base model ${base.id} has no layer '${cut}'; its layers are ${base.layers.map((l) => l.name).join(', ')}`, {
+      field: '/transfer/cutLayer',
+    });
+  }
+  if (!cut && !base.defaultCutLayer) {
+    throw unprocessable('no_cut_layer', `base model ${base.id} has neither a 'features' layer nor a Dense layer to cut below; name 'transfer.cutLayer'`, {
+      field: '/transfer/cutLayer',
+    });
+  }
+}

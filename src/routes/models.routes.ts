@@ -1,0 +1,167 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
+import { idPattern, newId } from '../ids.js';
+import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
+import { loadUpload, validateUpload } from '../models/model-upload.js';
+import { defaultCutLayer } from '../training/model.js';
+import { IdParams, problems } from './schemas.js';
+
+const PredictRequest = Type.Object(
+  {
+    instances: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000, description: 'Raw feature rows, flat or in the input shape' }),
+    topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 3 })),
+  },
+  { additionalProperties: false },
+);
+const Label = Type.Object({ label: Type.String(), score: Type.Number() });
+const PredictResponse = Type.Object({
+  modelId: Type.String(),
+  predictions: Type.Array(Type.Object({ label: Type.String(), score: Type.Number(), top: Type.Array(Label) })),
+});
+const FileParams = Type.Object({ id: Type.String({ pattern: idPattern('mdl') }), file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) });
+
+function safeDefaultCut(model: Parameters<typeof defaultCutLayer>[0]): string | null {
+  try {
+    return defaultCutLayer(model);
+  } catch {
+    return null;
+  }
+}
+
+export default async function modelRoutes(app: FastifyInstance) {
+  await app.register(multipart, {
+    limits: { fileSize: app.config.MODEL_MAX_BYTES, files: 64, fields: 8, parts: 72, fieldSize: 64 * 1024 },
+  });
+
+  const getRecord = async (tenant: string, id: string): Promise<ModelRecord> => {
+    const record = await app.models.get(tenant, id);
+    if (!record) throw notFound('model', id);
+    return record;
+  };
+
+  app.post(
+    '/',
+    {
+      bodyLimit: app.config.MODEL_MAX_BYTES,
+      schema: {
+        summary: 'Upload a TF.js LayersModel (multipart: model.json and its weight files; optional fields name, labels)',
+        consumes: ['multipart/form-data'],
+        response: { 201: ModelSchema, ...problems(400, 406, 413, 415, 422) },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) throw new ProblemError(415, 'unsupported_media_type', 'upload the model as multipart/form-data');
+      const files = new Map<string, Buffer>();
+      const fields: Record<string, string> = {};
+      let total = 0;
+      for await (const part of request.parts()) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = String(part.value);
+          continue;
+        }
+        const data = await part.toBuffer();
+        total += data.byteLength;
+        if (total > app.config.MODEL_MAX_BYTES) {
+          throw new ProblemError(413, 'model_too_large', `the model's files exceed MODEL_MAX_BYTES (${app.config.MODEL_MAX_BYTES} bytes)`);
+        }
+        const name = part.filename;
+        if (files.has(name)) throw badRequest('invalid_model', `the file '${name}' was uploaded twice`, { file: name });
+        files.set(name, data);
+      }
+      const upload = validateUpload(files);
+      let labels: string[] | null = null;
+      if (fields.labels !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(fields.labels);
+        } catch {
+          parsed = undefined;
+        }
+        if (!Array.isArray(parsed) || !parsed.every((l) => typeof l === 'string' && l.length > 0 && l.length <= 200)) {
+          throw badRequest('invalid_model', "the 'labels' field must be a JSON array of non-empty strings", { field: 'labels' });
+        }
+        labels = parsed as string[];
+      }
+      const model = await loadUpload(upload);
+      try {
+        const outputs = model.outputs[0]!.shape.at(-1);
+        if (labels && outputs !== labels.length) {
+          throw badRequest('invalid_model', `'labels' has ${labels.length} entries but the model outputs ${outputs} values`, { field: 'labels' });
+        }
+        const record: ModelRecord = {
+          id: newId('mdl'),
+          name: fields.name?.slice(0, 200) || 'uploaded model',
+          source: 'upload',
+          inputShape: model.inputs[0]!.shape.slice(1) as number[],
+          labels,
+          layers: describeLayers(model),
+          defaultCutLayer: safeDefaultCut(model),
+          preprocessing: null,
+          metrics: {},
+          evaluation: null,
+          history: [],
+          lineage: { jobId: null, baseModelId: null, datasetId: null, datasetSha256: null },
+          backend: null,
+          files: [...upload.files.keys()],
+          sizeBytes: upload.sizeBytes,
+          createdAt: new Date().toISOString(),
+        };
+        await app.models.create(request.tenant, record, upload.files);
+        return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);
+      } finally {
+        model.dispose();
+      }
+    },
+  );
+
+  app.get(
+    '/',
+    { schema: { summary: 'List models, newest first', response: { 200: Type.Object({ items: Type.Array(ModelSchema) }) } } },
+    async (request) => ({ items: await app.models.list(request.tenant) }),
+  );
+
+  app.get('/:id', { schema: { params: IdParams('mdl'), response: { 200: ModelSchema, ...problems(400, 404) } } }, async (request) =>
+    getRecord(request.tenant, (request.params as { id: string }).id),
+  );
+
+  app.delete(
+    '/:id',
+    { schema: { params: IdParams('mdl'), response: { 204: Type.Null(), ...problems(400, 404, 409) } } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const record = await getRecord(request.tenant, id);
+      const users = await app.jobs.activeUsers(request.tenant, { modelId: id });
+      if (users.length > 0) throw conflict('model_in_use', `model ${id} is the base of unfinished jobs: ${users.join(', ')}`, { jobs: users });
+      app.predictor.evict(request.tenant, record);
+      await app.models.delete(request.tenant, id);
+      return reply.code(204).send();
+    },
+  );
+
+  // model.json and the weight files it names, so that tf.loadLayersModel('<base>/v1/models/ID/model.json') works.
+  app.get('/:id/:file', { schema: { params: FileParams, response: problems(400, 404) } }, async (request, reply) => {
+    const { id, file } = request.params as { id: string; file: string };
+    const record = await getRecord(request.tenant, id);
+    if (!record.files.includes(file)) throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
+    const data = await app.models.file(request.tenant, id, file);
+    if (!data) throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
+    return reply
+      .type(file === 'model.json' ? 'application/json' : 'application/octet-stream')
+      .header('cache-control', 'private, max-age=31536000, immutable')
+      .send(data);
+  });
+
+  app.post(
+    '/:id/predict',
+    { schema: { params: IdParams('mdl'), body: PredictRequest, response: { 200: PredictResponse, ...problems(400, 404, 422) } } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { instances, topK } = request.body as { instances: unknown[]; topK?: number };
+      const record = await getRecord(request.tenant, id);
+      const predictions = await app.predictor.predict(request.tenant, record, instances, topK ?? 3);
+      return reply.header('x-model-id', record.id).send({ modelId: record.id, predictions });
+    },
+  );
+}
