@@ -16,7 +16,10 @@ export interface AppOptions {
 }
 
 /** Fastify instance options: JSON body limit, request ids, logger redaction. */
-export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = { level: config.LOG_LEVEL }): FastifyServerOptions {
+export function serverOptions(
+  config: Config,
+  logger: FastifyServerOptions['logger'] = { level: config.LOG_LEVEL },
+): FastifyServerOptions {
   return {
     logger,
     bodyLimit: config.JSON_MAX_BYTES,
@@ -42,7 +45,9 @@ function createAjv(strict: boolean) {
 export default async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   const bodyAjv = createAjv(true);
   const textAjv = createAjv(false);
-  fastify.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  fastify.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema),
+  );
 
   await fastify.register(problem);
   await fastify.register(services, { config, backend });

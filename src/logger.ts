@@ -16,7 +16,9 @@ export function loggerOptions(level: string, name: string): LoggerOptions {
     level,
     name,
     redact: ['req.headers.authorization', 'headers.authorization', '*.secret'],
-    ...(process.stdout.isTTY && prettyAvailable() ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+    ...(process.stdout.isTTY && prettyAvailable()
+      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } }
+      : {}),
   };
 }
 

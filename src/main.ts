@@ -23,7 +23,10 @@ function stopChildren() {
 
 try {
   redis = await ensureLocalRedis(config.REDIS_URL, path.join(config.DATA_DIR, 'redis'));
-  if (redis) console.log(`started redis-server for ${config.REDIS_URL} with its files in ${path.join(config.DATA_DIR, 'redis')}`);
+  if (redis)
+    console.log(
+      `started redis-server for ${config.REDIS_URL} with its files in ${path.join(config.DATA_DIR, 'redis')}`,
+    );
   worker = fork(workerEntry, { execArgv: process.execArgv, stdio: 'inherit' });
   worker.on('exit', (code, signal) => {
     if (code !== 0 && signal !== 'SIGTERM') console.error(`training worker exited (${code ?? signal})`);

@@ -9,7 +9,9 @@ import { selectBackend } from './tf/backend.js';
 /** Starts the API: selects the TF.js backend, builds the app, listens, and closes gracefully on signals. */
 export async function startApi(config: Config = loadConfig()) {
   const fastify = Fastify(serverOptions(config, loggerOptions(config.LOG_LEVEL, 'api')));
-  const backend = await selectBackend(config.TFJS_BACKEND, (kind, why) => fastify.log.debug({ backend: kind, why }, 'TF.js backend unavailable'));
+  const backend = await selectBackend(config.TFJS_BACKEND, (kind, why) =>
+    fastify.log.debug({ backend: kind, why }, 'TF.js backend unavailable'),
+  );
   fastify.log.info({ backend }, 'TF.js backend selected');
   await fastify.register(app, { config, backend });
   closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {

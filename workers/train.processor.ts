@@ -29,7 +29,8 @@ class JobFailure extends UnrecoverableError {
 /** Maps a validation dataset's labels onto the training labels' indices. */
 function remapLabels(data: DatasetData, from: string[], to: string[]): DatasetData {
   const index = from.map((label) => to.indexOf(label));
-  if (index.some((i) => i < 0)) throw new JobFailure('unknown_labels', 'the validation dataset has labels the training dataset lacks');
+  if (index.some((i) => i < 0))
+    throw new JobFailure('unknown_labels', 'the validation dataset has labels the training dataset lacks');
   return { features: data.features, labelIndex: data.labelIndex.map((i) => index[i]!) };
 }
 
@@ -37,7 +38,9 @@ function remapLabels(data: DatasetData, from: string[], to: string[]): DatasetDa
 export function createTrainingProcessor(deps: TrainingDeps) {
   const backend = { name: deps.backend.name, device: deps.backend.device };
 
-  return async function processTraining(job: Job<TrainingPayload, TrainingResultValue>): Promise<TrainingResultValue> {
+  return async function processTraining(
+    job: Job<TrainingPayload, TrainingResultValue>,
+  ): Promise<TrainingResultValue> {
     const { tenant, spec } = job.data;
     const log = deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
     const startedAt = new Date().toISOString();
@@ -50,19 +53,25 @@ export function createTrainingProcessor(deps: TrainingDeps) {
     };
 
     const dataset = await deps.datasets.get(tenant, spec.dataset);
-    if (!dataset) throw await fail('dataset_missing', `dataset ${spec.dataset} was deleted before the job ran`);
+    if (!dataset)
+      throw await fail('dataset_missing', `dataset ${spec.dataset} was deleted before the job ran`);
     const data = await deps.datasets.load(tenant, dataset.id);
     let validationData: DatasetData | undefined;
     if ('dataset' in spec.validation) {
       const meta = await deps.datasets.get(tenant, spec.validation.dataset);
-      if (!meta) throw await fail('dataset_missing', `validation dataset ${spec.validation.dataset} was deleted before the job ran`);
+      if (!meta)
+        throw await fail(
+          'dataset_missing',
+          `validation dataset ${spec.validation.dataset} was deleted before the job ran`,
+        );
       validationData = remapLabels(await deps.datasets.load(tenant, meta.id), meta.labels, dataset.labels);
     }
     let baseRecord: ModelRecord | undefined;
     let base: tf.LayersModel | undefined;
     if (spec.baseModel) {
       baseRecord = await deps.models.get(tenant, spec.baseModel);
-      if (!baseRecord) throw await fail('model_missing', `base model ${spec.baseModel} was deleted before the job ran`);
+      if (!baseRecord)
+        throw await fail('model_missing', `base model ${spec.baseModel} was deleted before the job ran`);
       base = await deps.models.load(tenant, spec.baseModel);
     }
 
@@ -89,7 +98,9 @@ export function createTrainingProcessor(deps: TrainingDeps) {
     try {
       const modelId = modelIdOfJob(job.id!);
       const preprocessing = result.preprocessing;
-      const files = await ModelStore.serialize(result.model, { finetuned: { modelId, labels: dataset.labels, preprocessing } });
+      const files = await ModelStore.serialize(result.model, {
+        finetuned: { modelId, labels: dataset.labels, preprocessing },
+      });
       let cut: string | null = null;
       try {
         cut = defaultCutLayer(result.model);
@@ -108,15 +119,33 @@ export function createTrainingProcessor(deps: TrainingDeps) {
         metrics: result.metrics,
         evaluation: result.evaluation,
         history: result.history,
-        lineage: { jobId: job.id!, baseModelId: spec.baseModel, datasetId: dataset.id, datasetSha256: dataset.sha256 },
+        lineage: {
+          jobId: job.id!,
+          baseModelId: spec.baseModel,
+          datasetId: dataset.id,
+          datasetSha256: dataset.sha256,
+        },
         backend,
         files: [...files.keys()],
-        sizeBytes: [...files.values()].reduce((n, body) => n + (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength), 0),
+        sizeBytes: [...files.values()].reduce(
+          (n, body) => n + (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
+          0,
+        ),
         createdAt: new Date().toISOString(),
       };
       await deps.models.create(tenant, record, files);
-      log.info({ modelId, metrics: result.metrics, featureCaching: result.featureCaching }, 'training finished');
-      return { modelId, metrics: result.metrics, history: result.history, backend, startedAt, featureCaching: result.featureCaching };
+      log.info(
+        { modelId, metrics: result.metrics, featureCaching: result.featureCaching },
+        'training finished',
+      );
+      return {
+        modelId,
+        metrics: result.metrics,
+        history: result.history,
+        backend,
+        startedAt,
+        featureCaching: result.featureCaching,
+      };
     } finally {
       result.dispose();
     }

@@ -15,20 +15,31 @@ const DRAIN_BOUND_MS = 30_000;
 /** Runs a training worker process until SIGTERM or SIGINT. */
 export async function startTrainer(config: Config = loadConfig()) {
   const logger = createLogger(config.LOG_LEVEL, 'trainer');
-  const backend = await selectBackend(config.TFJS_BACKEND, (kind, why) => logger.debug({ backend: kind, why }, 'TF.js backend unavailable'));
+  const backend = await selectBackend(config.TFJS_BACKEND, (kind, why) =>
+    logger.debug({ backend: kind, why }, 'TF.js backend unavailable'),
+  );
   logger.info({ backend, concurrency: config.WORKER_CONCURRENCY }, 'TF.js backend selected');
 
   const store = new FsStore(config.DATA_DIR);
   await store.check();
-  const processor = createTrainingProcessor({ datasets: new DatasetStore(store), models: new ModelStore(store), backend, logger });
+  const processor = createTrainingProcessor({
+    datasets: new DatasetStore(store),
+    models: new ModelStore(store),
+    backend,
+    logger,
+  });
   const worker = new Worker<TrainingPayload, TrainingResultValue>(QUEUES.training, processor, {
     connection: createRedis(config.REDIS_URL, 'worker'),
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
   });
-  worker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'job failed'));
+  worker.on('failed', (job, err) =>
+    logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'job failed'),
+  );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
-  worker.on('completed', (job) => logger.info({ jobId: job.id, modelId: job.returnvalue.modelId }, 'job completed'));
+  worker.on('completed', (job) =>
+    logger.info({ jobId: job.id, modelId: job.returnvalue.modelId }, 'job completed'),
+  );
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -21,8 +21,10 @@ const MAX_RANK = 4;
 
 export const compareLabels = new Intl.Collator('en', { numeric: true }).compare;
 
-function rowError(row: number, column: string, message: string): Error {
-  return badRequest('invalid_dataset', `row ${row}, ${column}: ${message}`, { row, column });
+/** A 400 naming the row (1-based, header not counted) and, where one is at fault, the column. */
+function rowError(row: number, column: string | null, message: string): Error {
+  const where = column === null ? `row ${row}` : `row ${row}, column '${column}'`;
+  return badRequest('invalid_dataset', `${where}: ${message}`, { row, column });
 }
 
 /** Shape of a nested number array, following its first elements. */
@@ -150,17 +152,17 @@ export function parseCsv(body: Buffer, labelColumn = 'label'): ParsedDataset {
   for (let r = 1; r < records.length; r++) {
     const record = records[r]!;
     if (record.length !== header.length) {
-      throw rowError(r, `column ${Math.min(record.length, header.length) + 1}`, `has ${record.length} columns, the header has ${header.length}`);
+      throw rowError(r, header[Math.min(record.length, header.length - 1)] ?? null, `has ${record.length} columns, the header has ${header.length}`);
     }
     const values: number[] = [];
     for (let c = 0; c < record.length; c++) {
       if (c === labelAt) continue;
       const cell = record[c]!;
-      if (!DECIMAL.test(cell)) throw rowError(r, `column '${header[c]}'`, `'${cell.slice(0, 40)}' is not a number`);
-      values.push(checkNumber(Number(cell), r, () => `column '${header[c]}'`));
+      if (!DECIMAL.test(cell)) throw rowError(r, header[c]!, `'${cell.slice(0, 40)}' is not a number`);
+      values.push(checkNumber(Number(cell), r, () => header[c]!));
     }
     const label = record[labelAt]!;
-    if (label === '') throw rowError(r, `column '${labelColumn}'`, 'the label is empty');
+    if (label === '') throw rowError(r, labelColumn, 'the label is empty');
     collector.addFlat(values, label);
   }
   return collector.finish();
@@ -178,10 +180,10 @@ export function parseNdjson(body: Buffer): ParsedDataset {
     try {
       value = JSON.parse(line);
     } catch {
-      throw rowError(row, 'line', 'is not valid JSON');
+      throw rowError(row, null, 'the line is not valid JSON');
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw rowError(row, 'line', 'must be an object {"x": [...], "y": label}');
+      throw rowError(row, null, 'the line must be an object {"x": [...], "y": label}');
     }
     const { x, y } = value as { x?: unknown; y?: unknown };
     collector.addJson(x, y, row);

@@ -15,7 +15,13 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * Flattens one instance: a flat row whose length is the input's element count, or nested arrays of exactly the
  * input shape. Anything else is a 422 naming the expected shape.
  */
-export function flattenInstance(value: unknown, inputShape: number[], index: number, into: Float32Array, offset: number): void {
+export function flattenInstance(
+  value: unknown,
+  inputShape: number[],
+  index: number,
+  into: Float32Array,
+  offset: number,
+): void {
   const size = inputShape.reduce((n, d) => n * d, 1);
   const expected = () => `expected shape [${inputShape.join(', ')}] or a flat row of ${size} numbers`;
   const fail = (why: string) =>
@@ -78,17 +84,30 @@ export class Predictor {
     return this.cache.size;
   }
 
-  async predict(tenant: string, record: ModelRecord, instances: unknown[], topK: number): Promise<Prediction[]> {
+  async predict(
+    tenant: string,
+    record: ModelRecord,
+    instances: unknown[],
+    topK: number,
+  ): Promise<Prediction[]> {
     const size = record.inputShape.reduce((n, d) => n * d, 1);
     const flat = new Float32Array(instances.length * size);
     instances.forEach((instance, i) => flattenInstance(instance, record.inputShape, i, flat, i * size));
     const stats = record.preprocessing?.standardize;
     if (stats) {
-      for (let i = 0; i < flat.length; i++) flat[i] = (flat[i]! - stats.mean[i % size]!) / stats.std[i % size]!;
+      for (let i = 0; i < flat.length; i++)
+        flat[i] = (flat[i]! - stats.mean[i % size]!) / stats.std[i % size]!;
     }
-    const model = await this.cache.fetch(`${tenant}/${record.id}@${record.sizeBytes}`, { context: { ...record, tenant } });
+    const model = await this.cache.fetch(`${tenant}/${record.id}@${record.sizeBytes}`, {
+      context: { ...record, tenant },
+    });
     if (!model) throw new Error(`model ${record.id} could not be loaded`);
-    const scores = tf.tidy(() => (model.predict(tf.tensor(flat, [instances.length, ...record.inputShape])) as tf.Tensor).dataSync() as Float32Array);
+    const scores = tf.tidy(
+      () =>
+        (
+          model.predict(tf.tensor(flat, [instances.length, ...record.inputShape])) as tf.Tensor
+        ).dataSync() as Float32Array,
+    );
     const classes = scores.length / instances.length;
     const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
     const k = Math.min(topK, classes);

@@ -54,30 +54,53 @@ export class JobService {
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
   async check(tenant: string, request: JobRequest): Promise<JobSpec> {
     if (request.baseModel && request.architecture) {
-      throw badRequest('invalid_job', "give either 'baseModel' (transfer learning) or 'architecture' (from scratch), not both", { field: '/architecture' });
+      throw badRequest(
+        'invalid_job',
+        "give either 'baseModel' (transfer learning) or 'architecture' (from scratch), not both",
+        { field: '/architecture' },
+      );
     }
     if (!request.baseModel && !request.architecture) {
-      throw badRequest('invalid_job', "give 'baseModel' to transfer from, or 'architecture' to train from scratch", { field: '/baseModel' });
+      throw badRequest(
+        'invalid_job',
+        "give 'baseModel' to transfer from, or 'architecture' to train from scratch",
+        { field: '/baseModel' },
+      );
     }
     if (request.transfer && !request.baseModel) {
       throw badRequest('invalid_job', "'transfer' applies only with a 'baseModel'", { field: '/transfer' });
     }
     if (request.hyperparameters?.fineTune && !request.baseModel) {
-      throw badRequest('invalid_job', "'fineTune' unfreezes base layers, so it needs a 'baseModel'", { field: '/hyperparameters/fineTune' });
+      throw badRequest('invalid_job', "'fineTune' unfreezes base layers, so it needs a 'baseModel'", {
+        field: '/hyperparameters/fineTune',
+      });
     }
     if (request.validation?.split !== undefined && request.validation.dataset !== undefined) {
-      throw badRequest('invalid_job', "give 'validation.split' or 'validation.dataset', not both", { field: '/validation' });
+      throw badRequest('invalid_job', "give 'validation.split' or 'validation.dataset', not both", {
+        field: '/validation',
+      });
     }
     const a = request.architecture;
     if (a?.type === 'cnn' && !a.inputShape) {
-      throw badRequest('invalid_job', "a 'cnn' architecture needs 'inputShape' [height, width, channels]", { field: '/architecture/inputShape' });
+      throw badRequest('invalid_job', "a 'cnn' architecture needs 'inputShape' [height, width, channels]", {
+        field: '/architecture/inputShape',
+      });
     }
     if (a?.type === 'mlp') {
-      const extra = (['inputShape', 'filters', 'kernelSize', 'denseUnits'] as const).find((key) => a[key] !== undefined);
-      if (extra) throw badRequest('invalid_job', `'${extra}' applies only to 'cnn' architectures`, { field: `/architecture/${extra}` });
+      const extra = (['inputShape', 'filters', 'kernelSize', 'denseUnits'] as const).find(
+        (key) => a[key] !== undefined,
+      );
+      if (extra)
+        throw badRequest('invalid_job', `'${extra}' applies only to 'cnn' architectures`, {
+          field: `/architecture/${extra}`,
+        });
     }
     if (a?.type === 'cnn' && a.hiddenUnits) {
-      throw badRequest('invalid_job', "'hiddenUnits' applies only to 'mlp' architectures (a cnn has 'denseUnits')", { field: '/architecture/hiddenUnits' });
+      throw badRequest(
+        'invalid_job',
+        "'hiddenUnits' applies only to 'mlp' architectures (a cnn has 'denseUnits')",
+        { field: '/architecture/hiddenUnits' },
+      );
     }
 
     const spec = resolveJobSpec(request, () => randomInt(2 ** 31 - 1));
@@ -97,24 +120,37 @@ export class JobService {
       }
       const unknown = validation.labels.filter((label) => !dataset.labels.includes(label));
       if (unknown.length > 0) {
-        throw unprocessable('unknown_labels', `the validation dataset has labels the training dataset lacks: ${unknown.join(', ')}`, {
-          field: '/validation/dataset',
-          labels: unknown,
-        });
+        throw unprocessable(
+          'unknown_labels',
+          `the validation dataset has labels the training dataset lacks: ${unknown.join(', ')}`,
+          {
+            field: '/validation/dataset',
+            labels: unknown,
+          },
+        );
       }
     }
-    const hasValidation = 'dataset' in spec.validation || validationRows(dataset.labelCounts, spec.validation.split) > 0;
+    const hasValidation =
+      'dataset' in spec.validation || validationRows(dataset.labelCounts, spec.validation.split) > 0;
     if (spec.hyperparameters.earlyStopping && !hasValidation) {
-      throw unprocessable('no_validation_data', 'early stopping monitors validation metrics, but this job has no validation rows', {
-        field: '/hyperparameters/earlyStopping',
-      });
+      throw unprocessable(
+        'no_validation_data',
+        'early stopping monitors validation metrics, but this job has no validation rows',
+        {
+          field: '/hyperparameters/earlyStopping',
+        },
+      );
     }
 
     if (spec.architecture?.type === 'cnn' && size(spec.architecture.inputShape) !== featureSize) {
       throw unprocessable(
         'shape_mismatch',
         `the cnn inputShape ${show(spec.architecture.inputShape)} holds ${size(spec.architecture.inputShape)} values, but dataset rows have shape ${show(dataset.featureShape)} (${featureSize} values)`,
-        { field: '/architecture/inputShape', expected: dataset.featureShape, actual: spec.architecture.inputShape },
+        {
+          field: '/architecture/inputShape',
+          expected: dataset.featureShape,
+          actual: spec.architecture.inputShape,
+        },
       );
     }
     if (spec.baseModel) {
@@ -142,12 +178,22 @@ export class JobService {
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */
-  async list(tenant: string, options: { status?: JobStatus; limit: number; cursor?: string }): Promise<{ items: JobView[]; nextCursor: string | null }> {
+  async list(
+    tenant: string,
+    options: { status?: JobStatus; limit: number; cursor?: string },
+  ): Promise<{ items: JobView[]; nextCursor: string | null }> {
     const items: JobView[] = [];
     let cursor = options.cursor;
     const page = Math.max(options.limit, 50);
     for (let scanned = 0; items.length < options.limit && scanned < 5000; scanned += page) {
-      const ids = await this.redis.zrevrangebylex(this.indexKey(tenant), cursor ? `(${cursor}` : '+', '-', 'LIMIT', 0, page);
+      const ids = await this.redis.zrevrangebylex(
+        this.indexKey(tenant),
+        cursor ? `(${cursor}` : '+',
+        '-',
+        'LIMIT',
+        0,
+        page,
+      );
       if (ids.length === 0) return { items, nextCursor: null };
       for (const id of ids) {
         cursor = id;
@@ -170,7 +216,8 @@ export class JobService {
       .filter((job) => job?.data.tenant === tenant)
       .filter(({ data: { spec } }) =>
         resource.datasetId
-          ? spec.dataset === resource.datasetId || ('dataset' in spec.validation && spec.validation.dataset === resource.datasetId)
+          ? spec.dataset === resource.datasetId ||
+            ('dataset' in spec.validation && spec.validation.dataset === resource.datasetId)
           : spec.baseModel === resource.modelId,
       )
       .map((job) => job.id!);
@@ -178,7 +225,7 @@ export class JobService {
 
   private async queuePosition(id: string): Promise<number | null> {
     const [position, length] = await Promise.all([
-      this.redis.lpos(this.queue.keys.wait!, id) as Promise<number | null>,
+      this.redis.lpos(this.queue.keys.wait!, id),
       this.redis.llen(this.queue.keys.wait!),
     ]);
     // Jobs are pushed on the left and taken from the right: position 1 runs next.
@@ -187,7 +234,13 @@ export class JobService {
 
   private async view(job: Job<TrainingPayload, TrainingResultValue>, state: string): Promise<JobView> {
     const status: JobStatus =
-      state === 'active' ? 'running' : state === 'completed' ? 'succeeded' : state === 'failed' ? 'failed' : 'queued';
+      state === 'active'
+        ? 'running'
+        : state === 'completed'
+          ? 'succeeded'
+          : state === 'failed'
+            ? 'failed'
+            : 'queued';
     const reported = (typeof job.progress === 'object' ? job.progress : null) as TrainingProgress | null;
     const result = status === 'succeeded' ? (job.returnvalue as TrainingResultValue | null) : null;
     return {
@@ -199,7 +252,10 @@ export class JobService {
       metrics: result?.metrics ?? reported?.metrics ?? {},
       history: result?.history ?? reported?.history ?? [],
       modelId: result?.modelId ?? null,
-      error: status === 'failed' ? (reported?.error ?? { code: 'training_failed', message: job.failedReason ?? 'unknown failure' }) : null,
+      error:
+        status === 'failed'
+          ? (reported?.error ?? { code: 'training_failed', message: job.failedReason ?? 'unknown failure' })
+          : null,
       backend: result?.backend ?? reported?.backend ?? null,
       attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
       spec: job.data.spec,
@@ -222,13 +278,21 @@ function checkBase(base: ModelRecord, featureShape: number[], spec: JobSpec): vo
   }
   const cut = spec.transfer?.cutLayer;
   if (cut && !base.layers.some((layer) => layer.name === cut)) {
-    throw unprocessable('unknown_layer', `base model ${base.id} has no layer '${cut}'; its layers are ${base.layers.map((l) => l.name).join(', ')}`, {
-      field: '/transfer/cutLayer',
-    });
+    throw unprocessable(
+      'unknown_layer',
+      `base model ${base.id} has no layer '${cut}'; its layers are ${base.layers.map((l) => l.name).join(', ')}`,
+      {
+        field: '/transfer/cutLayer',
+      },
+    );
   }
   if (!cut && !base.defaultCutLayer) {
-    throw unprocessable('no_cut_layer', `base model ${base.id} has neither a 'features' layer nor a Dense layer to cut below; name 'transfer.cutLayer'`, {
-      field: '/transfer/cutLayer',
-    });
+    throw unprocessable(
+      'no_cut_layer',
+      `base model ${base.id} has neither a 'features' layer nor a Dense layer to cut below; name 'transfer.cutLayer'`,
+      {
+        field: '/transfer/cutLayer',
+      },
+    );
   }
 }

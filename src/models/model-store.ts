@@ -33,7 +33,8 @@ export const ModelSchema = Type.Object({
     }),
   ),
   defaultCutLayer: Type.Union([Type.String(), Type.Null()], {
-    description: "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
+    description:
+      "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
   }),
   preprocessing: Type.Union([
     Type.Object({
@@ -182,8 +183,7 @@ export class ModelStore {
 export function describeLayers(model: tf.LayersModel): ModelRecord['layers'] {
   return model.layers.map((layer) => {
     const shape = layer.outputShape;
-    const first =
-      Array.isArray(shape[0]) || shape[0] === undefined ? (shape[0] as (number | null)[] | undefined) : shape;
+    const first = Array.isArray(shape[0]) || shape[0] === undefined ? shape[0] : shape;
     return {
       name: layer.name,
       className: layer.getClassName(),

@@ -4,7 +4,14 @@ import { ProblemError, STATUS_TITLES } from '../errors.js';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
-function send(reply: FastifyReply, request: FastifyRequest, status: number, code: string, detail: string, extensions: Record<string, unknown> = {}) {
+function send(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  status: number,
+  code: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+) {
   return reply
     .code(status)
     .type(PROBLEM_TYPE)
@@ -25,12 +32,17 @@ function validationField(error: FastifyError): { field: string; detail: string }
   const first = error.validation?.[0];
   const part = error.validationContext ?? 'body';
   if (!first) return { field: `/${part}`, detail: error.message };
-  const params = first.params as Record<string, unknown>;
+  const params = first.params;
   const missing = typeof params.missingProperty === 'string' ? `/${params.missingProperty}` : '';
   const extra = typeof params.additionalProperty === 'string' ? `/${params.additionalProperty}` : '';
   const field = `${first.instancePath}${missing}${extra}` || '/';
-  const what = extra ? `unknown property '${params.additionalProperty as string}'` : (first.message ?? 'is invalid');
-  return { field: `/${part}${field === '/' ? '' : field}`, detail: `${part}${field === '/' ? '' : field} ${what}` };
+  const what = extra
+    ? `unknown property '${params.additionalProperty as string}'`
+    : (first.message ?? 'is invalid');
+  return {
+    field: `/${part}${field === '/' ? '' : field}`,
+    detail: `${part}${field === '/' ? '' : field} ${what}`,
+  };
 }
 
 /** One error handler: every error becomes RFC 9457 problem+json with a stable `code`; 5xx hide internals. */
@@ -44,7 +56,10 @@ export default fp(
         const { field, detail } = validationField(error);
         return send(reply, request, 400, 'validation_failed', detail, {
           field,
-          errors: error.validation.map((v) => ({ field: `/${error.validationContext ?? 'body'}${v.instancePath}`, message: v.message })),
+          errors: error.validation.map((v) => ({
+            field: `/${error.validationContext ?? 'body'}${v.instancePath}`,
+            message: v.message,
+          })),
         });
       }
       const status = error.statusCode ?? 500;
@@ -53,7 +68,13 @@ export default fp(
         return send(reply, request, status, code, error.message);
       }
       request.log.error({ err: error }, 'request failed');
-      return send(reply, request, status >= 500 ? status : 500, 'internal_error', 'the server failed to handle this request; it has been logged');
+      return send(
+        reply,
+        request,
+        status >= 500 ? status : 500,
+        'internal_error',
+        'the server failed to handle this request; it has been logged',
+      );
     });
     app.setNotFoundHandler((request, reply) =>
       send(reply, request, 404, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`),

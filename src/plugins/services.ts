@@ -9,7 +9,12 @@ import { DEFAULT_TENANT } from '../ids.js';
 import { Predictor } from '../inference/predictor.js';
 import { JobService } from '../jobs/job-service.js';
 import { ModelStore } from '../models/model-store.js';
-import { QUEUES, trainingJobOptions, type TrainingPayload, type TrainingResultValue } from '../queue/catalogue.js';
+import {
+  QUEUES,
+  trainingJobOptions,
+  type TrainingPayload,
+  type TrainingResultValue,
+} from '../queue/catalogue.js';
 import { createRedis } from '../redis.js';
 import type { BlobStore } from '../store/blob-store.js';
 import { FsStore } from '../store/fs-store.js';

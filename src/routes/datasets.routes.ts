@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { Type } from 'typebox';
-import { parseCsv, parseJsonColumns, parseNdjson, type DatasetFormat, type ParsedDataset } from '../datasets/dataset-parser.js';
+import {
+  parseCsv,
+  parseJsonColumns,
+  parseNdjson,
+  type DatasetFormat,
+  type ParsedDataset,
+} from '../datasets/dataset-parser.js';
 import { DatasetSchema } from '../datasets/dataset-store.js';
 import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
 import { IdParams, problems } from './schemas.js';
@@ -15,7 +21,11 @@ const FORMATS: Record<string, DatasetFormat> = {
 export default async function datasetRoutes(app: FastifyInstance) {
   // Datasets arrive as raw bytes whatever their type: they are hashed as sent and parsed here, row by row.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['text/csv', 'application/x-ndjson', 'application/json'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(
+    ['text/csv', 'application/x-ndjson', 'application/json'],
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body),
+  );
 
   app.post(
     '/',
@@ -37,23 +47,41 @@ export default async function datasetRoutes(app: FastifyInstance) {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const format = FORMATS[type];
       const body = request.body as Buffer;
-      if (!format) throw new ProblemError(415, 'unsupported_media_type', `send text/csv, application/x-ndjson or application/json, not '${type}'`);
-      if (!Buffer.isBuffer(body) || body.byteLength === 0) throw badRequest('invalid_dataset', 'the body is empty');
+      if (!format)
+        throw new ProblemError(
+          415,
+          'unsupported_media_type',
+          `send text/csv, application/x-ndjson or application/json, not '${type}'`,
+        );
+      if (!Buffer.isBuffer(body) || body.byteLength === 0)
+        throw badRequest('invalid_dataset', 'the body is empty');
       const { name, labelColumn } = request.query as { name?: string; labelColumn?: string };
-      if (labelColumn && format !== 'csv') throw badRequest('invalid_dataset', "'labelColumn' applies only to text/csv", { field: '/querystring/labelColumn' });
+      if (labelColumn && format !== 'csv')
+        throw badRequest('invalid_dataset', "'labelColumn' applies only to text/csv", {
+          field: '/querystring/labelColumn',
+        });
       let parsed: ParsedDataset;
       if (format === 'csv') parsed = parseCsv(body, labelColumn);
       else if (format === 'ndjson') parsed = parseNdjson(body);
       else {
         let json: unknown;
         try {
-          json = secureJson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+          json = secureJson.parse(body.toString('utf8'), undefined, {
+            protoAction: 'error',
+            constructorAction: 'error',
+          });
         } catch (error) {
           throw badRequest('invalid_json', `the body is not valid JSON: ${(error as Error).message}`);
         }
         parsed = parseJsonColumns(json);
       }
-      const dataset = await app.datasets.create(request.tenant, name ?? `dataset ${new Date().toISOString()}`, format, body, parsed);
+      const dataset = await app.datasets.create(
+        request.tenant,
+        name ?? `dataset ${new Date().toISOString()}`,
+        format,
+        body,
+        parsed,
+      );
       request.log.info({ datasetId: dataset.id, rows: dataset.rows }, 'dataset stored');
       return reply.code(201).header('location', `/v1/datasets/${dataset.id}`).send(dataset);
     },
@@ -61,7 +89,12 @@ export default async function datasetRoutes(app: FastifyInstance) {
 
   app.get(
     '/',
-    { schema: { summary: 'List datasets, newest first', response: { 200: Type.Object({ items: Type.Array(DatasetSchema) }) } } },
+    {
+      schema: {
+        summary: 'List datasets, newest first',
+        response: { 200: Type.Object({ items: Type.Array(DatasetSchema) }) },
+      },
+    },
     async (request) => ({ items: await app.datasets.list(request.tenant) }),
   );
 
@@ -83,7 +116,10 @@ export default async function datasetRoutes(app: FastifyInstance) {
       const { id } = request.params as { id: string };
       if (!(await app.datasets.get(request.tenant, id))) throw notFound('dataset', id);
       const users = await app.jobs.activeUsers(request.tenant, { datasetId: id });
-      if (users.length > 0) throw conflict('dataset_in_use', `dataset ${id} is used by unfinished jobs: ${users.join(', ')}`, { jobs: users });
+      if (users.length > 0)
+        throw conflict('dataset_in_use', `dataset ${id} is used by unfinished jobs: ${users.join(', ')}`, {
+          jobs: users,
+        });
       await app.datasets.delete(request.tenant, id);
       return reply.code(204).send();
     },

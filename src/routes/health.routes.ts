@@ -4,14 +4,19 @@ import { ProblemError } from '../errors.js';
 import { problems } from './schemas.js';
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, () => ({ status: 'ok' as const }));
+  app.get('/health', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, () => ({
+    status: 'ok' as const,
+  }));
 
   app.get(
     '/ready',
     {
       schema: {
         response: {
-          200: Type.Object({ status: Type.Literal('ready'), backend: Type.Object({ name: Type.String(), device: Type.String() }) }),
+          200: Type.Object({
+            status: Type.Literal('ready'),
+            backend: Type.Object({ name: Type.String(), device: Type.String() }),
+          }),
           ...problems(503),
         },
       },

@@ -6,7 +6,8 @@ import { idPattern } from '../ids.js';
 import { EpochRowSchema } from '../models/model-store.js';
 import { IdParams, problems } from './schemas.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
 const Metric = Nullable(Type.Number());
 const Status = Type.Enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 
@@ -26,13 +27,21 @@ export const JobViewSchema = Type.Object({
       samplesPerSecond: Metric,
     }),
   ),
-  metrics: Type.Object({ loss: Type.Optional(Metric), accuracy: Type.Optional(Metric), val_loss: Type.Optional(Metric), val_accuracy: Type.Optional(Metric) }),
+  metrics: Type.Object({
+    loss: Type.Optional(Metric),
+    accuracy: Type.Optional(Metric),
+    val_loss: Type.Optional(Metric),
+    val_accuracy: Type.Optional(Metric),
+  }),
   history: Type.Array(EpochRowSchema),
   modelId: Nullable(Type.String()),
   error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
   backend: Nullable(Type.Object({ name: Type.String(), device: Type.String() })),
   attempts: Type.Integer(),
-  spec: Type.Object({}, { additionalProperties: true, description: 'The request with every default filled in' }),
+  spec: Type.Object(
+    {},
+    { additionalProperties: true, description: 'The request with every default filled in' },
+  ),
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Nullable(Type.String({ format: 'date-time' })),
   finishedAt: Nullable(Type.String({ format: 'date-time' })),
@@ -68,7 +77,10 @@ export default async function jobRoutes(app: FastifyInstance) {
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ items: Type.Array(JobViewSchema), nextCursor: Nullable(Type.String()) }), ...problems(400) },
+        response: {
+          200: Type.Object({ items: Type.Array(JobViewSchema), nextCursor: Nullable(Type.String()) }),
+          ...problems(400),
+        },
       },
     },
     async (request) => {
@@ -77,7 +89,9 @@ export default async function jobRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get('/:id', { schema: { params: IdParams('job'), response: { 200: JobViewSchema, ...problems(400, 404) } } }, async (request) =>
-    app.jobs.get(request.tenant, (request.params as { id: string }).id),
+  app.get(
+    '/:id',
+    { schema: { params: IdParams('job'), response: { 200: JobViewSchema, ...problems(400, 404) } } },
+    async (request) => app.jobs.get(request.tenant, (request.params as { id: string }).id),
   );
 }

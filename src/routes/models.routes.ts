@@ -10,7 +10,11 @@ import { IdParams, problems } from './schemas.js';
 
 const PredictRequest = Type.Object(
   {
-    instances: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000, description: 'Raw feature rows, flat or in the input shape' }),
+    instances: Type.Array(Type.Unknown(), {
+      minItems: 1,
+      maxItems: 1000,
+      description: 'Raw feature rows, flat or in the input shape',
+    }),
     topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 3 })),
   },
   { additionalProperties: false },
@@ -18,9 +22,14 @@ const PredictRequest = Type.Object(
 const Label = Type.Object({ label: Type.String(), score: Type.Number() });
 const PredictResponse = Type.Object({
   modelId: Type.String(),
-  predictions: Type.Array(Type.Object({ label: Type.String(), score: Type.Number(), top: Type.Array(Label) })),
+  predictions: Type.Array(
+    Type.Object({ label: Type.String(), score: Type.Number(), top: Type.Array(Label) }),
+  ),
 });
-const FileParams = Type.Object({ id: Type.String({ pattern: idPattern('mdl') }), file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) });
+const FileParams = Type.Object({
+  id: Type.String({ pattern: idPattern('mdl') }),
+  file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
+});
 
 function safeDefaultCut(model: Parameters<typeof defaultCutLayer>[0]): string | null {
   try {
@@ -46,13 +55,15 @@ export default async function modelRoutes(app: FastifyInstance) {
     {
       bodyLimit: app.config.MODEL_MAX_BYTES,
       schema: {
-        summary: 'Upload a TF.js LayersModel (multipart: model.json and its weight files; optional fields name, labels)',
+        summary:
+          'Upload a TF.js LayersModel (multipart: model.json and its weight files; optional fields name, labels)',
         consumes: ['multipart/form-data'],
         response: { 201: ModelSchema, ...problems(400, 406, 413, 415, 422) },
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) throw new ProblemError(415, 'unsupported_media_type', 'upload the model as multipart/form-data');
+      if (!request.isMultipart())
+        throw new ProblemError(415, 'unsupported_media_type', 'upload the model as multipart/form-data');
       const files = new Map<string, Buffer>();
       const fields: Record<string, string> = {};
       let total = 0;
@@ -64,10 +75,15 @@ export default async function modelRoutes(app: FastifyInstance) {
         const data = await part.toBuffer();
         total += data.byteLength;
         if (total > app.config.MODEL_MAX_BYTES) {
-          throw new ProblemError(413, 'model_too_large', `the model's files exceed MODEL_MAX_BYTES (${app.config.MODEL_MAX_BYTES} bytes)`);
+          throw new ProblemError(
+            413,
+            'model_too_large',
+            `the model's files exceed MODEL_MAX_BYTES (${app.config.MODEL_MAX_BYTES} bytes)`,
+          );
         }
         const name = part.filename;
-        if (files.has(name)) throw badRequest('invalid_model', `the file '${name}' was uploaded twice`, { file: name });
+        if (files.has(name))
+          throw badRequest('invalid_model', `the file '${name}' was uploaded twice`, { file: name });
         files.set(name, data);
       }
       const upload = validateUpload(files);
@@ -79,8 +95,13 @@ export default async function modelRoutes(app: FastifyInstance) {
         } catch {
           parsed = undefined;
         }
-        if (!Array.isArray(parsed) || !parsed.every((l) => typeof l === 'string' && l.length > 0 && l.length <= 200)) {
-          throw badRequest('invalid_model', "the 'labels' field must be a JSON array of non-empty strings", { field: 'labels' });
+        if (
+          !Array.isArray(parsed) ||
+          !parsed.every((l) => typeof l === 'string' && l.length > 0 && l.length <= 200)
+        ) {
+          throw badRequest('invalid_model', "the 'labels' field must be a JSON array of non-empty strings", {
+            field: 'labels',
+          });
         }
         labels = parsed as string[];
       }
@@ -88,7 +109,11 @@ export default async function modelRoutes(app: FastifyInstance) {
       try {
         const outputs = model.outputs[0]!.shape.at(-1);
         if (labels && outputs !== labels.length) {
-          throw badRequest('invalid_model', `'labels' has ${labels.length} entries but the model outputs ${outputs} values`, { field: 'labels' });
+          throw badRequest(
+            'invalid_model',
+            `'labels' has ${labels.length} entries but the model outputs ${outputs} values`,
+            { field: 'labels' },
+          );
         }
         const record: ModelRecord = {
           id: newId('mdl'),
@@ -118,12 +143,19 @@ export default async function modelRoutes(app: FastifyInstance) {
 
   app.get(
     '/',
-    { schema: { summary: 'List models, newest first', response: { 200: Type.Object({ items: Type.Array(ModelSchema) }) } } },
+    {
+      schema: {
+        summary: 'List models, newest first',
+        response: { 200: Type.Object({ items: Type.Array(ModelSchema) }) },
+      },
+    },
     async (request) => ({ items: await app.models.list(request.tenant) }),
   );
 
-  app.get('/:id', { schema: { params: IdParams('mdl'), response: { 200: ModelSchema, ...problems(400, 404) } } }, async (request) =>
-    getRecord(request.tenant, (request.params as { id: string }).id),
+  app.get(
+    '/:id',
+    { schema: { params: IdParams('mdl'), response: { 200: ModelSchema, ...problems(400, 404) } } },
+    async (request) => getRecord(request.tenant, (request.params as { id: string }).id),
   );
 
   app.delete(
@@ -133,7 +165,10 @@ export default async function modelRoutes(app: FastifyInstance) {
       const { id } = request.params as { id: string };
       const record = await getRecord(request.tenant, id);
       const users = await app.jobs.activeUsers(request.tenant, { modelId: id });
-      if (users.length > 0) throw conflict('model_in_use', `model ${id} is the base of unfinished jobs: ${users.join(', ')}`, { jobs: users });
+      if (users.length > 0)
+        throw conflict('model_in_use', `model ${id} is the base of unfinished jobs: ${users.join(', ')}`, {
+          jobs: users,
+        });
       app.predictor.evict(request.tenant, record);
       await app.models.delete(request.tenant, id);
       return reply.code(204).send();
@@ -141,21 +176,32 @@ export default async function modelRoutes(app: FastifyInstance) {
   );
 
   // model.json and the weight files it names, so that tf.loadLayersModel('<base>/v1/models/ID/model.json') works.
-  app.get('/:id/:file', { schema: { params: FileParams, response: problems(400, 404) } }, async (request, reply) => {
-    const { id, file } = request.params as { id: string; file: string };
-    const record = await getRecord(request.tenant, id);
-    if (!record.files.includes(file)) throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
-    const data = await app.models.file(request.tenant, id, file);
-    if (!data) throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
-    return reply
-      .type(file === 'model.json' ? 'application/json' : 'application/octet-stream')
-      .header('cache-control', 'private, max-age=31536000, immutable')
-      .send(data);
-  });
+  app.get(
+    '/:id/:file',
+    { schema: { params: FileParams, response: problems(400, 404) } },
+    async (request, reply) => {
+      const { id, file } = request.params as { id: string; file: string };
+      const record = await getRecord(request.tenant, id);
+      if (!record.files.includes(file))
+        throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
+      const data = await app.models.file(request.tenant, id, file);
+      if (!data) throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
+      return reply
+        .type(file === 'model.json' ? 'application/json' : 'application/octet-stream')
+        .header('cache-control', 'private, max-age=31536000, immutable')
+        .send(data);
+    },
+  );
 
   app.post(
     '/:id/predict',
-    { schema: { params: IdParams('mdl'), body: PredictRequest, response: { 200: PredictResponse, ...problems(400, 404, 422) } } },
+    {
+      schema: {
+        params: IdParams('mdl'),
+        body: PredictRequest,
+        response: { 200: PredictResponse, ...problems(400, 404, 422) },
+      },
+    },
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const { instances, topK } = request.body as { instances: unknown[]; topK?: number };

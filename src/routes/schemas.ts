@@ -18,4 +18,5 @@ export const ProblemSchema = Type.Object(
 export const IdParams = (kind: IdKind) => Type.Object({ id: Type.String({ pattern: idPattern(kind) }) });
 
 /** Error responses a route may give, all problem+json. */
-export const problems = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, ProblemSchema]));
+export const problems = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, ProblemSchema]));

@@ -23,7 +23,7 @@ export function evaluate(
     return [scores.argMax(-1).dataSync(), y.argMax(-1).dataSync()];
   });
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  for (let i = 0; i < actual!.length; i++) matrix[actual![i]!]![predicted![i]!]! += 1;
+  for (let i = 0; i < actual.length; i++) matrix[actual[i]!]![predicted[i]!]! += 1;
   const correct = matrix.reduce((n, row, i) => n + row[i]!, 0);
   const perClass = labels.map((label, c) => {
     const truePositive = matrix[c]![c]!;
@@ -38,8 +38,8 @@ export function evaluate(
   });
   return {
     split,
-    rows: actual!.length,
-    accuracy: actual!.length > 0 ? correct / actual!.length : 0,
+    rows: actual.length,
+    accuracy: actual.length > 0 ? correct / actual.length : 0,
     confusionMatrix: matrix,
     perClass,
   };

@@ -83,7 +83,7 @@ export function defaultCutLayer(base: tf.LayersModel): string {
 export function baseLayersUpTo(base: tf.LayersModel, cutLayer: string): tf.layers.Layer[] {
   const extractor = tf.model({
     inputs: base.inputs,
-    outputs: base.getLayer(cutLayer).output as tf.SymbolicTensor,
+    outputs: base.getLayer(cutLayer).output,
   });
   return extractor.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
 }
@@ -134,7 +134,7 @@ export function buildTransferModel(
   layers.push(dense(classes, 'softmax', `${prefix}output`, seeds));
   const applyHead = (input: tf.SymbolicTensor) =>
     layers.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, input);
-  const headInput = tf.input({ shape: cut.shape.slice(1) as number[], name: `${prefix}features_input` });
+  const headInput = tf.input({ shape: cut.shape.slice(1), name: `${prefix}features_input` });
   const head = tf.model({ inputs: headInput, outputs: applyHead(headInput), name: `${prefix}model` });
   const model = tf.model({ inputs: base.inputs, outputs: applyHead(cut), name: 'finetuned_transfer' });
   const baseLayers = extractor.layers.filter((layer) => layer.getClassName() !== 'InputLayer');

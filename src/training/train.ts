@@ -55,6 +55,8 @@ export interface TrainingInput {
   /** A separate validation set, its labels already mapped to indices of `labels`. */
   validationData?: DatasetData;
   base?: tf.LayersModel;
+  /** Train the head on features the frozen base computed once (default). Off only to measure what it saves. */
+  featureCaching?: boolean;
 }
 
 export interface TrainingHooks {
@@ -195,7 +197,10 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
   }
 
   const release = () => disposeModels(model, transfer?.head, input.base);
-  const featureCaching = transfer !== null && transfer.baseLayers.every((layer) => !layer.trainable);
+  const featureCaching =
+    (input.featureCaching ?? true) &&
+    transfer !== null &&
+    transfer.baseLayers.every((layer) => !layer.trainable);
   const headEpochs = h.epochs;
   const totalEpochs = headEpochs + (h.fineTune?.epochs ?? 0);
   const batchesPerEpoch = Math.ceil(split.train.length / h.batchSize);
