@@ -49,6 +49,8 @@ export default async function app(fastify: FastifyInstance, { config, backend }:
     (httpPart === 'body' ? bodyAjv : textAjv).compile(schema),
   );
 
+  // Only the types a route documents are parsed; plain text anywhere else is a 415.
+  fastify.removeContentTypeParser('text/plain');
   await fastify.register(problem);
   await fastify.register(services, { config, backend });
   await fastify.register(healthRoutes);

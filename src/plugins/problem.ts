@@ -27,6 +27,23 @@ function send(
     });
 }
 
+/** Stable codes for the errors Fastify and its plugins raise before a handler runs. */
+const FRAMEWORK_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'empty_body',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_content_length',
+  FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_REQ_FILE_TOO_LARGE: 'model_too_large',
+  FST_FILES_LIMIT: 'too_many_files',
+  FST_PARTS_LIMIT: 'too_many_parts',
+  FST_FIELDS_LIMIT: 'too_many_fields',
+  FST_PROTO_VIOLATION: 'invalid_json',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
+};
+
 /** Names the field of the first schema violation as a JSON pointer into the request part. */
 function validationField(error: FastifyError): { field: string; detail: string } {
   const first = error.validation?.[0];
@@ -64,7 +81,10 @@ export default fp(
       }
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) {
-        const code = (error.code ?? 'bad_request').replace(/^FST_ERR_/, '').toLowerCase();
+        const code =
+          FRAMEWORK_CODES[error.code] ??
+          (error.code ?? 'bad_request').replace(/^FST_(ERR_)?/, '').toLowerCase();
+        // Malformed JSON is a syntax error (400) whatever status the parser chose; 413 and 415 keep theirs.
         return send(reply, request, status, code, error.message);
       }
       request.log.error({ err: error }, 'request failed');
