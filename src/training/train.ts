@@ -224,7 +224,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
       for (let e = 0; e < epochs; e++) {
         const epoch = history.length + 1;
         const order = shuffleInPlace(
-          Uint32Array.from(x.shape[0] ? Array.from({ length: x.shape[0] }, (_, i) => i) : []),
+          Uint32Array.from({ length: x.shape[0]! }, (_, i) => i),
           rng,
         );
         const indices = tf.tensor1d(Int32Array.from(order), 'int32');
@@ -247,7 +247,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
                 samplesPerSecond = (((batch + 1) * h.batchSize) / Math.max(now - started, 1)) * 1000;
                 if (now - lastProgressAt >= PROGRESS_INTERVAL_MS && hooks.onProgress) {
                   lastProgressAt = now;
-                  await hooks.onProgress(progressOf(phase, epoch, batch + 1));
+                  await hooks.onProgress(progressOf(phase, epoch, batch + 1, samplesPerSecond));
                 }
                 // Let timers run (BullMQ lock renewal, heartbeats) between batches.
                 if (now - lastYieldAt >= YIELD_INTERVAL_MS) {
@@ -273,7 +273,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
         history.push(row);
         await hooks.onEpoch?.(row);
         lastProgressAt = Date.now();
-        await hooks.onProgress?.({ ...progressOf(phase, epoch, batchesPerEpoch), samplesPerSecond });
+        await hooks.onProgress?.(progressOf(phase, epoch, batchesPerEpoch, samplesPerSecond));
         if (stopper?.update(row, fitModel)) {
           await hooks.onLog?.(
             `early stopping in the ${phase} phase after epoch ${epoch}: ${h.earlyStopping!.monitor} did not improve for ${h.earlyStopping!.patience + 1} epochs`,
@@ -281,14 +281,12 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
           break;
         }
       }
-      const restored = stopper?.restore(fitModel) ?? null;
-      if (restored) {
-        bestRow = restored;
+      // The phase's result is its best epoch when early stopping restored one, else its last.
+      bestRow = stopper?.restore(fitModel) ?? null;
+      if (bestRow) {
         await hooks.onLog?.(
-          `restored the weights of epoch ${restored.epoch} (best ${h.earlyStopping!.monitor})`,
+          `restored the weights of epoch ${bestRow.epoch} (best ${h.earlyStopping!.monitor})`,
         );
-      } else if (stopper) {
-        bestRow = null;
       }
     } finally {
       stopper?.dispose();
@@ -296,7 +294,12 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     }
   };
 
-  const progressOf = (phase: Phase, epoch: number, batch: number): Progress => {
+  const progressOf = (
+    phase: Phase,
+    epoch: number,
+    batch: number,
+    samplesPerSecond: number | null,
+  ): Progress => {
     const last = history.at(-1);
     return {
       phase,
@@ -305,7 +308,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
       batch,
       batches: batchesPerEpoch,
       fraction: Math.min(((epoch - 1) * batchesPerEpoch + batch) / (totalEpochs * batchesPerEpoch), 1),
-      samplesPerSecond: null,
+      samplesPerSecond,
       metrics: last
         ? {
             loss: last.loss,
