@@ -175,28 +175,44 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
       ? { data, rows: split.validation }
       : null;
 
-  const owned: tf.Tensor[] = [];
-  const keep = <T extends tf.Tensor>(t: T): T => (owned.push(t), t);
-  const trainX = keep(featureTensor(data.features, inputShape, split.train, stats));
-  const trainY = keep(labelTensor(data.labelIndex, split.train, classes));
-  const valX = validation
-    ? keep(featureTensor(validation.data.features, inputShape, validation.rows, stats))
-    : null;
-  const valY = validation ? keep(labelTensor(validation.data.labelIndex, validation.rows, classes)) : null;
-
   let transfer: TransferModel | null = null;
   let model: tf.LayersModel;
-  if (input.base && spec.transfer) {
-    const cutLayer = spec.transfer.cutLayer ?? defaultCutLayer(input.base);
-    transfer = buildTransferModel(input.base, { ...spec.transfer, cutLayer }, classes, seeds);
-    model = transfer.model;
-  } else if (spec.architecture) {
-    model = buildFromArchitecture(spec.architecture, inputShape, classes, seeds);
-  } else {
-    throw new Error('a job needs an architecture or a base model');
+  try {
+    if (input.base && spec.transfer) {
+      const cutLayer = spec.transfer.cutLayer ?? defaultCutLayer(input.base);
+      transfer = buildTransferModel(input.base, { ...spec.transfer, cutLayer }, classes, seeds);
+      model = transfer.model;
+    } else if (spec.architecture) {
+      model = buildFromArchitecture(spec.architecture, inputShape, classes, seeds);
+    } else {
+      throw new Error('a job needs an architecture or a base model');
+    }
+  } catch (error) {
+    disposeModels(input.base);
+    throw error;
   }
-
   const release = () => disposeModels(model, transfer?.head, input.base);
+
+  // Inside tidy, a failure part-way releases the tensors already made.
+  let owned: tf.Tensor[];
+  try {
+    owned = tf.tidy(() => [
+      featureTensor(data.features, inputShape, split.train, stats),
+      labelTensor(data.labelIndex, split.train, classes),
+      ...(validation
+        ? [
+            featureTensor(validation.data.features, inputShape, validation.rows, stats),
+            labelTensor(validation.data.labelIndex, validation.rows, classes),
+          ]
+        : []),
+    ]);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const [trainX, trainY, valX = null, valY = null] = owned as [tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
+  const keep = <T extends tf.Tensor>(t: T): T => (owned.push(t), t);
+
   const featureCaching =
     (input.featureCaching ?? true) &&
     transfer !== null &&
@@ -224,7 +240,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
       for (let e = 0; e < epochs; e++) {
         const epoch = history.length + 1;
         const order = shuffleInPlace(
-          Uint32Array.from({ length: x.shape[0]! }, (_, i) => i),
+          Uint32Array.from({ length: x.shape[0] }, (_, i) => i),
           rng,
         );
         const indices = tf.tensor1d(Int32Array.from(order), 'int32');

@@ -1,0 +1,41 @@
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import assert from 'node:assert/strict';
+import app, { serverOptions } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { selectBackend } from '../../src/tf/backend.js';
+
+/** The API as tests use it: registered on an instance that never listens; requests go through `inject`. */
+export async function buildApp(config: Config): Promise<FastifyInstance> {
+  const backend = await selectBackend('auto');
+  const fastify = Fastify(serverOptions(config, false));
+  await fastify.register(app, { config, backend });
+  await fastify.ready();
+  return fastify;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance: string;
+  requestId: string;
+  [extension: string]: unknown;
+}
+
+/** Asserts an RFC 9457 response with the given status and code, and returns its body. */
+export function assertProblem(response: LightMyRequestResponse, status: number, code: string): Problem {
+  assert.equal(
+    response.statusCode,
+    status,
+    `expected ${status} ${code}, got ${response.statusCode}: ${response.body}`,
+  );
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+  const problem = response.json<Problem>();
+  assert.equal(problem.status, status);
+  assert.equal(problem.code, code, `expected code ${code}, got ${problem.code}: ${problem.detail}`);
+  assert.equal(problem.type, `https://finetuned.dev/problems/${code}`);
+  assert.equal(typeof problem.detail, 'string');
+  return problem;
+}
