@@ -366,10 +366,14 @@ describe('jobs API', () => {
       assert.equal(second.nextCursor, null);
       const pairs = await listJobs('?limit=2');
       assert.equal(pairs.nextCursor, ids.c);
+      const last = await listJobs(`?limit=2&cursor=${ids.c}`);
       assert.deepEqual(
-        (await listJobs(`?limit=2&cursor=${ids.c}`)).items.map((j) => j.id),
+        last.items.map((j) => j.id),
         [ids.b, ids.a],
       );
+      // A page that ends exactly at the last job says there is no next page.
+      assert.equal(last.nextCursor, null);
+      assert.equal((await listJobs('?limit=4')).nextCursor, null);
 
       assert.equal((await listJobs('?status=queued')).items.length, 4);
       assert.deepEqual((await listJobs('?status=succeeded')).items, []);

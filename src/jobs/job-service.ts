@@ -32,6 +32,7 @@ export interface JobView {
 
 const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
+const MAX_LIST_SCAN = 5000;
 const ACTIVE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused'] as const;
 
 /** The model id a job registers: derived from the job id, so a retried job overwrites rather than duplicates. */
@@ -182,10 +183,14 @@ export class JobService {
     tenant: string,
     options: { status?: JobStatus; limit: number; cursor?: string },
   ): Promise<{ items: JobView[]; nextCursor: string | null }> {
+    // One item past the page tells whether there is a next page. With a status filter the scan is bounded,
+    // and a page cut short by the bound still hands out a cursor to go on from.
+    const wanted = options.limit + 1;
     const items: JobView[] = [];
     let cursor = options.cursor;
-    const page = Math.max(options.limit, 50);
-    for (let scanned = 0; items.length < options.limit && scanned < 5000; scanned += page) {
+    const page = Math.max(wanted, 50);
+    let exhausted = false;
+    for (let scanned = 0; items.length < wanted && scanned < MAX_LIST_SCAN; scanned += page) {
       const ids = await this.redis.zrevrangebylex(
         this.indexKey(tenant),
         cursor ? `(${cursor}` : '+',
@@ -194,19 +199,21 @@ export class JobService {
         0,
         page,
       );
-      if (ids.length === 0) return { items, nextCursor: null };
+      exhausted = ids.length < page;
       for (const id of ids) {
-        cursor = id;
         const job = await this.queue.getJob(id);
-        if (!job) continue;
-        const view = await this.view(job, await job.getState());
-        if (options.status && view.status !== options.status) continue;
-        items.push(view);
-        if (items.length === options.limit) break;
+        const view = job ? await this.view(job, await job.getState()) : undefined;
+        if (view && (!options.status || view.status === options.status)) items.push(view);
+        if (items.length === wanted) break;
+        cursor = id;
       }
-      if (ids.length < page && items.length < options.limit) return { items, nextCursor: null };
+      if (exhausted) break;
     }
-    return { items, nextCursor: cursor ?? null };
+    if (items.length === wanted) {
+      items.pop();
+      return { items, nextCursor: items.at(-1)!.id };
+    }
+    return { items, nextCursor: exhausted ? null : (cursor ?? null) };
   }
 
   /** Jobs not yet finished that use the dataset or model, so that it is not deleted from under them. */
