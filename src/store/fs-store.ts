@@ -23,7 +23,14 @@ export class FsStore implements BlobStore {
     await fs.mkdir(path.dirname(file), { recursive: true });
     const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      await fs.writeFile(temp, body);
+      // Flushed before the rename, so an acknowledged write survives a power loss.
+      const handle = await fs.open(temp, 'w');
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await fs.rename(temp, file);
     } catch (error) {
       await fs.rm(temp, { force: true });
