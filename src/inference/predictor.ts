@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { LRUCache } from 'lru-cache';
 import { unprocessable } from '../errors.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
+import { ModelCache } from './model-cache.js';
 
 export interface Prediction {
   label: string;
@@ -59,24 +59,17 @@ function rank(scores: Float32Array, labels: string[], topK: number): Prediction 
 }
 
 /**
- * Predicts in this process with an LRU cache of loaded models bounded by bytes; evicted models are disposed.
- * The seam where inference moves into a pool of threads.
+ * Predicts in this process, with loaded models in a {@link ModelCache}. The seam where inference moves into a
+ * pool of threads.
  */
 export class Predictor {
-  private readonly cache: LRUCache<string, tf.LayersModel, ModelRecord & { tenant: string }>;
+  private readonly cache: ModelCache;
 
-  constructor(models: ModelStore, maxBytes: number) {
-    this.cache = new LRUCache<string, tf.LayersModel, ModelRecord & { tenant: string }>({
-      maxSize: Math.max(maxBytes, 1),
-      sizeCalculation: (_model, key) => Number(key.split('@')[1]) || 1,
-      dispose: (model) => model.dispose(),
-      fetchMethod: async (_key, _stale, { context }) => {
-        const model = await models.load(context.tenant, context.id);
-        // Warm up: the first predict compiles kernels, so pay that here rather than in a request.
-        tf.tidy(() => model.predict(tf.zeros([1, ...context.inputShape])));
-        return model;
-      },
-    });
+  constructor(
+    private readonly models: ModelStore,
+    maxBytes: number,
+  ) {
+    this.cache = new ModelCache(maxBytes);
   }
 
   /** Loaded models, for metrics and tests. */
@@ -98,15 +91,19 @@ export class Predictor {
       for (let i = 0; i < flat.length; i++)
         flat[i] = (flat[i]! - stats.mean[i % size]!) / stats.std[i % size]!;
     }
-    const model = await this.cache.fetch(`${tenant}/${record.id}@${record.sizeBytes}`, {
-      context: { ...record, tenant },
-    });
-    if (!model) throw new Error(`model ${record.id} could not be loaded`);
-    const scores = tf.tidy(
-      () =>
-        (
-          model.predict(tf.tensor(flat, [instances.length, ...record.inputShape])) as tf.Tensor
-        ).dataSync() as Float32Array,
+    const load = async () => {
+      const model = await this.models.load(tenant, record.id);
+      // Warm up: the first predict compiles kernels, so pay that here rather than in a request.
+      tf.tidy(() => model.predict(tf.zeros([1, ...record.inputShape])));
+      return model;
+    };
+    const scores = await this.cache.with(cacheKey(tenant, record), load, (model) =>
+      tf.tidy(
+        () =>
+          (
+            model.predict(tf.tensor(flat, [instances.length, ...record.inputShape])) as tf.Tensor
+          ).dataSync() as Float32Array,
+      ),
     );
     const classes = scores.length / instances.length;
     const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
@@ -114,12 +111,15 @@ export class Predictor {
     return instances.map((_, i) => rank(scores.subarray(i * classes, (i + 1) * classes), labels, k));
   }
 
-  /** Drops a model (deleted, or replaced) and disposes it. */
+  /** Drops a model (deleted, or replaced) from the cache; it is disposed once no prediction uses it. */
   evict(tenant: string, record: ModelRecord): void {
-    this.cache.delete(`${tenant}/${record.id}@${record.sizeBytes}`);
+    this.cache.deletePrefix(`${tenant}/${record.id}@`);
   }
 
   clear(): void {
     this.cache.clear();
   }
 }
+
+/** A model id with its creation time: a model stored again under the same id is a new cache entry. */
+const cacheKey = (tenant: string, record: ModelRecord) => `${tenant}/${record.id}@${record.createdAt}`;

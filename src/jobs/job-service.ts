@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DatasetStore } from '../datasets/dataset-store.js';
-import { badRequest, notFound, unprocessable } from '../errors.js';
+import { badRequest, conflict, notFound, unprocessable } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import type { TrainingPayload, TrainingProgress, TrainingResultValue } from '../queue/catalogue.js';
@@ -33,7 +33,17 @@ export interface JobView {
 const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
 const MAX_LIST_SCAN = 5000;
-const ACTIVE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused'] as const;
+const DELETING_TTL_SECONDS = 24 * 3600;
+
+export type ResourceKind = 'dataset' | 'model';
+
+/** The datasets and base model a job reads. */
+function resourcesOf(spec: JobSpec): Array<{ kind: ResourceKind; id: string }> {
+  const used: Array<{ kind: ResourceKind; id: string }> = [{ kind: 'dataset', id: spec.dataset }];
+  if ('dataset' in spec.validation) used.push({ kind: 'dataset', id: spec.validation.dataset });
+  if (spec.baseModel) used.push({ kind: 'model', id: spec.baseModel });
+  return used;
+}
 
 /** The model id a job registers: derived from the job id, so a retried job overwrites rather than duplicates. */
 export const modelIdOfJob = (jobId: string) => `mdl_${jobId.slice('job_'.length)}`;
@@ -50,6 +60,16 @@ export class JobService {
 
   private indexKey(tenant: string): string {
     return `${this.prefix}:tenants:${tenant}:jobs`;
+  }
+
+  /** The unfinished-or-not jobs that use a dataset or model; finished ones are pruned when it is deleted. */
+  private refKey(tenant: string, kind: ResourceKind, id: string): string {
+    return `${this.prefix}:tenants:${tenant}:${kind}s:${id}:jobs`;
+  }
+
+  /** Set while a dataset or model is being deleted. */
+  private deletingKey(tenant: string, kind: ResourceKind, id: string): string {
+    return `${this.prefix}:tenants:${tenant}:${kind}s:${id}:deleting`;
   }
 
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
@@ -162,14 +182,62 @@ export class JobService {
     return spec;
   }
 
-  /** Checks and enqueues a job. */
+  /**
+   * Checks and enqueues a job. The job first records that it uses its datasets and base model, then makes sure
+   * none of them is being deleted; a delete marks the resource, then looks for users. Whichever runs second
+   * sees the other, so a job is never accepted on a resource that is deleted from under it.
+   */
   async submit(tenant: string, request: JobRequest): Promise<JobView> {
     const spec = await this.check(tenant, request);
     const id = newId('job');
-    const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
-    await this.redis.zadd(this.indexKey(tenant), 0, id);
-    const job = await this.queue.add('train', payload, { jobId: id });
-    return this.view(job, 'waiting');
+    const used = resourcesOf(spec);
+    const refs = this.redis.multi();
+    for (const { kind, id: resource } of used) refs.sadd(this.refKey(tenant, kind, resource), id);
+    await refs.exec();
+    try {
+      for (const { kind, id: resource } of used) {
+        if (await this.redis.exists(this.deletingKey(tenant, kind, resource))) throw notFound(kind, resource);
+      }
+      const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
+      await this.redis.zadd(this.indexKey(tenant), 0, id);
+      const job = await this.queue.add('train', payload, { jobId: id });
+      return await this.view(job, 'waiting');
+    } catch (error) {
+      const undo = this.redis.multi();
+      for (const { kind, id: resource } of used) undo.srem(this.refKey(tenant, kind, resource), id);
+      await undo.exec();
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a dataset or model with `remove` unless an unfinished job uses it (409 naming the jobs). See
+   * {@link submit} for how the two stay out of each other's way.
+   */
+  async deleteUnused(
+    tenant: string,
+    kind: ResourceKind,
+    id: string,
+    remove: () => Promise<void>,
+  ): Promise<void> {
+    const deleting = this.deletingKey(tenant, kind, id);
+    await this.redis.set(deleting, '1', 'EX', DELETING_TTL_SECONDS);
+    const refKey = this.refKey(tenant, kind, id);
+    const users: string[] = [];
+    for (const jobId of await this.redis.smembers(refKey)) {
+      const state = await this.queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed' || state === 'unknown')
+        await this.redis.srem(refKey, jobId);
+      else users.push(jobId);
+    }
+    if (users.length > 0) {
+      await this.redis.del(deleting);
+      throw conflict(`${kind}_in_use`, `${kind} ${id} is used by unfinished jobs: ${users.join(', ')}`, {
+        jobs: users,
+      });
+    }
+    await remove();
+    await this.redis.del(refKey);
   }
 
   async get(tenant: string, id: string): Promise<JobView> {
@@ -214,20 +282,6 @@ export class JobService {
       return { items, nextCursor: items.at(-1)!.id };
     }
     return { items, nextCursor: exhausted ? null : (cursor ?? null) };
-  }
-
-  /** Jobs not yet finished that use the dataset or model, so that it is not deleted from under them. */
-  async activeUsers(tenant: string, resource: { datasetId?: string; modelId?: string }): Promise<string[]> {
-    const jobs = await this.queue.getJobs([...ACTIVE_STATES]);
-    return jobs
-      .filter((job) => job?.data.tenant === tenant)
-      .filter(({ data: { spec } }) =>
-        resource.datasetId
-          ? spec.dataset === resource.datasetId ||
-            ('dataset' in spec.validation && spec.validation.dataset === resource.datasetId)
-          : spec.baseModel === resource.modelId,
-      )
-      .map((job) => job.id!);
   }
 
   private async queuePosition(id: string): Promise<number | null> {

@@ -9,7 +9,7 @@ import {
   type ParsedDataset,
 } from '../datasets/dataset-parser.js';
 import { DatasetSchema } from '../datasets/dataset-store.js';
-import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
+import { badRequest, notFound, ProblemError } from '../errors.js';
 import { IdParams, problems } from './schemas.js';
 
 const FORMATS: Record<string, DatasetFormat> = {
@@ -115,12 +115,9 @@ export default async function datasetRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const { id } = request.params as { id: string };
       if (!(await app.datasets.get(request.tenant, id))) throw notFound('dataset', id);
-      const users = await app.jobs.activeUsers(request.tenant, { datasetId: id });
-      if (users.length > 0)
-        throw conflict('dataset_in_use', `dataset ${id} is used by unfinished jobs: ${users.join(', ')}`, {
-          jobs: users,
-        });
-      await app.datasets.delete(request.tenant, id);
+      await app.jobs.deleteUnused(request.tenant, 'dataset', id, () =>
+        app.datasets.delete(request.tenant, id),
+      );
       return reply.code(204).send();
     },
   );

@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
+import { badRequest, notFound, ProblemError } from '../errors.js';
 import { idPattern, newId } from '../ids.js';
 import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
 import { loadUpload, validateUpload } from '../models/model-upload.js';
@@ -164,13 +164,10 @@ export default async function modelRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const { id } = request.params as { id: string };
       const record = await getRecord(request.tenant, id);
-      const users = await app.jobs.activeUsers(request.tenant, { modelId: id });
-      if (users.length > 0)
-        throw conflict('model_in_use', `model ${id} is the base of unfinished jobs: ${users.join(', ')}`, {
-          jobs: users,
-        });
-      app.predictor.evict(request.tenant, record);
-      await app.models.delete(request.tenant, id);
+      await app.jobs.deleteUnused(request.tenant, 'model', id, async () => {
+        app.predictor.evict(request.tenant, record);
+        await app.models.delete(request.tenant, id);
+      });
       return reply.code(204).send();
     },
   );
