@@ -13,8 +13,8 @@ const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 5);
 const BATCH = 32;
 
 const backend = await selectBackend((process.env.TFJS_BACKEND as 'auto' | undefined) ?? 'auto');
-const low = digits((label) => Number(label) < 5);
-const high = digits((label) => Number(label) >= 5);
+const low = await digits((label) => Number(label) < 5);
+const high = await digits((label) => Number(label) >= 5);
 const noValidation = { split: 0 };
 
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {

@@ -18,6 +18,7 @@ export const ConfigSchema = Type.Object({
   DATASET_MAX_BYTES: Type.Integer({ default: 100 * MiB, minimum: 1 }),
   MODEL_MAX_BYTES: Type.Integer({ default: 256 * MiB, minimum: 1 }),
   JSON_MAX_BYTES: Type.Integer({ default: 1 * MiB, minimum: 1 }),
+  MAX_CLASSES: Type.Integer({ default: 1000, minimum: 2, maximum: 100000 }),
   MODEL_CACHE_BYTES: Type.Integer({ default: 512 * MiB, minimum: 0 }),
 });
 

@@ -221,6 +221,22 @@ describe('datasets API', () => {
       assert.equal(problem.detail, "a dataset needs at least 2 classes, this one has only '3'");
     });
 
+    it('a CSV with no feature column, an overlong label, or more labels than MAX_CLASSES is a 400', async () => {
+      const labelOnly = assertProblem(await upload('label\na\nb\n', 'text/csv'), 400, 'invalid_dataset');
+      assert.equal(labelOnly.detail, 'the header names no feature column besides the label');
+      const long = assertProblem(
+        await upload(`label,a\n${'x'.repeat(201)},1\ny,2\n`, 'text/csv'),
+        400,
+        'invalid_dataset',
+      );
+      assert.equal(long.row, 1);
+      assert.equal(long.detail, "row 1, column 'label': the label is longer than 200 characters");
+      const many = Array.from({ length: 1001 }, (_, i) => `c${i},${i}`).join('\n');
+      const tooMany = assertProblem(await upload(`label,a\n${many}\n`, 'text/csv'), 400, 'invalid_dataset');
+      assert.equal(tooMany.row, 1001);
+      assert.equal(tooMany.detail, "row 1001, column 'label': more than 1000 distinct labels (MAX_CLASSES)");
+    });
+
     it('a header without rows, and an empty body, are 400s', async () => {
       const headerOnly = assertProblem(await upload(`${header}\n`, 'text/csv'), 400, 'invalid_dataset');
       assert.equal(headerOnly.detail, 'a dataset needs at least 2 rows, this one has 0');

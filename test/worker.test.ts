@@ -56,9 +56,21 @@ describe('training worker (real BullMQ worker in this process, no HTTP)', () => 
     models = new ModelStore(store);
     const csv = (labels: string[]) => Buffer.from(digitsCsv({ labels, perClass: 40 }));
     const lowCsv = csv(['0', '1', '2', '3', '4']);
-    low = await datasets.create(TENANT, 'digits 0-4', 'csv', lowCsv, parseCsv(lowCsv));
+    low = await datasets.create(
+      TENANT,
+      'digits 0-4',
+      'csv',
+      lowCsv,
+      await parseCsv(lowCsv, { maxClasses: 1000 }),
+    );
     const highCsv = csv(['5', '6', '7', '8', '9']);
-    high = await datasets.create(TENANT, 'digits 5-9', 'csv', highCsv, parseCsv(highCsv));
+    high = await datasets.create(
+      TENANT,
+      'digits 5-9',
+      'csv',
+      highCsv,
+      await parseCsv(highCsv, { maxClasses: 1000 }),
+    );
 
     producer = createRedis(env.config.REDIS_URL, 'producer');
     queue = new Queue(QUEUES.training, {

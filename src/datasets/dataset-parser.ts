@@ -1,4 +1,5 @@
-import { parse as parseCsvRows } from 'csv-parse/sync';
+import { parse as csvParser } from 'csv-parse';
+import { Readable } from 'node:stream';
 import { badRequest } from '../errors.js';
 
 /** A dataset as validated numbers: row-major features of one shape, and one label per row. */
@@ -15,9 +16,18 @@ export interface ParsedDataset {
 
 export type DatasetFormat = 'csv' | 'ndjson' | 'json';
 
+export interface ParseLimits {
+  /** Most distinct labels a dataset may have. */
+  maxClasses: number;
+}
+
 const FLOAT32_MAX = 3.4028234663852886e38;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const MAX_RANK = 4;
+const MAX_LABEL_LENGTH = 200;
+/** Rows parsed between turns of the event loop, so a large upload does not stall other requests. */
+const ROWS_PER_TURN = 2000;
+const CHUNK_BYTES = 64 * 1024;
 
 export const compareLabels = new Intl.Collator('en', { numeric: true }).compare;
 
@@ -26,6 +36,8 @@ function rowError(row: number, column: string | null, message: string): Error {
   const where = column === null ? `row ${row}` : `row ${row}, column '${column}'`;
   return badRequest('invalid_dataset', `${where}: ${message}`, { row, column });
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Shape of a nested number array, following its first elements. */
 function shapeOf(value: unknown, row: number): number[] {
@@ -48,29 +60,80 @@ function checkNumber(value: unknown, row: number, column: () => string): number 
   return value;
 }
 
-/** Accumulates validated rows; the first row fixes the feature shape. */
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return value === null ? 'null' : typeof value;
+}
+
+function checkLabel(y: unknown, row: number, column: string): string {
+  if (typeof y === 'number' && Number.isFinite(y)) return String(y);
+  if (typeof y !== 'string') throw rowError(row, column, 'the label must be a string or a finite number');
+  const label = y.trim();
+  if (label === '') throw rowError(row, column, 'the label is empty');
+  if (label.length > MAX_LABEL_LENGTH) throw rowError(row, column, `the label is longer than ${MAX_LABEL_LENGTH} characters`);
+  return label;
+}
+
+/** Accumulates validated rows into growing typed arrays; the first row fixes the feature shape. */
 class RowCollector {
   private shape: number[] | undefined;
-  private values: number[] = [];
-  private rawLabels: string[] = [];
+  private features = new Float32Array(4096);
+  private used = 0;
+  private rowLabels = new Uint32Array(256);
+  private rows = 0;
+  private readonly labelIds = new Map<string, number>();
 
-  addFlat(values: number[], label: string): void {
-    for (const value of values) this.values.push(value);
-    this.rawLabels.push(label);
-  }
+  constructor(private readonly limits: ParseLimits) {}
 
   setShape(shape: number[]): void {
     this.shape = shape;
+  }
+
+  private push(value: number): void {
+    if (this.used === this.features.length) {
+      const grown = new Float32Array(this.features.length * 2);
+      grown.set(this.features);
+      this.features = grown;
+    }
+    this.features[this.used++] = value;
+  }
+
+  private endRow(label: string, row: number, column: string): void {
+    let id = this.labelIds.get(label);
+    if (id === undefined) {
+      id = this.labelIds.size;
+      if (id >= this.limits.maxClasses) {
+        throw rowError(row, column, `more than ${this.limits.maxClasses} distinct labels (MAX_CLASSES)`);
+      }
+      this.labelIds.set(label, id);
+    }
+    if (this.rows === this.rowLabels.length) {
+      const grown = new Uint32Array(this.rowLabels.length * 2);
+      grown.set(this.rowLabels);
+      this.rowLabels = grown;
+    }
+    this.rowLabels[this.rows++] = id;
+  }
+
+  /** Adds a CSV row: its cells, the label column skipped. */
+  addCsv(record: string[], header: string[], labelAt: number, row: number): void {
+    for (let c = 0; c < record.length; c++) {
+      if (c === labelAt) continue;
+      const cell = record[c]!;
+      if (!DECIMAL.test(cell)) throw rowError(row, header[c]!, `'${cell.slice(0, 40)}' is not a number`);
+      this.push(checkNumber(Number(cell), row, () => header[c]!));
+    }
+    this.endRow(checkLabel(record[labelAt], row, header[labelAt]!), row, header[labelAt]!);
   }
 
   /** Adds a JSON row: `x` a (nested) number array, `y` a string or number label. */
   addJson(x: unknown, y: unknown, row: number): void {
     if (!this.shape) this.setShape(shapeOf(x, row));
     const shape = this.shape!;
-    const start = this.values.length;
+    const start = this.used;
     const walk = (value: unknown, depth: number, path: string): void => {
       if (depth === shape.length) {
-        this.values.push(checkNumber(value, row, () => `x${path}`));
+        this.push(checkNumber(value, row, () => `x${path}`));
         return;
       }
       if (!Array.isArray(value) || value.length !== shape[depth]) {
@@ -85,32 +148,35 @@ class RowCollector {
     try {
       walk(x, 0, '');
     } catch (error) {
-      this.values.length = start;
+      this.used = start;
       throw error;
     }
-    this.rawLabels.push(checkLabel(y, row));
+    this.endRow(checkLabel(y, row, 'y'), row, 'y');
   }
 
   finish(): ParsedDataset {
-    const rows = this.rawLabels.length;
+    const rows = this.rows;
     if (rows < 2) throw badRequest('invalid_dataset', `a dataset needs at least 2 rows, this one has ${rows}`);
-    const labels = [...new Set(this.rawLabels)].sort(compareLabels);
+    const labels = [...this.labelIds.keys()].sort(compareLabels);
     if (labels.length < 2) {
       throw badRequest('invalid_dataset', `a dataset needs at least 2 classes, this one has only '${labels[0]}'`, {
         column: 'label',
       });
     }
-    const position = new Map(labels.map((label, i) => [label, i]));
+    // Label ids were handed out in order of appearance; rows get the index of their label in sorted order.
+    const sortedIndex = new Uint32Array(labels.length);
+    for (const [label, id] of this.labelIds) sortedIndex[id] = labels.indexOf(label);
     const labelIndex = new Uint32Array(rows);
     const labelCounts: Record<string, number> = Object.fromEntries(labels.map((label) => [label, 0]));
-    this.rawLabels.forEach((label, i) => {
-      labelIndex[i] = position.get(label)!;
-      labelCounts[label]! += 1;
-    });
+    for (let i = 0; i < rows; i++) {
+      const index = sortedIndex[this.rowLabels[i]!]!;
+      labelIndex[i] = index;
+      labelCounts[labels[index]!]! += 1;
+    }
     return {
       rows,
       featureShape: this.shape!,
-      features: Float32Array.from(this.values),
+      features: this.features.slice(0, this.used),
       labels,
       labelIndex,
       labelCounts,
@@ -118,62 +184,62 @@ class RowCollector {
   }
 }
 
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return value === null ? 'null' : typeof value;
+function* chunks(body: Buffer): Generator<Buffer> {
+  for (let offset = 0; offset < body.byteLength; offset += CHUNK_BYTES) yield body.subarray(offset, offset + CHUNK_BYTES);
 }
 
-function checkLabel(y: unknown, row: number): string {
-  if (typeof y === 'number' && Number.isFinite(y)) return String(y);
-  if (typeof y === 'string' && y.trim() !== '' && y.length <= 200) return y.trim();
-  throw rowError(row, 'y', 'the label must be a non-empty string (at most 200 characters) or a finite number');
-}
-
-/** Parses CSV: a header row, one label column, every other column a number. */
-export function parseCsv(body: Buffer, labelColumn = 'label'): ParsedDataset {
-  let records: string[][];
+/** Parses CSV, streaming: a header row, one label column, every other column a number. */
+export async function parseCsv(body: Buffer, limits: ParseLimits, labelColumn = 'label'): Promise<ParsedDataset> {
+  const parser = Readable.from(chunks(body)).pipe(
+    csvParser({ bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, max_record_size: 1 << 20 }),
+  );
+  const collector = new RowCollector(limits);
+  let header: string[] | undefined;
+  let labelAt = -1;
+  let row = 0;
   try {
-    records = parseCsvRows(body, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true });
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!header) {
+        header = record;
+        labelAt = header.indexOf(labelColumn);
+        if (labelAt < 0) {
+          throw badRequest('invalid_dataset', `the header has no '${labelColumn}' column (set labelColumn= to name it)`, {
+            column: labelColumn,
+            header: header.slice(0, 100),
+          });
+        }
+        if (header.length < 2) throw badRequest('invalid_dataset', 'the header names no feature column besides the label', { column: labelColumn });
+        collector.setShape([header.length - 1]);
+        continue;
+      }
+      row += 1;
+      if (record.length !== header.length) {
+        throw rowError(row, header[Math.min(record.length, header.length - 1)] ?? null, `has ${record.length} columns, the header has ${header.length}`);
+      }
+      collector.addCsv(record, header, labelAt, row);
+      if (row % ROWS_PER_TURN === 0) await nextTurn();
+    }
   } catch (error) {
-    const info = error as { lines?: number; message: string };
-    throw badRequest('invalid_dataset', `the CSV cannot be read: ${info.message}`, { line: info.lines });
+    parser.destroy();
+    if ((error as { code?: string }).code?.startsWith('CSV_')) {
+      const info = error as { lines?: number; message: string };
+      throw badRequest('invalid_dataset', `the CSV cannot be read: ${info.message}`, { line: info.lines });
+    }
+    throw error;
   }
-  const header = records[0];
   if (!header) throw badRequest('invalid_dataset', 'the CSV is empty: expected a header row and data rows');
-  const labelAt = header.indexOf(labelColumn);
-  if (labelAt < 0) {
-    throw badRequest('invalid_dataset', `the header has no '${labelColumn}' column (set labelColumn= to name it)`, {
-      column: labelColumn,
-      header,
-    });
-  }
-  const collector = new RowCollector();
-  collector.setShape([header.length - 1]);
-  for (let r = 1; r < records.length; r++) {
-    const record = records[r]!;
-    if (record.length !== header.length) {
-      throw rowError(r, header[Math.min(record.length, header.length - 1)] ?? null, `has ${record.length} columns, the header has ${header.length}`);
-    }
-    const values: number[] = [];
-    for (let c = 0; c < record.length; c++) {
-      if (c === labelAt) continue;
-      const cell = record[c]!;
-      if (!DECIMAL.test(cell)) throw rowError(r, header[c]!, `'${cell.slice(0, 40)}' is not a number`);
-      values.push(checkNumber(Number(cell), r, () => header[c]!));
-    }
-    const label = record[labelAt]!;
-    if (label === '') throw rowError(r, labelColumn, 'the label is empty');
-    collector.addFlat(values, label);
-  }
   return collector.finish();
 }
 
-/** Parses NDJSON: one `{"x": [...], "y": label}` object per line. */
-export function parseNdjson(body: Buffer): ParsedDataset {
-  const collector = new RowCollector();
-  const lines = body.toString('utf8').split('\n');
+/** Parses NDJSON, line by line: one `{"x": [...], "y": label}` object per line. */
+export async function parseNdjson(body: Buffer, limits: ParseLimits): Promise<ParsedDataset> {
+  const collector = new RowCollector(limits);
   let row = 0;
-  for (const line of lines) {
+  for (let start = 0; start < body.byteLength; ) {
+    let end = body.indexOf(0x0a, start);
+    if (end < 0) end = body.byteLength;
+    const line = body.toString('utf8', start, end);
+    start = end + 1;
     if (line.trim() === '') continue;
     row += 1;
     let value: unknown;
@@ -187,12 +253,13 @@ export function parseNdjson(body: Buffer): ParsedDataset {
     }
     const { x, y } = value as { x?: unknown; y?: unknown };
     collector.addJson(x, y, row);
+    if (row % ROWS_PER_TURN === 0) await nextTurn();
   }
   return collector.finish();
 }
 
 /** Parses a JSON body `{"x": [...rows], "y": [...labels]}`. */
-export function parseJsonColumns(body: unknown): ParsedDataset {
+export async function parseJsonColumns(body: unknown, limits: ParseLimits): Promise<ParsedDataset> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('invalid_dataset', 'the body must be an object {"x": [...], "y": [...]}', { field: '/' });
   }
@@ -202,7 +269,10 @@ export function parseJsonColumns(body: unknown): ParsedDataset {
   if (x.length !== y.length) {
     throw badRequest('invalid_dataset', `'x' has ${x.length} rows but 'y' has ${y.length} labels`, { field: '/y' });
   }
-  const collector = new RowCollector();
-  for (let i = 0; i < x.length; i++) collector.addJson(x[i], y[i], i + 1);
+  const collector = new RowCollector(limits);
+  for (let i = 0; i < x.length; i++) {
+    collector.addJson(x[i], y[i], i + 1);
+    if ((i + 1) % ROWS_PER_TURN === 0) await nextTurn();
+  }
   return collector.finish();
 }

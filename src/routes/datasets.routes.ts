@@ -61,8 +61,9 @@ export default async function datasetRoutes(app: FastifyInstance) {
           field: '/querystring/labelColumn',
         });
       let parsed: ParsedDataset;
-      if (format === 'csv') parsed = parseCsv(body, labelColumn);
-      else if (format === 'ndjson') parsed = parseNdjson(body);
+      const limits = { maxClasses: app.config.MAX_CLASSES };
+      if (format === 'csv') parsed = await parseCsv(body, limits, labelColumn);
+      else if (format === 'ndjson') parsed = await parseNdjson(body, limits);
       else {
         let json: unknown;
         try {
@@ -73,7 +74,7 @@ export default async function datasetRoutes(app: FastifyInstance) {
         } catch (error) {
           throw badRequest('invalid_json', `the body is not valid JSON: ${(error as Error).message}`);
         }
-        parsed = parseJsonColumns(json);
+        parsed = await parseJsonColumns(json, limits);
       }
       const dataset = await app.datasets.create(
         request.tenant,
