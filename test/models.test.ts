@@ -304,6 +304,46 @@ describe('models API', () => {
       assert.equal(problem.file, 'model.json');
     });
 
+    it('malformed weight entries, deep nesting, __proto__ keys and inherited class names are refused', async () => {
+      const noShape = tampered((j) => {
+        (j.weightsManifest[0]!.weights as unknown[])[0] = { name: 'x', dtype: 'float32' };
+      });
+      const shapeless = assertProblem(await post(modelUpload(saved, [], noShape)), 400, 'invalid_model');
+      assert.equal(
+        shapeless.detail,
+        'weightsManifest[0].weights[0] must be {name, shape: [non-negative integers], dtype}',
+      );
+
+      const nullEntry = tampered((j) => {
+        (j.weightsManifest[0]!.weights as unknown[])[0] = null;
+      });
+      assertProblem(await post(modelUpload(saved, [], nullEntry)), 400, 'invalid_model');
+
+      const deep = `${'['.repeat(5000)}1${']'.repeat(5000)}`;
+      const nested = JSON.stringify(saved.json).replace(
+        '"modelTopology":{',
+        `"modelTopology":{"extra":${deep},`,
+      );
+      assert.notEqual(nested, JSON.stringify(saved.json));
+      const tooDeep = assertProblem(await post(modelUpload(saved, [], nested)), 400, 'invalid_model');
+      assert.match(tooDeep.detail, /^model\.json nests deeper than 64 levels/);
+
+      const proto = JSON.stringify(saved.json).replace('{', '{"__proto__":{"polluted":true},');
+      assertProblem(await post(modelUpload(saved, [], proto)), 400, 'invalid_model');
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+
+      const inherited = tampered((j) => {
+        const topology = j.modelTopology as { config: { layers: Array<{ class_name: string }> } };
+        topology.config.layers[1]!.class_name = 'constructor';
+      });
+      const problem = assertProblem(
+        await post(modelUpload(saved, [], inherited)),
+        422,
+        'unknown_layer_class',
+      );
+      assert.equal(problem.className, 'constructor');
+    });
+
     it('an upload without model.json, or with a file it does not name, is a 400', async () => {
       const noJson = multipartBody([{ name: 'weights', filename: 'weights.bin', data: saved.weights }]);
       const missing = assertProblem(await post(noJson), 400, 'invalid_model');

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import secureJson from 'secure-json-parse';
 import { badRequest, unprocessable } from '../errors.js';
 import type { ModelJson } from './model-store.js';
 
@@ -24,24 +25,46 @@ function fileError(detail: string, file: string): Error {
   return badRequest('invalid_model', detail, { file });
 }
 
-/** Every `class_name` in a topology, with where it was found. */
-function* classNames(node: unknown, path: string): Generator<[string, string]> {
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) yield* classNames(node[i], `${path}[${i}]`);
-  } else if (typeof node === 'object' && node !== null) {
+const MAX_TOPOLOGY_DEPTH = 64;
+
+/** Every `class_name` in a topology, with where it was found; walked iteratively with a depth bound. */
+function classNames(topology: unknown): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  const stack: Array<[unknown, string, number]> = [[topology, 'modelTopology', 0]];
+  while (stack.length > 0) {
+    const [node, path, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_TOPOLOGY_DEPTH)
+      throw fileError(`model.json nests deeper than ${MAX_TOPOLOGY_DEPTH} levels at ${path}`, 'model.json');
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => stack.push([item, `${path}[${i}]`, depth + 1]));
+      continue;
+    }
     for (const [key, value] of Object.entries(node)) {
-      if (key === 'class_name' && typeof value === 'string') yield [value, path];
-      else yield* classNames(value, `${path}.${key}`);
+      if (key === 'class_name' && typeof value === 'string') found.push([value, path]);
+      else stack.push([value, `${path}.${key}`, depth + 1]);
     }
   }
+  return found;
 }
 
-function weightBytes(spec: tf.io.WeightsManifestEntry): number {
-  const count = spec.shape.reduce((n, d) => n * d, 1);
-  const dtype = spec.quantization?.dtype ?? spec.dtype;
-  const bytes = DTYPE_BYTES[dtype];
-  if (bytes === undefined || bytes === 0)
-    throw badRequest('invalid_model', `weight '${spec.name}' has unsupported dtype '${dtype}'`);
+function weightBytes(spec: unknown, where: string): number {
+  const entry = spec as Partial<tf.io.WeightsManifestEntry> | null;
+  const valid =
+    typeof entry === 'object' &&
+    entry !== null &&
+    typeof entry.name === 'string' &&
+    typeof entry.dtype === 'string' &&
+    Array.isArray(entry.shape) &&
+    entry.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+  if (!valid) throw fileError(`${where} must be {name, shape: [non-negative integers], dtype}`, 'model.json');
+  const count = entry.shape!.reduce((n, d) => n * d, 1);
+  const dtype = entry.quantization?.dtype ?? entry.dtype!;
+  const bytes = Object.hasOwn(DTYPE_BYTES, dtype) ? DTYPE_BYTES[dtype]! : 0;
+  if (bytes === 0)
+    throw badRequest('invalid_model', `weight '${entry.name}' has unsupported dtype '${dtype}'`, {
+      file: 'model.json',
+    });
   return count * bytes;
 }
 
@@ -55,7 +78,10 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
     throw badRequest('invalid_model', "the upload has no file named 'model.json'", { file: 'model.json' });
   let json: ModelJson;
   try {
-    json = JSON.parse(raw.toString('utf8')) as ModelJson;
+    json = secureJson.parse(raw.toString('utf8'), undefined, {
+      protoAction: 'error',
+      constructorAction: 'error',
+    }) as ModelJson;
   } catch (error) {
     throw fileError(`model.json is not valid JSON: ${(error as Error).message}`, 'model.json');
   }
@@ -74,8 +100,8 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
     throw fileError('model.json has no weightsManifest', 'model.json');
 
   const known = tf.serialization.SerializationMap.getMap().classNameMap;
-  for (const [className, path] of classNames(json.modelTopology, 'modelTopology')) {
-    if (!(className in known)) {
+  for (const [className, path] of classNames(json.modelTopology)) {
+    if (!Object.hasOwn(known, className)) {
       throw unprocessable(
         'unknown_layer_class',
         `${path} uses class '${className}', which is not a built-in TF.js class`,
@@ -93,7 +119,9 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
       throw fileError(`weightsManifest[${g}] needs 'paths' and 'weights' arrays`, 'model.json');
     }
     let expected = 0;
-    for (const spec of group.weights) expected += weightBytes(spec);
+    group.weights.forEach(
+      (spec, w) => (expected += weightBytes(spec, `weightsManifest[${g}].weights[${w}]`)),
+    );
     let actual = 0;
     for (const path of group.paths) {
       if (typeof path !== 'string' || !SAFE_FILE.test(path) || path.includes('..') || path === 'model.json') {
