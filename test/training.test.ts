@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { resolveJobSpec, type JobRequest } from '../src/jobs/job-spec.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { selectBackend } from '../src/tf/backend.js';
+import { SeedSequence, seedDropoutPerStep } from '../src/training/model.js';
 import { train, type Progress, type TrainingHooks, type TrainingInput } from '../src/training/train.js';
 import { digitsData } from './helpers/digits.js';
 
@@ -220,6 +221,28 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
     } finally {
       result.dispose();
     }
+  });
+
+  it('seeded dropout draws a new mask every training step, the same sequence for the same seed', () => {
+    const build = () => {
+      const input = tf.input({ shape: [32] });
+      const dropout = tf.layers.dropout({ rate: 0.5, seed: 7, name: 'drop' });
+      const model = tf.model({ inputs: input, outputs: dropout.apply(input) as tf.SymbolicTensor });
+      seedDropoutPerStep(model, new SeedSequence(3));
+      return dropout;
+    };
+    const masks = (layer: tf.layers.Layer) =>
+      tf.tidy(() =>
+        [0, 1, 2].map(() => (layer.apply(tf.ones([1, 32]), { training: true }) as tf.Tensor).arraySync()),
+      );
+    const first = build();
+    const [a, b, c] = masks(first);
+    assert.notDeepEqual(a, b);
+    assert.notDeepEqual(b, c);
+    assert.deepEqual(masks(build()), [a, b, c]);
+    assert.equal(first.getConfig().seed, 7, 'the saved config keeps the layer seed');
+    const inference = tf.tidy(() => (first.apply(tf.ones([1, 32])) as tf.Tensor).arraySync());
+    assert.deepEqual(inference, [new Array(32).fill(1)]);
   });
 
   describe('from scratch', () => {

@@ -157,3 +157,31 @@ export function disposeModels(...models: Array<tf.LayersModel | undefined>): voi
   for (const model of models) model?.layers.forEach((layer) => leafLayers(layer, layers));
   for (const layer of layers) layer.weights.forEach((weight) => weight.dispose());
 }
+
+interface DropoutInternals {
+  seed?: number;
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+  getConfig(): tf.serialization.ConfigDict;
+}
+
+/**
+ * TF.js's Dropout with a seed draws the same mask on every call, so a seeded model would drop the same units in
+ * every batch. This gives each Dropout layer of `model` a new seed per training step, derived from the job seed,
+ * so training stays reproducible and the masks vary. The saved config keeps the layer's original seed.
+ */
+export function seedDropoutPerStep(model: tf.LayersModel, seeds: SeedSequence): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'Dropout') continue;
+    const dropout = layer as unknown as DropoutInternals;
+    const savedSeed = dropout.seed;
+    const call = dropout.call.bind(dropout);
+    const getConfig = dropout.getConfig.bind(dropout);
+    const base = seeds.take();
+    let step = 0;
+    dropout.call = (inputs, kwargs) => {
+      if (kwargs.training === true) dropout.seed = (base + step++) % 2 ** 31;
+      return call(inputs, kwargs);
+    };
+    dropout.getConfig = () => ({ ...getConfig(), seed: savedSeed ?? null });
+  }
+}

@@ -17,6 +17,7 @@ import {
   buildTransferModel,
   defaultCutLayer,
   disposeModels,
+  seedDropoutPerStep,
   SeedSequence,
   type TransferModel,
 } from './model.js';
@@ -192,6 +193,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     throw error;
   }
   const release = () => disposeModels(model, transfer?.head, input.base);
+  seedDropoutPerStep(model, seeds);
 
   // Inside tidy, a failure part-way releases the tensors already made.
   let owned: tf.Tensor[];
