@@ -316,7 +316,7 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
       try {
         assert.equal(stopped.history.length, 2);
         assert.deepEqual(logs, [
-          'early stopping in the head phase after epoch 2: val_loss did not improve for 1 epochs',
+          'early stopping in the head phase after epoch 2: val_loss did not improve for 1 epoch',
           'restored the weights of epoch 1 (best val_loss)',
         ]);
         // The result is epoch 1's: its metrics, and exactly the weights a one-epoch run ends with.

@@ -126,6 +126,10 @@ describe('training worker (real BullMQ worker in this process, no HTTP)', () => 
       datasetSha256: high.sha256,
     });
     assert.deepEqual(record.labels, ['5', '6', '7', '8', '9']);
+    // The frozen base was trained on inputs scaled its way, so the new model scales them the same way.
+    const baseRecord = (await models.get(TENANT, base))!;
+    assert.ok(baseRecord.preprocessing);
+    assert.deepEqual(record.preprocessing, baseRecord.preprocessing);
     // The stored model is a complete TF.js model: model.json names the head on top of the base's layers.
     const json = JSON.parse((await models.file(TENANT, job.modelId!, 'model.json'))!.toString('utf8')) as {
       modelTopology: { config: { layers: Array<{ name: string }> } };

@@ -7,7 +7,7 @@ import { describeLayers, ModelStore, type ModelRecord } from '../src/models/mode
 import type { TrainingPayload, TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
 import type { BackendInfo } from '../src/tf/backend.js';
 import { defaultCutLayer } from '../src/training/model.js';
-import { train, type TrainingResult } from '../src/training/train.js';
+import { train, TrainingDiverged, type TrainingResult } from '../src/training/train.js';
 
 export interface TrainingDeps {
   datasets: DatasetStore;
@@ -77,22 +77,39 @@ export function createTrainingProcessor(deps: TrainingDeps) {
 
     log.info({ dataset: dataset.id, rows: dataset.rows, baseModel: spec.baseModel }, 'training started');
     let result: TrainingResult;
+    // A failure to report progress is the infrastructure's (Redis), not the job's: it is retried.
+    let reportFailure: unknown;
     try {
       result = await train(
-        { spec, featureShape: dataset.featureShape, labels: dataset.labels, data, validationData, base },
+        {
+          spec,
+          featureShape: dataset.featureShape,
+          labels: dataset.labels,
+          data,
+          validationData,
+          base,
+          basePreprocessing: baseRecord?.preprocessing?.standardize ?? null,
+        },
         {
           onProgress: async (progress) => {
             const { metrics, history, ...position } = progress;
             Object.assign(report, { progress: position, metrics, history });
-            await job.updateProgress(report);
+            try {
+              await job.updateProgress(report);
+            } catch (error) {
+              reportFailure = error;
+              throw error;
+            }
           },
           onEpoch: async (row) => void log.debug(row, 'epoch finished'),
           onLog: async (message) => void log.info(message),
         },
       );
     } catch (error) {
+      if (error === reportFailure) throw error;
       log.error({ err: error }, 'training failed');
-      throw await fail('training_error', (error as Error).message);
+      const code = error instanceof TrainingDiverged ? error.code : 'training_error';
+      throw await fail(code, (error as Error).message);
     }
 
     try {

@@ -32,9 +32,11 @@ export async function startTrainer(config: Config = loadConfig()) {
     connection: createRedis(config.REDIS_URL, 'worker'),
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
+    // A job whose worker died (its lock expired) is taken up again, within the same budget as other retries.
+    maxStalledCount: config.JOB_ATTEMPTS - 1,
   });
   worker.on('failed', (job, err) =>
-    logger.warn({ jobId: job?.id, err: err.message, attempts: job?.attemptsMade }, 'job failed'),
+    logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'job failed'),
   );
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('completed', (job) =>

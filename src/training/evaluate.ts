@@ -9,19 +9,52 @@ export interface Evaluation {
   perClass: Array<{ label: string; precision: number; recall: number; support: number }>;
 }
 
+const CHUNK_ROWS = 256;
+const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * `model.predict` over `x` in chunks, yielding to the event loop between them so that a long pass does not
+ * hold up timers (a worker's lock renewal). `read` turns each chunk's output into what is kept.
+ */
+export async function predictInChunks<T>(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  read: (output: tf.Tensor) => T,
+): Promise<T[]> {
+  const rows = x.shape[0];
+  const parts: T[] = [];
+  for (let start = 0; start < rows; start += CHUNK_ROWS) {
+    const size = Math.min(CHUNK_ROWS, rows - start);
+    // tidy keeps a returned tensor and releases everything else made for the chunk.
+    parts.push(
+      tf.tidy(() => read(model.predict(x.slice(start, size)) as tf.Tensor) as tf.TensorContainer) as T,
+    );
+    await nextMacrotask();
+  }
+  return parts;
+}
+
+/** `model.predict` over `x` in chunks, as one tensor the caller disposes. */
+export async function predictTensor(model: tf.LayersModel, x: tf.Tensor): Promise<tf.Tensor> {
+  const parts = await predictInChunks(model, x, (output) => tf.keep(output));
+  const whole = tf.concat(parts);
+  parts.forEach((part) => part.dispose());
+  return whole;
+}
+
 /** Confusion matrix, accuracy and per-class precision and recall of `model` on (x, one-hot y). */
-export function evaluate(
+export async function evaluate(
   model: tf.LayersModel,
   x: tf.Tensor,
   y: tf.Tensor,
   labels: string[],
   split: Evaluation['split'],
-): Evaluation {
+): Promise<Evaluation> {
   const classes = labels.length;
-  const [predicted, actual] = tf.tidy(() => {
-    const scores = model.predict(x, { batchSize: 256 }) as tf.Tensor;
-    return [scores.argMax(-1).dataSync(), y.argMax(-1).dataSync()];
-  });
+  const predicted = (
+    await predictInChunks(model, x, (scores) => Array.from(scores.argMax(-1).dataSync()))
+  ).flat();
+  const actual = tf.tidy(() => y.argMax(-1).dataSync());
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < actual.length; i++) matrix[actual[i]!]![predicted[i]!]! += 1;
   const correct = matrix.reduce((n, row, i) => n + row[i]!, 0);

@@ -11,7 +11,7 @@ import {
   stratifiedSplit,
   type Standardization,
 } from './data.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { evaluate, predictTensor, type Evaluation } from './evaluate.js';
 import {
   buildFromArchitecture,
   buildTransferModel,
@@ -56,6 +56,8 @@ export interface TrainingInput {
   /** A separate validation set, its labels already mapped to indices of `labels`. */
   validationData?: DatasetData;
   base?: tf.LayersModel;
+  /** The standardization stored with the base model, if any. */
+  basePreprocessing?: Standardization | null;
   /** Train the head on features the frozen base computed once (default). Off only to measure what it saves. */
   featureCaching?: boolean;
 }
@@ -78,6 +80,11 @@ export interface TrainingResult {
   featureCaching: boolean;
   /** Releases the model and everything it was built from (the base included). */
   dispose: () => void;
+}
+
+/** The loss stopped being a finite number: retrying cannot help, a lower learning rate may. */
+export class TrainingDiverged extends Error {
+  readonly code = 'training_diverged';
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -104,7 +111,8 @@ function compile(model: tf.LayersModel, opt: tf.Optimizer): void {
 /** Tracks the monitored metric for early stopping, keeping a copy of the best weights when asked to. */
 class EarlyStopping {
   private best = Number.NaN;
-  private wait = 0;
+  /** Epochs since the monitored metric last improved. */
+  wait = 0;
   private bestWeights: tf.Tensor[] | null = null;
   bestRow: EpochRow | null = null;
 
@@ -126,7 +134,7 @@ class EarlyStopping {
       return false;
     }
     this.wait += 1;
-    return this.wait > this.config.patience;
+    return this.wait >= this.config.patience;
   }
 
   /** Puts the best weights back (when kept); returns their epoch row. */
@@ -169,7 +177,11 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     'split' in spec.validation
       ? stratifiedSplit(data.labelIndex, classes, spec.validation.split, rng)
       : { train: Uint32Array.from(data.labelIndex.keys()), validation: new Uint32Array(0) };
-  const stats: Standardization = standardization(data.features, featureSize, split.train);
+  // From scratch: statistics of the training split. Transfer: the base's own input scaling, which its frozen
+  // layers were trained on (none for an uploaded base, which takes its inputs as they are).
+  const stats: Standardization | null = input.base
+    ? (input.basePreprocessing ?? null)
+    : standardization(data.features, featureSize, split.train);
   const validation = input.validationData
     ? { data: input.validationData, rows: Uint32Array.from(input.validationData.labelIndex.keys()) }
     : split.validation.length > 0
@@ -288,13 +300,18 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
           val_loss: logValue(logs, 'val_loss'),
           val_accuracy: logValue(logs, 'val_acc', 'val_accuracy'),
         };
+        if (!Number.isFinite(row.loss)) {
+          throw new TrainingDiverged(
+            `the loss became ${row.loss} in epoch ${epoch}; try a lower learning rate`,
+          );
+        }
         history.push(row);
         await hooks.onEpoch?.(row);
         lastProgressAt = Date.now();
         await hooks.onProgress?.(progressOf(phase, epoch, batchesPerEpoch, samplesPerSecond));
         if (stopper?.update(row, fitModel)) {
           await hooks.onLog?.(
-            `early stopping in the ${phase} phase after epoch ${epoch}: ${h.earlyStopping!.monitor} did not improve for ${h.earlyStopping!.patience + 1} epochs`,
+            `early stopping in the ${phase} phase after epoch ${epoch}: ${h.earlyStopping!.monitor} did not improve for ${stopper.wait} epoch${stopper.wait === 1 ? '' : 's'}`,
           );
           break;
         }
@@ -342,8 +359,8 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
   try {
     if (featureCaching && transfer) {
       // The frozen base runs once over the data; the head then trains on its output.
-      const cached = keep(transfer.extractor.predict(trainX, { batchSize: 256 }) as tf.Tensor);
-      const cachedVal = valX ? keep(transfer.extractor.predict(valX, { batchSize: 256 }) as tf.Tensor) : null;
+      const cached = keep(await predictTensor(transfer.extractor, trainX));
+      const cachedVal = valX ? keep(await predictTensor(transfer.extractor, valX)) : null;
       await runPhase('head', transfer.head, cached, cachedVal, headEpochs, h.learningRate);
     } else {
       await runPhase('head', model, trainX, valX, headEpochs, h.learningRate);
@@ -359,11 +376,17 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
       await runPhase('fine-tune', model, trainX, valX, h.fineTune.epochs, h.fineTune.learningRate);
     }
     const final: EpochRow | undefined = (bestRow as EpochRow | null) ?? history.at(-1);
-    const evaluation = evaluate(model, valX ?? trainX, valY ?? trainY, labels, valX ? 'validation' : 'train');
+    const evaluation = await evaluate(
+      model,
+      valX ?? trainX,
+      valY ?? trainY,
+      labels,
+      valX ? 'validation' : 'train',
+    );
     return {
       model,
       inputShape,
-      preprocessing: { standardize: stats },
+      preprocessing: stats ? { standardize: stats } : null,
       history,
       metrics: {
         loss: final?.loss ?? null,
