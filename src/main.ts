@@ -1,13 +1,18 @@
 /**
  * `npm start`: the whole service on one machine for a first look. Makes sure Redis answers (starting a local
- * redis-server under DATA_DIR/redis when needed), runs one training worker as a child process, and the API here.
+ * redis-server under DATA_DIR/redis when needed), runs one training worker as a child process (restarted if it
+ * dies), and the API here. On SIGTERM or Ctrl-C: the API closes, the worker drains, then Redis stops.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.js';
 import { ensureLocalRedis } from './redis.js';
 import { startApi } from './server.js';
+
+const RESTARTS_PER_MINUTE = 5;
+const STOP_BOUND_MS = 40_000;
 
 const config = loadConfig();
 const here = fileURLToPath(import.meta.url);
@@ -15,10 +20,43 @@ const workerEntry = path.join(path.dirname(here), '..', 'workers', `trainer${pat
 
 let redis: ChildProcess | undefined;
 let worker: ChildProcess | undefined;
+let stopping = false;
+const restarts: number[] = [];
 
-function stopChildren() {
-  worker?.kill('SIGTERM');
-  redis?.kill('SIGTERM');
+/** Signals a child and waits (bounded) for it to exit. */
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_BOUND_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function stopChildren(): Promise<void> {
+  stopping = true;
+  await stop(worker);
+  await stop(redis);
+}
+
+function startWorker(): void {
+  // Its own process group: Ctrl-C reaches the launcher, which then stops the worker in order.
+  worker = fork(workerEntry, { execArgv: process.execArgv, stdio: 'inherit', detached: true });
+  worker.on('exit', (code, signal) => {
+    if (stopping) return;
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts[0]! < now - 60_000) restarts.shift();
+    if (restarts.length > RESTARTS_PER_MINUTE) {
+      console.error(
+        `the training worker exited ${restarts.length} times within a minute (last: ${code ?? signal}); stopping`,
+      );
+      process.kill(process.pid, 'SIGTERM');
+      return;
+    }
+    console.error(`the training worker exited (${code ?? signal}); restarting it`);
+    setTimeout(startWorker, 1000);
+  });
 }
 
 try {
@@ -27,14 +65,10 @@ try {
     console.log(
       `started redis-server for ${config.REDIS_URL} with its files in ${path.join(config.DATA_DIR, 'redis')}`,
     );
-  worker = fork(workerEntry, { execArgv: process.execArgv, stdio: 'inherit' });
-  worker.on('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM') console.error(`training worker exited (${code ?? signal})`);
-  });
-  process.on('exit', stopChildren);
-  await startApi(config);
+  startWorker();
+  await startApi(config, stopChildren);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
-  stopChildren();
+  await stopChildren();
   process.exit(1);
 }

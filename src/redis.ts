@@ -84,7 +84,8 @@ export async function ensureLocalRedis(url: string, dir: string): Promise<ChildP
       '--save',
       '',
     ],
-    { stdio: 'ignore' },
+    // Its own process group, so that Ctrl-C does not stop it before the worker has drained.
+    { stdio: 'ignore', detached: true },
   );
   for (let i = 0; i < 50; i++) {
     if (await redisAnswers(url, 200)) return child;

@@ -6,8 +6,14 @@ import { loadConfig, type Config } from './config.js';
 import { loggerOptions } from './logger.js';
 import { selectBackend } from './tf/backend.js';
 
-/** Starts the API: selects the TF.js backend, builds the app, listens, and closes gracefully on signals. */
-export async function startApi(config: Config = loadConfig()) {
+/**
+ * Starts the API: selects the TF.js backend, builds the app, listens, and closes gracefully on signals, then
+ * runs `afterClose` (the launcher stops its children there).
+ */
+export async function startApi(
+  config: Config = loadConfig(),
+  afterClose: () => Promise<void> = async () => {},
+) {
   const fastify = Fastify(serverOptions(config, loggerOptions(config.LOG_LEVEL, 'api')));
   const backend = await selectBackend(config.TFJS_BACKEND, (kind, why) =>
     fastify.log.debug({ backend: kind, why }, 'TF.js backend unavailable'),
@@ -18,6 +24,7 @@ export async function startApi(config: Config = loadConfig()) {
     if (err) fastify.log.error({ err }, 'closing after an error');
     else fastify.log.info({ signal }, 'closing');
     await fastify.close();
+    await afterClose();
   });
   await fastify.listen({ port: config.PORT, host: config.HOST });
   return fastify;
