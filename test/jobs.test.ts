@@ -147,6 +147,34 @@ describe('jobs API', () => {
       assert.match(problem.detail, /its layers are conv, flat, out$/);
     });
 
+    it('layer counts beyond the base layers up to the cut, and overlong metadata keys, are 400s naming the field', async () => {
+      const freeze = assertProblem(
+        await submit({ dataset: digits.id, baseModel: cnnBase.id, transfer: { freeze: 3 } }),
+        400,
+        'out_of_range',
+      );
+      assert.equal(freeze.field, '/transfer/freeze');
+      assert.equal(freeze.maximum, 2);
+      const unfreeze = assertProblem(
+        await submit({
+          dataset: digits.id,
+          baseModel: cnnBase.id,
+          transfer: { cutLayer: 'conv' },
+          hyperparameters: { fineTune: { epochs: 1, unfreeze: 2 } },
+        }),
+        400,
+        'out_of_range',
+      );
+      assert.equal(unfreeze.field, '/hyperparameters/fineTune/unfreeze');
+      assert.equal(unfreeze.maximum, 1);
+      const metadata = assertProblem(
+        await submit({ dataset: digits.id, architecture: mlp, metadata: { ['k'.repeat(101)]: 'v' } }),
+        400,
+        'validation_failed',
+      );
+      assert.match(String(metadata.field), /^\/body\/metadata/);
+    });
+
     it('a validation dataset with labels the training set lacks is a 422 listing them', async () => {
       const problem = assertProblem(
         await submit({ dataset: validationSet.id, validation: { dataset: lowDigits.id }, architecture: mlp }),

@@ -356,4 +356,23 @@ function checkBase(base: ModelRecord, featureShape: number[], spec: JobSpec): vo
       },
     );
   }
+  // Layer counts refer to the base's layers up to the cut (input layers not counted).
+  const cutAt = base.layers.findIndex((layer) => layer.name === (cut ?? base.defaultCutLayer));
+  const below = base.layers.slice(0, cutAt + 1).filter((layer) => layer.className !== 'InputLayer').length;
+  const counts: Array<[string, number | null | undefined]> = [
+    ['/transfer/freeze', typeof spec.transfer?.freeze === 'number' ? spec.transfer.freeze : null],
+    ['/hyperparameters/fineTune/unfreeze', spec.hyperparameters.fineTune?.unfreeze],
+  ];
+  for (const [field, count] of counts) {
+    if (typeof count === 'number' && count > below) {
+      throw badRequest(
+        'out_of_range',
+        `${field.slice(1)} is ${count}, but base model ${base.id} has ${below} layers up to the cut`,
+        {
+          field,
+          maximum: below,
+        },
+      );
+    }
+  }
 }

@@ -105,7 +105,10 @@ export const JobRequestSchema = Type.Object(
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }), { maxProperties: 50 }),
+      Type.Record(Type.String(), Type.String({ maxLength: 1000 }), {
+        maxProperties: 50,
+        propertyNames: { minLength: 1, maxLength: 100 },
+      }),
     ),
   },
   { additionalProperties: false },
