@@ -12,7 +12,5 @@ export function newId(kind: IdKind): string {
 /** JSON-schema pattern of the ids of one kind. */
 export const idPattern = (kind: IdKind) => `^${kind}_[0-9a-hjkmnp-tv-z]{26}$`;
 
-export const TENANT_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$';
-
 /** The tenant every resource belongs to until API keys assign others. */
 export const DEFAULT_TENANT = 'default';

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { Type } from 'typebox';
@@ -18,7 +19,8 @@ const FORMATS: Record<string, DatasetFormat> = {
   'application/json': 'json',
 };
 
-export default async function datasetRoutes(app: FastifyInstance) {
+export default async function datasetRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // Datasets arrive as raw bytes whatever their type: they are hashed as sent and parsed here, row by row.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
@@ -55,7 +57,7 @@ export default async function datasetRoutes(app: FastifyInstance) {
         );
       if (!Buffer.isBuffer(body) || body.byteLength === 0)
         throw badRequest('invalid_dataset', 'the body is empty');
-      const { name, labelColumn } = request.query as { name?: string; labelColumn?: string };
+      const { name, labelColumn } = request.query;
       if (labelColumn && format !== 'csv')
         throw badRequest('invalid_dataset', "'labelColumn' applies only to text/csv", {
           field: '/querystring/labelColumn',
@@ -103,7 +105,7 @@ export default async function datasetRoutes(app: FastifyInstance) {
     '/:id',
     { schema: { params: IdParams('ds'), response: { 200: DatasetSchema, ...problems(400, 404) } } },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const dataset = await app.datasets.get(request.tenant, id);
       if (!dataset) throw notFound('dataset', id);
       return dataset;
@@ -114,12 +116,12 @@ export default async function datasetRoutes(app: FastifyInstance) {
     '/:id',
     { schema: { params: IdParams('ds'), response: { 204: Type.Null(), ...problems(400, 404, 409) } } },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       if (!(await app.datasets.get(request.tenant, id))) throw notFound('dataset', id);
       await app.jobs.deleteUnused(request.tenant, 'dataset', id, () =>
         app.datasets.delete(request.tenant, id),
       );
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

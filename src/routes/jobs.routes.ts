@@ -1,7 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { JobRequestSchema, type JobRequest } from '../jobs/job-spec.js';
-import type { JobStatus } from '../jobs/job-service.js';
+import { JobRequestSchema } from '../jobs/job-spec.js';
 import { idPattern } from '../ids.js';
 import { EpochRowSchema } from '../models/model-store.js';
 import { IdParams, problems } from './schemas.js';
@@ -47,7 +47,8 @@ export const JobViewSchema = Type.Object({
   finishedAt: Nullable(Type.String({ format: 'date-time' })),
 });
 
-export default async function jobRoutes(app: FastifyInstance) {
+export default async function jobRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     '/',
     {
@@ -58,7 +59,7 @@ export default async function jobRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const job = await app.jobs.submit(request.tenant, request.body as JobRequest);
+      const job = await app.jobs.submit(request.tenant, request.body);
       request.log.info({ jobId: job.id }, 'job queued');
       return reply.code(201).header('location', `/v1/jobs/${job.id}`).send(job);
     },
@@ -83,15 +84,12 @@ export default async function jobRoutes(app: FastifyInstance) {
         },
       },
     },
-    async (request) => {
-      const query = request.query as { status?: JobStatus; limit: number; cursor?: string };
-      return app.jobs.list(request.tenant, query);
-    },
+    async (request) => app.jobs.list(request.tenant, request.query),
   );
 
   app.get(
     '/:id',
     { schema: { params: IdParams('job'), response: { 200: JobViewSchema, ...problems(400, 404) } } },
-    async (request) => app.jobs.get(request.tenant, (request.params as { id: string }).id),
+    async (request) => app.jobs.get(request.tenant, request.params.id),
   );
 }

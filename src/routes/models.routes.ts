@@ -1,4 +1,5 @@
 import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { badRequest, notFound, ProblemError } from '../errors.js';
@@ -39,7 +40,8 @@ function safeDefaultCut(model: Parameters<typeof defaultCutLayer>[0]): string | 
   }
 }
 
-export default async function modelRoutes(app: FastifyInstance) {
+export default async function modelRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(multipart, {
     limits: { fileSize: app.config.MODEL_MAX_BYTES, files: 64, fields: 8, parts: 72, fieldSize: 64 * 1024 },
   });
@@ -155,29 +157,34 @@ export default async function modelRoutes(app: FastifyInstance) {
   app.get(
     '/:id',
     { schema: { params: IdParams('mdl'), response: { 200: ModelSchema, ...problems(400, 404) } } },
-    async (request) => getRecord(request.tenant, (request.params as { id: string }).id),
+    async (request) => getRecord(request.tenant, request.params.id),
   );
 
   app.delete(
     '/:id',
     { schema: { params: IdParams('mdl'), response: { 204: Type.Null(), ...problems(400, 404, 409) } } },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const record = await getRecord(request.tenant, id);
       await app.jobs.deleteUnused(request.tenant, 'model', id, async () => {
         app.predictor.evict(request.tenant, record);
         await app.models.delete(request.tenant, id);
       });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
   // model.json and the weight files it names, so that tf.loadLayersModel('<base>/v1/models/ID/model.json') works.
   app.get(
     '/:id/:file',
-    { schema: { params: FileParams, response: problems(400, 404) } },
+    {
+      schema: {
+        params: FileParams,
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...problems(400, 404) },
+      },
+    },
     async (request, reply) => {
-      const { id, file } = request.params as { id: string; file: string };
+      const { id, file } = request.params;
       const record = await getRecord(request.tenant, id);
       if (!record.files.includes(file))
         throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
@@ -200,8 +207,8 @@ export default async function modelRoutes(app: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const { instances, topK } = request.body as { instances: unknown[]; topK?: number };
+      const { id } = request.params;
+      const { instances, topK } = request.body;
       const record = await getRecord(request.tenant, id);
       const predictions = await app.predictor.predict(request.tenant, record, instances, topK ?? 3);
       return reply.header('x-model-id', record.id).send({ modelId: record.id, predictions });

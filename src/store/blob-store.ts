@@ -7,8 +7,6 @@ export interface BlobStore {
   put(key: string, body: Uint8Array | string): Promise<void>;
   /** The object, or undefined when there is none. */
   get(key: string): Promise<Buffer | undefined>;
-  /** Size in bytes, or undefined when there is none. */
-  size(key: string): Promise<number | undefined>;
   /** Names directly below `prefix` (objects and sub-prefixes), sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deletes every object under `prefix`. */

@@ -47,15 +47,6 @@ export class FsStore implements BlobStore {
     }
   }
 
-  async size(key: string): Promise<number | undefined> {
-    try {
-      return (await fs.stat(this.resolve(key))).size;
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
-  }
-
   async list(prefix: string): Promise<string[]> {
     try {
       const entries = await fs.readdir(this.resolve(prefix));

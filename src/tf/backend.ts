@@ -84,9 +84,3 @@ export async function selectBackend(
   }
   throw new Error('no TF.js backend could be loaded');
 }
-
-/** The backend chosen by {@link selectBackend}; throws when none was selected yet. */
-export function currentBackend(): BackendInfo {
-  if (!selected) throw new Error('selectBackend() has not run in this process');
-  return selected;
-}

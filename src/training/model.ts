@@ -79,15 +79,6 @@ export function defaultCutLayer(base: tf.LayersModel): string {
   return inbound.name;
 }
 
-/** Layers of the base from its input up to the cut, excluding input layers: the ones freeze counts refer to. */
-export function baseLayersUpTo(base: tf.LayersModel, cutLayer: string): tf.layers.Layer[] {
-  const extractor = tf.model({
-    inputs: base.inputs,
-    outputs: base.getLayer(cutLayer).output,
-  });
-  return extractor.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
-}
-
 /** Sets which base layers train: "all" frozen, "none" frozen, or the top `n` left trainable. */
 export function applyFreeze(layers: tf.layers.Layer[], freeze: 'all' | 'none' | number): void {
   const trainableFrom =
