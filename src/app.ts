@@ -3,7 +3,10 @@ import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import problem from './plugins/problem.js';
+import configPlugin from './plugins/config.js';
+import redis from './plugins/redis.js';
 import services from './plugins/services.js';
+import stores from './plugins/stores.js';
 import datasetRoutes from './routes/datasets.routes.js';
 import healthRoutes from './routes/health.routes.js';
 import jobRoutes from './routes/jobs.routes.js';
@@ -52,7 +55,10 @@ export default async function app(fastify: FastifyInstance, { config, backend }:
   // Only the types a route documents are parsed; plain text anywhere else is a 415.
   fastify.removeContentTypeParser('text/plain');
   await fastify.register(problem);
-  await fastify.register(services, { config, backend });
+  await fastify.register(configPlugin, { config, backend });
+  await fastify.register(redis);
+  await fastify.register(stores);
+  await fastify.register(services);
   await fastify.register(healthRoutes);
   await fastify.register(datasetRoutes, { prefix: '/v1/datasets' });
   await fastify.register(modelRoutes, { prefix: '/v1/models' });
