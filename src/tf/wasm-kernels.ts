@@ -103,23 +103,33 @@ function forEachDepthwiseTap(
   }
 }
 
+/** Geometry of a depthwise convolution from a gradient kernel's attributes. */
+function depthwiseInfo(kernel: string, attrs: ConvAttrs, inputShape: Shape4, filterShape: Shape4) {
+  assertChannelsLast(kernel, attrs);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+  return { info, multiplier: info.outChannels / info.inChannels };
+}
+
 const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as ConvAttrs & { filterShape: Shape4 };
-  assertChannelsLast('DepthwiseConv2dNativeBackpropFilter', a);
-  const info = tf.backend_util.computeConv2DInfo(
+  const { info, multiplier } = depthwiseInfo(
+    'DepthwiseConv2dNativeBackpropFilter',
+    a,
     x.shape as Shape4,
     a.filterShape,
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    true,
   );
   const xs = read(wasm, x);
   const dys = read(wasm, dy);
-  const multiplier = info.outChannels / info.inChannels;
   const dW = new Float32Array(a.filterShape.reduce((n, d) => n * d, 1));
   forEachDepthwiseTap(info, (xOffset, wOffset, dyOffset) => {
     for (let d1 = 0; d1 < info.inChannels; d1++) {
@@ -137,19 +147,14 @@ const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const wasm = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as ConvAttrs & { inputShape: Shape4 };
-  assertChannelsLast('DepthwiseConv2dNativeBackpropInput', a);
-  const info = tf.backend_util.computeConv2DInfo(
+  const { info, multiplier } = depthwiseInfo(
+    'DepthwiseConv2dNativeBackpropInput',
+    a,
     a.inputShape,
     filter.shape as Shape4,
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    true,
   );
   const dys = read(wasm, dy);
   const ws = read(wasm, filter);
-  const multiplier = info.outChannels / info.inChannels;
   const dx = new Float32Array(a.inputShape.reduce((n, d) => n * d, 1));
   forEachDepthwiseTap(info, (xOffset, wOffset, dyOffset) => {
     for (let d1 = 0; d1 < info.inChannels; d1++) {
