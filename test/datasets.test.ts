@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -402,6 +402,26 @@ describe('datasets API', () => {
       const ids = list.json<{ items: Dataset[] }>().items.map((d) => d.id);
       assert.deepEqual(ids.slice(0, 2), [second.id, first.id]);
       assert.deepEqual([...ids].sort().reverse(), ids, 'newest first');
+
+      // Paging: limit and the cursor of the previous page walk the same list, ending on a null cursor.
+      const walked: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: LightMyRequestResponse = await fastify.inject({
+          method: 'GET',
+          url: `/v1/datasets?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        });
+        const body: { items: Dataset[]; nextCursor: string | null } = page.json();
+        assert.ok(body.items.length <= 2);
+        walked.push(...body.items.map((d) => d.id));
+        cursor = body.nextCursor;
+      } while (cursor);
+      assert.deepEqual(walked, ids);
+      assertProblem(
+        await fastify.inject({ method: 'GET', url: '/v1/datasets?limit=0' }),
+        400,
+        'validation_failed',
+      );
 
       const got = await fastify.inject({ method: 'GET', url: `/v1/datasets/${first.id}` });
       assert.equal(got.statusCode, 200);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { newId } from '../ids.js';
-import { storeKey, type BlobStore } from '../store/blob-store.js';
+import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
 import type { DatasetFormat, ParsedDataset } from './dataset-parser.js';
 
 export const DatasetSchema = Type.Object({
@@ -65,12 +65,13 @@ export class DatasetStore {
     return meta ? (JSON.parse(meta.toString('utf8')) as Dataset) : undefined;
   }
 
-  /** Newest first. */
-  async list(tenant: string): Promise<Dataset[]> {
-    const ids = (await this.store.list(prefix(tenant))).reverse();
-    const datasets = await Promise.all(ids.map((id) => this.get(tenant, id)));
-    return datasets.filter((d): d is Dataset => d !== undefined);
+  /** A page of them, newest first. */
+  async list(tenant: string, page: Page): Promise<{ items: Dataset[]; nextCursor: string | null }> {
+    const { ids, nextCursor } = await listPage(this.store, prefix(tenant), page);
+    const items = await Promise.all(ids.map((id) => this.get(tenant, id)));
+    return { items: items.filter((item): item is Dataset => item !== undefined), nextCursor };
   }
+
 
   async load(tenant: string, id: string): Promise<DatasetData> {
     const [features, labels] = await Promise.all([

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
-import { storeKey, type BlobStore } from '../store/blob-store.js';
+import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
 
 /** One row of training history per epoch. */
 export const EpochRowSchema = Type.Object({
@@ -137,11 +137,11 @@ export class ModelStore {
     return meta ? (JSON.parse(meta.toString('utf8')) as ModelRecord) : undefined;
   }
 
-  /** Newest first. */
-  async list(tenant: string): Promise<ModelRecord[]> {
-    const ids = (await this.store.list(storeKey('tenants', tenant, 'models'))).reverse();
-    const models = await Promise.all(ids.map((id) => this.get(tenant, id)));
-    return models.filter((m): m is ModelRecord => m !== undefined);
+  /** A page of them, newest first. */
+  async list(tenant: string, page: Page): Promise<{ items: ModelRecord[]; nextCursor: string | null }> {
+    const { ids, nextCursor } = await listPage(this.store, storeKey('tenants', tenant, 'models'), page);
+    const items = await Promise.all(ids.map((id) => this.get(tenant, id)));
+    return { items: items.filter((item): item is ModelRecord => item !== undefined), nextCursor };
   }
 
   /** One of the model's files (model.json or a weight file), or undefined. */

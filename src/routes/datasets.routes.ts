@@ -11,7 +11,7 @@ import {
 } from '../datasets/dataset-parser.js';
 import { DatasetSchema } from '../datasets/dataset-store.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
-import { IdParams, problems } from './schemas.js';
+import { IdParams, PageOf, PageQuery, problems } from './schemas.js';
 
 const FORMATS: Record<string, DatasetFormat> = {
   'text/csv': 'csv',
@@ -95,10 +95,11 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     {
       schema: {
         summary: 'List datasets, newest first',
-        response: { 200: Type.Object({ items: Type.Array(DatasetSchema) }) },
+        querystring: PageQuery('ds'),
+        response: { 200: PageOf(DatasetSchema), ...problems(400) },
       },
     },
-    async (request) => ({ items: await app.datasets.list(request.tenant) }),
+    async (request) => app.datasets.list(request.tenant, request.query),
   );
 
   app.get(

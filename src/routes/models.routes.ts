@@ -7,7 +7,7 @@ import { idPattern, newId } from '../ids.js';
 import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
 import { loadUpload, validateUpload } from '../models/model-upload.js';
 import { defaultCutLayer } from '../training/model.js';
-import { IdParams, problems } from './schemas.js';
+import { IdParams, PageOf, PageQuery, problems } from './schemas.js';
 
 const PredictRequest = Type.Object(
   {
@@ -148,10 +148,11 @@ export default async function modelRoutes(fastify: FastifyInstance) {
     {
       schema: {
         summary: 'List models, newest first',
-        response: { 200: Type.Object({ items: Type.Array(ModelSchema) }) },
+        querystring: PageQuery('mdl'),
+        response: { 200: PageOf(ModelSchema), ...problems(400) },
       },
     },
-    async (request) => ({ items: await app.models.list(request.tenant) }),
+    async (request) => app.models.list(request.tenant, request.query),
   );
 
   app.get(

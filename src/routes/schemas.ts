@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { idPattern, type IdKind } from '../ids.js';
 
 /** RFC 9457 problem details, as every error response carries them. */
@@ -20,3 +20,19 @@ export const IdParams = (kind: IdKind) => Type.Object({ id: Type.String({ patter
 /** Error responses a route may give, all problem+json. */
 export const problems = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, ProblemSchema]));
+
+/** `?limit=&cursor=` of a list route over ids of one kind. */
+export const PageQuery = (kind: IdKind) =>
+  Type.Object(
+    {
+      limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+      cursor: Type.Optional(
+        Type.String({ pattern: idPattern(kind), description: 'nextCursor of the previous page' }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+
+/** A page of items and the cursor of the next page (null on the last). */
+export const PageOf = <T extends TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });

@@ -25,3 +25,25 @@ export function storeKey(...segments: string[]): string {
   }
   return segments.join('/');
 }
+
+export interface Page {
+  limit: number;
+  /** The last id of the previous page. */
+  cursor?: string;
+}
+
+/**
+ * One page of the names directly below `prefix`, newest first (resource ids sort by creation time), with the
+ * cursor of the next page, or null when this is the last.
+ */
+export async function listPage(
+  store: BlobStore,
+  prefix: string,
+  page: Page,
+): Promise<{ ids: string[]; nextCursor: string | null }> {
+  const newestFirst = (await store.list(prefix)).reverse();
+  const start = page.cursor ? newestFirst.findIndex((id) => id < page.cursor!) : 0;
+  const ids = start < 0 ? [] : newestFirst.slice(start, start + page.limit);
+  const more = start >= 0 && start + page.limit < newestFirst.length;
+  return { ids, nextCursor: more ? ids.at(-1)! : null };
+}
