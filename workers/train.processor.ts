@@ -118,12 +118,6 @@ export function createTrainingProcessor(deps: TrainingDeps) {
       const files = await ModelStore.serialize(result.model, {
         finetuned: { modelId, labels: dataset.labels, preprocessing },
       });
-      let cut: string | null = null;
-      try {
-        cut = defaultCutLayer(result.model);
-      } catch {
-        cut = null;
-      }
       const record: ModelRecord = {
         id: modelId,
         name: spec.name,
@@ -131,7 +125,7 @@ export function createTrainingProcessor(deps: TrainingDeps) {
         inputShape: result.inputShape,
         labels: dataset.labels,
         layers: describeLayers(result.model),
-        defaultCutLayer: cut,
+        defaultCutLayer: defaultCutLayer(result.model),
         preprocessing,
         metrics: result.metrics,
         evaluation: result.evaluation,

@@ -32,14 +32,6 @@ const FileParams = Type.Object({
   file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
 });
 
-function safeDefaultCut(model: Parameters<typeof defaultCutLayer>[0]): string | null {
-  try {
-    return defaultCutLayer(model);
-  } catch {
-    return null;
-  }
-}
-
 export default async function modelRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(multipart, {
@@ -124,7 +116,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
           inputShape: model.inputs[0]!.shape.slice(1) as number[],
           labels,
           layers: describeLayers(model),
-          defaultCutLayer: safeDefaultCut(model),
+          defaultCutLayer: defaultCutLayer(model),
           preprocessing: null,
           metrics: {},
           evaluation: null,

@@ -71,12 +71,10 @@ export function buildFromArchitecture(
 }
 
 /** The default cut: the base's layer named `features`, otherwise the input of its final Dense layer. */
-export function defaultCutLayer(base: tf.LayersModel): string {
+export function defaultCutLayer(base: tf.LayersModel): string | null {
   if (base.layers.some((layer) => layer.name === 'features')) return 'features';
   const dense = [...base.layers].reverse().find((layer) => layer.getClassName() === 'Dense');
-  const inbound = dense?.inboundNodes[0]?.inboundLayers[0];
-  if (!dense || !inbound) throw new Error('the base model has no Dense layer to cut below; name a cutLayer');
-  return inbound.name;
+  return dense?.inboundNodes[0]?.inboundLayers[0]?.name ?? null;
 }
 
 /** Sets which base layers train: "all" frozen, "none" frozen, or the top `n` left trainable. */

@@ -193,6 +193,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
   try {
     if (input.base && spec.transfer) {
       const cutLayer = spec.transfer.cutLayer ?? defaultCutLayer(input.base);
+      if (!cutLayer) throw new Error('the base model has no Dense layer to cut below; name a cutLayer');
       transfer = buildTransferModel(input.base, { ...spec.transfer, cutLayer }, classes, seeds);
       model = transfer.model;
     } else if (spec.architecture) {
