@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { unprocessable } from '../errors.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
+import { standardizeInPlace } from '../training/data.js';
 import { ModelCache } from './model-cache.js';
 
 export interface Prediction {
@@ -87,10 +88,7 @@ export class Predictor {
     const flat = new Float32Array(instances.length * size);
     instances.forEach((instance, i) => flattenInstance(instance, record.inputShape, i, flat, i * size));
     const stats = record.preprocessing?.standardize;
-    if (stats) {
-      for (let i = 0; i < flat.length; i++)
-        flat[i] = (flat[i]! - stats.mean[i % size]!) / stats.std[i % size]!;
-    }
+    if (stats) standardizeInPlace(flat, stats);
     const load = async () => {
       const model = await this.models.load(tenant, record.id);
       // Warm up: the first predict compiles kernels, so pay that here rather than in a request.

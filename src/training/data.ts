@@ -92,13 +92,19 @@ export function standardizeRows(
   const out = new Float32Array(rows.length * featureSize);
   for (let r = 0; r < rows.length; r++) {
     const source = rows[r]! * featureSize;
-    const target = r * featureSize;
-    for (let f = 0; f < featureSize; f++) {
-      const v = features[source + f]!;
-      out[target + f] = stats ? (v - stats.mean[f]!) / stats.std[f]! : v;
-    }
+    out.set(features.subarray(source, source + featureSize), r * featureSize);
   }
+  if (stats) standardizeInPlace(out, stats);
   return out;
+}
+
+/** Applies stored standardization to flat rows, in place: the one formula training and prediction share. */
+export function standardizeInPlace(values: Float32Array, stats: Standardization): void {
+  const size = stats.mean.length;
+  for (let i = 0; i < values.length; i++) {
+    const f = i % size;
+    values[i] = (values[i]! - stats.mean[f]!) / stats.std[f]!;
+  }
 }
 
 /** Features of `rows` as a tensor of shape [rows, ...inputShape], standardized. */
