@@ -1,6 +1,7 @@
 import { parse as csvParser } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { badRequest } from '../errors.js';
+import { nextMacrotask } from '../event-loop.js';
 
 /** A dataset as validated numbers: row-major features of one shape, and one label per row. */
 export interface ParsedDataset {
@@ -37,8 +38,6 @@ function rowError(row: number, column: string | null, message: string): Error {
   return badRequest('invalid_dataset', `${where}: ${message}`, { row, column });
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Shape of a nested number array, following its first elements. */
 function shapeOf(value: unknown, row: number): number[] {
   const shape: number[] = [];
@@ -53,8 +52,13 @@ function shapeOf(value: unknown, row: number): number[] {
   return shape;
 }
 
+/** True for a number that fits a float32 without becoming infinite: what a feature value may be. */
+export function isFiniteFloat32(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX;
+}
+
 function checkNumber(value: unknown, row: number, column: () => string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
+  if (!isFiniteFloat32(value)) {
     throw rowError(row, column(), `${JSON.stringify(value) ?? String(value)} is not a finite 32-bit number`);
   }
   return value;
@@ -217,7 +221,7 @@ export async function parseCsv(body: Buffer, limits: ParseLimits, labelColumn = 
         throw rowError(row, header[Math.min(record.length, header.length - 1)] ?? null, `has ${record.length} columns, the header has ${header.length}`);
       }
       collector.addCsv(record, header, labelAt, row);
-      if (row % ROWS_PER_TURN === 0) await nextTurn();
+      if (row % ROWS_PER_TURN === 0) await nextMacrotask();
     }
   } catch (error) {
     parser.destroy();
@@ -253,7 +257,7 @@ export async function parseNdjson(body: Buffer, limits: ParseLimits): Promise<Pa
     }
     const { x, y } = value as { x?: unknown; y?: unknown };
     collector.addJson(x, y, row);
-    if (row % ROWS_PER_TURN === 0) await nextTurn();
+    if (row % ROWS_PER_TURN === 0) await nextMacrotask();
   }
   return collector.finish();
 }
@@ -272,7 +276,7 @@ export async function parseJsonColumns(body: unknown, limits: ParseLimits): Prom
   const collector = new RowCollector(limits);
   for (let i = 0; i < x.length; i++) {
     collector.addJson(x[i], y[i], i + 1);
-    if ((i + 1) % ROWS_PER_TURN === 0) await nextTurn();
+    if ((i + 1) % ROWS_PER_TURN === 0) await nextMacrotask();
   }
   return collector.finish();
 }

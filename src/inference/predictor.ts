@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { isFiniteFloat32 } from '../datasets/dataset-parser.js';
 import { unprocessable } from '../errors.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { standardizeInPlace } from '../training/data.js';
@@ -9,8 +10,6 @@ export interface Prediction {
   score: number;
   top: Array<{ label: string; score: number }>;
 }
-
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Flattens one instance: a flat row whose length is the input's element count, or nested arrays of exactly the
@@ -23,7 +22,7 @@ export function flattenInstance(
   into: Float32Array,
   offset: number,
 ): void {
-  const size = inputShape.reduce((n, d) => n * d, 1);
+  const size = tf.util.sizeFromShape(inputShape);
   const expected = () => `expected shape [${inputShape.join(', ')}] or a flat row of ${size} numbers`;
   const fail = (why: string) =>
     unprocessable('invalid_instance', `instances[${index}]: ${why}; ${expected()}`, {
@@ -31,7 +30,7 @@ export function flattenInstance(
       expectedShape: inputShape,
     });
   const put = (v: unknown, at: number) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX) {
+    if (!isFiniteFloat32(v)) {
       throw fail(`${JSON.stringify(v) ?? String(v)} at position ${at} is not a finite number`);
     }
     into[offset + at] = v;
@@ -84,7 +83,7 @@ export class Predictor {
     instances: unknown[],
     topK: number,
   ): Promise<Prediction[]> {
-    const size = record.inputShape.reduce((n, d) => n * d, 1);
+    const size = tf.util.sizeFromShape(record.inputShape);
     const flat = new Float32Array(instances.length * size);
     instances.forEach((instance, i) => flattenInstance(instance, record.inputShape, i, flat, i * size));
     const stats = record.preprocessing?.standardize;

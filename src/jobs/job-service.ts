@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DatasetStore } from '../datasets/dataset-store.js';
@@ -30,7 +31,7 @@ export interface JobView {
   finishedAt: string | null;
 }
 
-const size = (shape: number[]) => shape.reduce((n, d) => n * d, 1);
+const size = tf.util.sizeFromShape;
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
 const MAX_LIST_SCAN = 5000;
 const DELETING_TTL_SECONDS = 24 * 3600;

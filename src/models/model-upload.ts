@@ -58,7 +58,7 @@ function weightBytes(spec: unknown, where: string): number {
     Array.isArray(entry.shape) &&
     entry.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
   if (!valid) throw fileError(`${where} must be {name, shape: [non-negative integers], dtype}`, 'model.json');
-  const count = entry.shape!.reduce((n, d) => n * d, 1);
+  const count = tf.util.sizeFromShape(entry.shape!);
   const dtype = entry.quantization?.dtype ?? entry.dtype!;
   const bytes = Object.hasOwn(DTYPE_BYTES, dtype) ? DTYPE_BYTES[dtype]! : 0;
   if (bytes === 0)

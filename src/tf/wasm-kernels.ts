@@ -130,7 +130,7 @@ const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
   const xs = read(wasm, x);
   const dys = read(wasm, dy);
-  const dW = new Float32Array(a.filterShape.reduce((n, d) => n * d, 1));
+  const dW = new Float32Array(tf.util.sizeFromShape(a.filterShape));
   forEachDepthwiseTap(info, (xOffset, wOffset, dyOffset) => {
     for (let d1 = 0; d1 < info.inChannels; d1++) {
       const xv = xs[xOffset + d1]!;
@@ -155,7 +155,7 @@ const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   );
   const dys = read(wasm, dy);
   const ws = read(wasm, filter);
-  const dx = new Float32Array(a.inputShape.reduce((n, d) => n * d, 1));
+  const dx = new Float32Array(tf.util.sizeFromShape(a.inputShape));
   forEachDepthwiseTap(info, (xOffset, wOffset, dyOffset) => {
     for (let d1 = 0; d1 < info.inChannels; d1++) {
       let sum = 0;

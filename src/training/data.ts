@@ -114,7 +114,7 @@ export function featureTensor(
   rows: ArrayLike<number>,
   stats: Standardization | null,
 ): tf.Tensor {
-  const size = inputShape.reduce((n, d) => n * d, 1);
+  const size = tf.util.sizeFromShape(inputShape);
   return tf.tensor(standardizeRows(features, size, rows, stats), [rows.length, ...inputShape], 'float32');
 }
 

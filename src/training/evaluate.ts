@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nextMacrotask } from '../event-loop.js';
 
 export interface Evaluation {
   split: 'validation' | 'train';
@@ -10,7 +11,6 @@ export interface Evaluation {
 }
 
 const CHUNK_ROWS = 256;
-const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * `model.predict` over `x` in chunks, yielding to the event loop between them so that a long pass does not

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { nextMacrotask } from '../event-loop.js';
 import type { DatasetData } from '../datasets/dataset-store.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import type { ModelRecord } from '../models/model-store.js';
@@ -90,8 +91,6 @@ export class TrainingDiverged extends Error {
 const PROGRESS_INTERVAL_MS = 250;
 const YIELD_INTERVAL_MS = 20;
 
-const nextMacrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** The input shape the model is built for: the base's, the CNN's, or the dataset's. */
 export function modelInputShape(spec: JobSpec, featureShape: number[], base?: tf.LayersModel): number[] {
   if (base) return base.inputs[0]!.shape.slice(1) as number[];
@@ -171,7 +170,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
   const seeds = new SeedSequence(spec.seed);
   const rng = createRng(spec.seed);
   const inputShape = modelInputShape(spec, input.featureShape, input.base);
-  const featureSize = inputShape.reduce((n, d) => n * d, 1);
+  const featureSize = tf.util.sizeFromShape(inputShape);
 
   const split =
     'split' in spec.validation
