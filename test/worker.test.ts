@@ -54,23 +54,12 @@ describe('training worker (real BullMQ worker in this process, no HTTP)', () => 
     const store = new FsStore(env.dataDir);
     const datasets = new DatasetStore(store);
     models = new ModelStore(store);
-    const csv = (labels: string[]) => Buffer.from(digitsCsv({ labels, perClass: 40 }));
-    const lowCsv = csv(['0', '1', '2', '3', '4']);
-    low = await datasets.create(
-      TENANT,
-      'digits 0-4',
-      'csv',
-      lowCsv,
-      await parseCsv(lowCsv, { maxClasses: 1000 }),
-    );
-    const highCsv = csv(['5', '6', '7', '8', '9']);
-    high = await datasets.create(
-      TENANT,
-      'digits 5-9',
-      'csv',
-      highCsv,
-      await parseCsv(highCsv, { maxClasses: 1000 }),
-    );
+    const upload = async (name: string, labels: string[]) => {
+      const csv = Buffer.from(digitsCsv({ labels, perClass: 40 }));
+      return datasets.create(TENANT, name, 'csv', csv, await parseCsv(csv, { maxClasses: 1000 }));
+    };
+    low = await upload('digits 0-4', ['0', '1', '2', '3', '4']);
+    high = await upload('digits 5-9', ['5', '6', '7', '8', '9']);
 
     producer = createRedis(env.config.REDIS_URL, 'producer');
     queue = new Queue(QUEUES.training, {
