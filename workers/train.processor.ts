@@ -26,11 +26,10 @@ class JobFailure extends UnrecoverableError {
   }
 }
 
-/** Maps a validation dataset's labels onto the training labels' indices. */
-function remapLabels(data: DatasetData, from: string[], to: string[]): DatasetData {
+/** Maps a validation dataset's labels onto the training labels' indices; undefined when one is unknown. */
+function remapLabels(data: DatasetData, from: string[], to: string[]): DatasetData | undefined {
   const index = from.map((label) => to.indexOf(label));
-  if (index.some((i) => i < 0))
-    throw new JobFailure('unknown_labels', 'the validation dataset has labels the training dataset lacks');
+  if (index.some((i) => i < 0)) return undefined;
   return { features: data.features, labelIndex: data.labelIndex.map((i) => index[i]!) };
 }
 
@@ -65,6 +64,10 @@ export function createTrainingProcessor(deps: TrainingDeps) {
           `validation dataset ${spec.validation.dataset} was deleted before the job ran`,
         );
       validationData = remapLabels(await deps.datasets.load(tenant, meta.id), meta.labels, dataset.labels);
+      // Submission checks this; the failure is recorded like any other should the datasets change behind the API.
+      if (!validationData) {
+        throw await fail('unknown_labels', 'the validation dataset has labels the training dataset lacks');
+      }
     }
     let baseRecord: ModelRecord | undefined;
     let base: tf.LayersModel | undefined;
