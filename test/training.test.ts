@@ -7,6 +7,7 @@ import { selectBackend } from '../src/tf/backend.js';
 import { SeedSequence, seedDropoutPerStep } from '../src/training/model.js';
 import { train, type Progress, type TrainingHooks, type TrainingInput } from '../src/training/train.js';
 import { digitsData } from './helpers/digits.js';
+import { loadSerialized } from './helpers/tf-model.js';
 
 const LOW = ['0', '1', '2', '3', '4'];
 const HIGH = ['5', '6', '7', '8', '9'];
@@ -42,20 +43,7 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
   const high = digitsData({ labels: HIGH, perClass: 100 });
 
   /** A fresh copy of the base CNN trained on digits 0–4: train() takes ownership of the base it is given. */
-  const loadBase = () => {
-    const json = JSON.parse(baseFiles.get('model.json') as string) as tf.io.ModelJSON;
-    const weights = baseFiles.get('weights.bin') as Uint8Array;
-    return tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest[0]!.weights,
-        weightData: weights.buffer.slice(
-          weights.byteOffset,
-          weights.byteOffset + weights.byteLength,
-        ) as ArrayBuffer,
-      }),
-    );
-  };
+  const loadBase = () => loadSerialized(baseFiles);
 
   const transfer = async (
     request: Omit<JobRequest, 'dataset'>,

@@ -1,5 +1,5 @@
 /**
- * Durable storage of datasets, models and (later) checkpoints. Keys are `/`-separated paths made only from
+ * Durable storage of datasets, models and training checkpoints. Keys are `/`-separated paths made only from
  * validated ids; implementations: the local filesystem here, an S3-compatible store beside it.
  */
 export interface BlobStore {
@@ -9,6 +9,8 @@ export interface BlobStore {
   get(key: string): Promise<Buffer | undefined>;
   /** Names directly below `prefix` (objects and sub-prefixes), sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Deletes one object; nothing happens when there is none. */
+  delete(key: string): Promise<void>;
   /** Deletes every object under `prefix`. */
   deletePrefix(prefix: string): Promise<void>;
   /** Throws when the store cannot be reached. */

@@ -57,6 +57,10 @@ export class FsStore implements BlobStore {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.resolve(key), { force: true });
+  }
+
   async deletePrefix(prefix: string): Promise<void> {
     await fs.rm(this.resolve(prefix), { recursive: true, force: true });
   }

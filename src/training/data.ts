@@ -1,11 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 
-export type Rng = seedrandom.PRNG;
+export type Rng = seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
+
+/** The saved state of an {@link Rng}, as `rng.state()` returns it. */
+export type RngState = seedrandom.State.Arc4;
 
 /** A seeded random source whose state can be saved and restored. */
 export function createRng(seed: number): Rng {
   return seedrandom(String(seed), { state: true });
+}
+
+/** An {@link Rng} that goes on from a saved state. */
+export function restoreRng(state: RngState): Rng {
+  return seedrandom('', { state });
 }
 
 /** Fisher–Yates shuffle in place. */

@@ -153,12 +153,22 @@ interface DropoutInternals {
   getConfig(): tf.serialization.ConfigDict;
 }
 
+/** Training steps the Dropout layers of a model have taken, saved with checkpoints so masks continue on resume. */
+export interface DropoutSteps {
+  value: number;
+}
+
 /**
  * TF.js's Dropout with a seed draws the same mask on every call, so a seeded model would drop the same units in
- * every batch. This gives each Dropout layer of `model` a new seed per training step, derived from the job seed,
- * so training stays reproducible and the masks vary. The saved config keeps the layer's original seed.
+ * every batch. This gives each Dropout layer of `model` a new seed per training call, derived from the job seed
+ * and a step counter shared by the layers, so training stays reproducible (and resumable) and the masks vary.
+ * The saved config keeps the layer's original seed.
  */
-export function seedDropoutPerStep(model: tf.LayersModel, seeds: SeedSequence): void {
+export function seedDropoutPerStep(
+  model: tf.LayersModel,
+  seeds: SeedSequence,
+  steps: DropoutSteps = { value: 0 },
+): DropoutSteps {
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'Dropout') continue;
     const dropout = layer as unknown as DropoutInternals;
@@ -166,11 +176,11 @@ export function seedDropoutPerStep(model: tf.LayersModel, seeds: SeedSequence): 
     const call = dropout.call.bind(dropout);
     const getConfig = dropout.getConfig.bind(dropout);
     const base = seeds.take();
-    let step = 0;
     dropout.call = (inputs, kwargs) => {
-      if (kwargs.training === true) dropout.seed = (base + step++) % 2 ** 31;
+      if (kwargs.training === true) dropout.seed = (base + steps.value++) % 2 ** 31;
       return call(inputs, kwargs);
     };
     dropout.getConfig = () => ({ ...getConfig(), seed: savedSeed ?? null });
   }
+  return steps;
 }

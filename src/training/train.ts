@@ -6,6 +6,8 @@ import type { ModelRecord } from '../models/model-store.js';
 import {
   createRng,
   featureTensor,
+  restoreRng,
+  type RngState,
   labelTensor,
   shuffleInPlace,
   standardization,
@@ -44,6 +46,8 @@ export interface Progress {
   /** Share of all planned batches done, 0..1. */
   fraction: number;
   samplesPerSecond: number | null;
+  /** Seconds left at the current pace, if every planned epoch runs. */
+  etaSeconds: number | null;
   metrics: Partial<Omit<EpochRow, 'epoch' | 'phase'>>;
   history: EpochRow[];
 }
@@ -61,6 +65,53 @@ export interface TrainingInput {
   basePreprocessing?: Standardization | null;
   /** Train the head on features the frozen base computed once (default). Off only to measure what it saves. */
   featureCaching?: boolean;
+  /** The least time between progress reports within an epoch; default 250 ms. */
+  progressIntervalMs?: number;
+  /** A checkpoint to go on from; its tensors are disposed by train(). */
+  resume?: TrainingCheckpoint;
+  /** Write a checkpoint after every this many epochs (0: never); default 1. */
+  checkpointEvery?: number;
+  /**
+   * Stops training at the next batch boundary. Aborted with reason 'handoff', training writes a checkpoint first
+   * (so another worker can go on from it); with any other reason it just stops. Either way it throws
+   * {@link TrainingStopped}.
+   */
+  signal?: AbortSignal;
+}
+
+/** Where training stands, in plain values: everything but the tensors of a checkpoint. */
+export interface CheckpointState {
+  phase: Phase;
+  /** Epochs finished in this phase. */
+  phaseEpochsDone: number;
+  /** The phase ended (all epochs, or early stopping) and only its wrap-up remains. */
+  phaseDone: boolean;
+  /** Batches finished of the epoch under way; 0 at an epoch boundary. */
+  batchesDone: number;
+  /** Sums over the finished batches of the epoch under way, weighted by batch size. */
+  partial: { loss: number; accuracy: number; samples: number };
+  /** The shuffling RNG before the shuffle of the epoch under way (or the next one). */
+  rng: RngState;
+  dropoutSteps: number;
+  history: EpochRow[];
+  /** The best epoch early stopping restored in an earlier phase. */
+  restoredRow: EpochRow | null;
+  standardization: Standardization | null;
+  earlyStopping: { best: number | null; wait: number; bestRow: EpochRow | null } | null;
+}
+
+/**
+ * A resumable snapshot of training. The tensors handed to `onCheckpoint` belong to the training run and are
+ * valid only until the hook returns.
+ */
+export interface TrainingCheckpoint {
+  state: CheckpointState;
+  /** The whole model's weights, layer by layer (see {@link modelVariables}). */
+  weights: tf.Tensor[];
+  /** Early stopping's best weights, when it keeps them. */
+  bestWeights: tf.Tensor[] | null;
+  /** Adam's state: the iteration count, then the first and the second moment estimates. */
+  optimizer: Array<{ name: string; tensor: tf.Tensor }>;
 }
 
 export interface TrainingHooks {
@@ -69,6 +120,8 @@ export interface TrainingHooks {
   /** Called after every epoch with its row. */
   onEpoch?: (row: EpochRow) => Promise<void>;
   onLog?: (message: string) => Promise<void>;
+  /** Called with a checkpoint to store; training waits for it. */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void>;
 }
 
 export interface TrainingResult {
@@ -86,6 +139,18 @@ export interface TrainingResult {
 /** The loss stopped being a finite number: retrying cannot help, a lower learning rate may. */
 export class TrainingDiverged extends Error {
   readonly code = 'training_diverged';
+}
+
+/** Training stopped at a batch boundary because its signal was aborted; `reason` is the signal's reason. */
+export class TrainingStopped extends Error {
+  constructor(readonly reason: string) {
+    super(`training stopped: ${reason}`);
+  }
+}
+
+/** A checkpoint that does not fit the model being resumed. */
+export class CheckpointMismatch extends Error {
+  readonly code = 'checkpoint_mismatch';
 }
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -112,7 +177,7 @@ class EarlyStopping {
   private best = Number.NaN;
   /** Epochs since the monitored metric last improved. */
   wait = 0;
-  private bestWeights: tf.Tensor[] | null = null;
+  bestWeights: tf.Tensor[] | null = null;
   bestRow: EpochRow | null = null;
 
   constructor(private readonly config: NonNullable<JobSpec['hyperparameters']['earlyStopping']>) {}
@@ -136,6 +201,18 @@ class EarlyStopping {
     return this.wait >= this.config.patience;
   }
 
+  state(): NonNullable<CheckpointState['earlyStopping']> {
+    return { best: Number.isNaN(this.best) ? null : this.best, wait: this.wait, bestRow: this.bestRow };
+  }
+
+  /** Takes up a checkpoint's state; the best weights are copied. */
+  load(state: NonNullable<CheckpointState['earlyStopping']>, bestWeights: tf.Tensor[] | null): void {
+    this.best = state.best ?? Number.NaN;
+    this.wait = state.wait;
+    this.bestRow = state.bestRow;
+    this.bestWeights = bestWeights?.map((w) => w.clone()) ?? null;
+  }
+
   /** Puts the best weights back (when kept); returns their epoch row. */
   restore(model: tf.LayersModel): EpochRow | null {
     if (!this.bestWeights) return null;
@@ -157,30 +234,81 @@ function logValue(logs: tf.Logs | undefined, ...keys: string[]): number | null {
   return null;
 }
 
+/** Throws unless `tensors` have the shapes of `expected`, in order. */
+function checkShapes(what: string, tensors: tf.Tensor[], expected: number[][]): void {
+  const bad =
+    tensors.length !== expected.length || tensors.some((t, i) => !tf.util.arraysEqual(t.shape, expected[i]!));
+  if (bad) throw new CheckpointMismatch(`the checkpoint's ${what} do not fit the model being trained`);
+}
+
+/**
+ * The model's variables layer by layer. Unlike `model.weights`, which lists trainable weights first, the order
+ * does not change when layers are frozen or unfrozen, so a checkpoint taken in one phase restores in another.
+ */
+function modelVariables(model: tf.LayersModel): tf.LayerVariable[] {
+  const variables = new Set<tf.LayerVariable>();
+  const visit = (layer: tf.layers.Layer) => {
+    const nested = (layer as Partial<tf.LayersModel>).layers;
+    if (nested) nested.forEach(visit);
+    else layer.weights.forEach((w) => variables.add(w));
+  };
+  model.layers.forEach(visit);
+  return [...variables];
+}
+
+/** Puts a checkpoint's weights into the model; its optimizer and early-stopping state go in per phase. */
+function restoreWeights(model: tf.LayersModel, checkpoint: TrainingCheckpoint): void {
+  const variables = modelVariables(model);
+  checkShapes(
+    'weights',
+    checkpoint.weights,
+    variables.map((v) => v.shape as number[]),
+  );
+  variables.forEach((v, i) => v.write(checkpoint.weights[i]!));
+}
+
+function disposeCheckpoint(checkpoint: TrainingCheckpoint | undefined): void {
+  if (!checkpoint) return;
+  tf.dispose([
+    ...checkpoint.weights,
+    ...(checkpoint.bestWeights ?? []),
+    ...checkpoint.optimizer.map((w) => w.tensor),
+  ]);
+}
+
 /**
  * Trains a job: a model from scratch or a new head on a cut base model, Adam throughout, an optional fine-tune
  * phase. When the base is fully frozen the head trains on features the base computed once. Tensors it creates
  * are disposed before it returns, except the returned model, which the caller disposes. The base model passed
  * in becomes part of the returned model (or is disposed with it).
+ *
+ * With `resume`, training goes on from a checkpoint: the same seed and data give the same run as one never
+ * interrupted (same shuffles, dropout masks and Adam steps).
  */
 export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Promise<TrainingResult> {
-  const { spec, labels, data } = input;
+  const { spec, labels, data, resume, signal } = input;
   const h = spec.hyperparameters;
   const classes = labels.length;
   const seeds = new SeedSequence(spec.seed);
-  const rng = createRng(spec.seed);
+  let rng = createRng(spec.seed);
   const inputShape = modelInputShape(spec, input.featureShape, input.base);
   const featureSize = tf.util.sizeFromShape(inputShape);
+  const checkpointEvery = input.checkpointEvery ?? 1;
+  const progressInterval = input.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
 
   const split =
     'split' in spec.validation
       ? stratifiedSplit(data.labelIndex, classes, spec.validation.split, rng)
       : { train: Uint32Array.from(data.labelIndex.keys()), validation: new Uint32Array(0) };
   // From scratch: statistics of the training split. Transfer: the base's own input scaling, which its frozen
-  // layers were trained on (none for an uploaded base, which takes its inputs as they are).
-  const stats: Standardization | null = input.base
-    ? (input.basePreprocessing ?? null)
-    : standardization(data.features, featureSize, split.train);
+  // layers were trained on (none for an uploaded base, which takes its inputs as they are). A resumed run
+  // keeps the statistics it started with.
+  const stats: Standardization | null = resume
+    ? resume.state.standardization
+    : input.base
+      ? (input.basePreprocessing ?? null)
+      : standardization(data.features, featureSize, split.train);
+  if (resume) rng = restoreRng(resume.state.rng);
   const validation = input.validationData
     ? { data: input.validationData, rows: Uint32Array.from(input.validationData.labelIndex.keys()) }
     : split.validation.length > 0
@@ -202,14 +330,16 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     }
   } catch (error) {
     disposeModels(input.base);
+    disposeCheckpoint(resume);
     throw error;
   }
   const release = () => disposeModels(model, transfer?.head, input.base);
-  seedDropoutPerStep(model, seeds);
+  const dropoutSteps = seedDropoutPerStep(model, seeds, { value: resume?.state.dropoutSteps ?? 0 });
 
   // Inside tidy, a failure part-way releases the tensors already made.
   let owned: tf.Tensor[];
   try {
+    if (resume) restoreWeights(model, resume);
     owned = tf.tidy(() => [
       featureTensor(data.features, inputShape, split.train, stats),
       labelTensor(data.labelIndex, split.train, classes),
@@ -222,6 +352,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     ]);
   } catch (error) {
     release();
+    disposeCheckpoint(resume);
     throw error;
   }
   const [trainX, trainY, valX = null, valY = null] = owned as [tf.Tensor, tf.Tensor, tf.Tensor?, tf.Tensor?];
@@ -233,11 +364,12 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     transfer.baseLayers.every((layer) => !layer.trainable);
   const headEpochs = h.epochs;
   const totalEpochs = headEpochs + (h.fineTune?.epochs ?? 0);
-  const batchesPerEpoch = Math.ceil(split.train.length / h.batchSize);
-  const history: EpochRow[] = [];
+  const trainRows = split.train.length;
+  const batchesPerEpoch = Math.ceil(trainRows / h.batchSize);
+  const history: EpochRow[] = resume ? [...resume.state.history] : [];
   let lastProgressAt = 0;
   let lastYieldAt = Date.now();
-  let bestRow: EpochRow | null = null;
+  let restoredRow: EpochRow | null = resume?.state.restoredRow ?? null;
 
   const runPhase = async (
     phase: Phase,
@@ -247,22 +379,83 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     epochs: number,
     learningRate: number,
   ) => {
+    const resuming = resume?.state.phase === phase ? resume : undefined;
     const opt = optimizer(spec, learningRate);
     compile(fitModel, opt);
     const stopper = h.earlyStopping && valX ? new EarlyStopping(h.earlyStopping) : null;
+    let epochInPhase = resuming?.state.phaseEpochsDone ?? 0;
+    let phaseDone = resuming?.state.phaseDone ?? false;
+    let startBatch = resuming?.state.batchesDone ?? 0;
+    let partial = resuming ? { ...resuming.state.partial } : { loss: 0, accuracy: 0, samples: 0 };
+    /** Where the last checkpoint was taken, so a stop right after one does not write it twice. */
+    let checkpointedAt = resuming ? `${epochInPhase}/${startBatch}` : '';
+
+    const checkpoint = async (batchesDone: number, rngState: RngState) => {
+      checkpointedAt = `${epochInPhase}/${batchesDone}`;
+      if (!hooks.onCheckpoint) return;
+      const optimizerWeights = await opt.getWeights();
+      try {
+        await hooks.onCheckpoint({
+          state: {
+            phase,
+            phaseEpochsDone: epochInPhase,
+            phaseDone,
+            batchesDone,
+            partial: { ...partial },
+            rng: rngState,
+            dropoutSteps: dropoutSteps.value,
+            history: [...history],
+            restoredRow,
+            standardization: stats,
+            earlyStopping: stopper?.state() ?? null,
+          },
+          weights: modelVariables(model).map((v) => v.read()),
+          bestWeights: stopper?.bestWeights ?? null,
+          optimizer: optimizerWeights,
+        });
+      } finally {
+        // The iteration count is a new scalar; the moment estimates are the optimizer's own variables.
+        optimizerWeights[0]?.tensor.dispose();
+      }
+    };
+    const stopIfAsked = async (batchesDone: number, rngState: RngState) => {
+      if (!signal?.aborted) return;
+      const reason = String(signal.reason);
+      if (reason === 'handoff' && checkpointedAt !== `${epochInPhase}/${batchesDone}`) {
+        await checkpoint(batchesDone, rngState);
+      }
+      throw new TrainingStopped(reason);
+    };
+
     try {
-      for (let e = 0; e < epochs; e++) {
+      if (resuming) {
+        const trainable = fitModel.trainableWeights.map((w) => w.shape as number[]);
+        const moments = resuming.optimizer.slice(1).map((w) => w.tensor);
+        // A phase stopped before its first batch has no moment estimates yet.
+        if (moments.length > 0) checkShapes('optimizer state', moments, [...trainable, ...trainable]);
+        await opt.setWeights(resuming.optimizer);
+        if (stopper && resuming.state.earlyStopping) {
+          stopper.load(resuming.state.earlyStopping, resuming.bestWeights);
+        }
+      }
+      while (!phaseDone && epochInPhase < epochs) {
         const epoch = history.length + 1;
+        const epochRng = rng.state();
+        await stopIfAsked(startBatch, epochRng);
         const order = shuffleInPlace(
           Uint32Array.from({ length: x.shape[0] }, (_, i) => i),
           rng,
         );
-        const indices = tf.tensor1d(Int32Array.from(order), 'int32');
+        // A resumed epoch goes on with the batches it had not done, in the same order.
+        const skip = startBatch * h.batchSize;
+        const indices = tf.tensor1d(Int32Array.from(order.subarray(skip)), 'int32');
         const xs = tf.gather(x, indices);
         const ys = tf.gather(trainY, indices);
         indices.dispose();
         const started = Date.now();
+        const startedSamples = partial.samples;
         let samplesPerSecond: number | null = null;
+        let batchesDone = startBatch;
         let logs: tf.Logs | undefined;
         try {
           const result = await fitModel.fit(xs, ys, {
@@ -272,14 +465,20 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
             verbose: 0,
             validationData: xVal && valY ? [xVal, valY] : undefined,
             callbacks: {
-              onBatchEnd: async (batch) => {
+              onBatchEnd: async (_batch, batchLogs) => {
+                const size = Math.min(h.batchSize, trainRows - batchesDone * h.batchSize);
+                partial.loss += (logValue(batchLogs, 'loss') ?? Number.NaN) * size;
+                partial.accuracy += (logValue(batchLogs, 'acc', 'accuracy') ?? 0) * size;
+                partial.samples += size;
+                batchesDone += 1;
                 const now = Date.now();
-                samplesPerSecond = (((batch + 1) * h.batchSize) / Math.max(now - started, 1)) * 1000;
-                if (now - lastProgressAt >= PROGRESS_INTERVAL_MS && hooks.onProgress) {
+                samplesPerSecond = ((partial.samples - startedSamples) / Math.max(now - started, 1)) * 1000;
+                if (now - lastProgressAt >= progressInterval && hooks.onProgress) {
                   lastProgressAt = now;
-                  await hooks.onProgress(progressOf(phase, epoch, batch + 1, samplesPerSecond));
+                  await hooks.onProgress(progressOf(phase, epoch, batchesDone, samplesPerSecond));
                 }
-                // Let timers run (BullMQ lock renewal, heartbeats) between batches.
+                if (signal?.aborted) fitModel.stopTraining = true;
+                // Let timers and messages in (stop requests, heartbeats) between batches.
                 if (now - lastYieldAt >= YIELD_INTERVAL_MS) {
                   lastYieldAt = now;
                   await nextMacrotask();
@@ -292,11 +491,15 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
           xs.dispose();
           ys.dispose();
         }
+        if (batchesDone < batchesPerEpoch) {
+          // Stopped part-way through the epoch.
+          await stopIfAsked(batchesDone, epochRng);
+        }
         const row: EpochRow = {
           epoch,
           phase,
-          loss: logValue(logs, 'loss') ?? Number.NaN,
-          accuracy: logValue(logs, 'acc', 'accuracy') ?? Number.NaN,
+          loss: partial.loss / partial.samples,
+          accuracy: partial.accuracy / partial.samples,
           val_loss: logValue(logs, 'val_loss'),
           val_accuracy: logValue(logs, 'val_acc', 'val_accuracy'),
         };
@@ -306,22 +509,28 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
           );
         }
         history.push(row);
+        epochInPhase += 1;
+        startBatch = 0;
+        partial = { loss: 0, accuracy: 0, samples: 0 };
         await hooks.onEpoch?.(row);
         lastProgressAt = Date.now();
         await hooks.onProgress?.(progressOf(phase, epoch, batchesPerEpoch, samplesPerSecond));
-        if (stopper?.update(row, fitModel)) {
+        const stop = stopper?.update(row, fitModel) ?? false;
+        phaseDone = stop || epochInPhase === epochs;
+        if (checkpointEvery > 0 && history.length % checkpointEvery === 0 && history.length < totalEpochs) {
+          await checkpoint(0, rng.state());
+        }
+        if (stop) {
           await hooks.onLog?.(
-            `early stopping in the ${phase} phase after epoch ${epoch}: ${h.earlyStopping!.monitor} did not improve for ${stopper.wait} epoch${stopper.wait === 1 ? '' : 's'}`,
+            `early stopping in the ${phase} phase after epoch ${epoch}: ${h.earlyStopping!.monitor} did not improve for ${stopper!.wait} epoch${stopper!.wait === 1 ? '' : 's'}`,
           );
-          break;
         }
       }
       // The phase's result is its best epoch when early stopping restored one, else its last.
-      bestRow = stopper?.restore(fitModel) ?? null;
-      if (bestRow) {
-        await hooks.onLog?.(
-          `restored the weights of epoch ${bestRow.epoch} (best ${h.earlyStopping!.monitor})`,
-        );
+      const best = stopper?.restore(fitModel) ?? null;
+      if (best) {
+        restoredRow = best;
+        await hooks.onLog?.(`restored the weights of epoch ${best.epoch} (best ${h.earlyStopping!.monitor})`);
       }
     } finally {
       stopper?.dispose();
@@ -336,14 +545,17 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     samplesPerSecond: number | null,
   ): Progress => {
     const last = history.at(-1);
+    const done = (epoch - 1) * batchesPerEpoch + batch;
+    const remainingSamples = Math.max(totalEpochs * batchesPerEpoch - done, 0) * h.batchSize;
     return {
       phase,
       epoch,
       epochs: totalEpochs,
       batch,
       batches: batchesPerEpoch,
-      fraction: Math.min(((epoch - 1) * batchesPerEpoch + batch) / (totalEpochs * batchesPerEpoch), 1),
+      fraction: Math.min(done / (totalEpochs * batchesPerEpoch), 1),
       samplesPerSecond,
+      etaSeconds: samplesPerSecond ? Math.round((remainingSamples / samplesPerSecond) * 10) / 10 : null,
       metrics: last
         ? {
             loss: last.loss,
@@ -357,25 +569,38 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
   };
 
   try {
-    if (featureCaching && transfer) {
-      // The frozen base runs once over the data; the head then trains on its output.
-      const cached = keep(await predictTensor(transfer.extractor, trainX));
-      const cachedVal = valX ? keep(await predictTensor(transfer.extractor, valX)) : null;
-      await runPhase('head', transfer.head, cached, cachedVal, headEpochs, h.learningRate);
-    } else {
-      await runPhase('head', model, trainX, valX, headEpochs, h.learningRate);
+    if (resume) {
+      await hooks.onLog?.(
+        `resumed from the checkpoint after epoch ${resume.state.history.length}` +
+          (resume.state.batchesDone > 0
+            ? `, batch ${resume.state.batchesDone} of epoch ${resume.state.history.length + 1}`
+            : '') +
+          ` (${resume.state.phase} phase)`,
+      );
+    }
+    if (resume?.state.phase !== 'fine-tune') {
+      if (featureCaching && transfer) {
+        // The frozen base runs once over the data; the head then trains on its output.
+        const cached = keep(await predictTensor(transfer.extractor, trainX));
+        const cachedVal = valX ? keep(await predictTensor(transfer.extractor, valX)) : null;
+        await runPhase('head', transfer.head, cached, cachedVal, headEpochs, h.learningRate);
+      } else {
+        await runPhase('head', model, trainX, valX, headEpochs, h.learningRate);
+      }
     }
     if (h.fineTune && transfer) {
       const unfreeze = h.fineTune.unfreeze ?? transfer.baseLayers.length;
       transfer.baseLayers.forEach(
         (layer, i) => (layer.trainable = i >= transfer.baseLayers.length - unfreeze),
       );
-      await hooks.onLog?.(
-        `fine-tuning the top ${Math.min(unfreeze, transfer.baseLayers.length)} base layers at learning rate ${h.fineTune.learningRate}`,
-      );
+      if (resume?.state.phase !== 'fine-tune' || resume.state.phaseEpochsDone === 0) {
+        await hooks.onLog?.(
+          `fine-tuning the top ${Math.min(unfreeze, transfer.baseLayers.length)} base layers at learning rate ${h.fineTune.learningRate}`,
+        );
+      }
       await runPhase('fine-tune', model, trainX, valX, h.fineTune.epochs, h.fineTune.learningRate);
     }
-    const final: EpochRow | undefined = (bestRow as EpochRow | null) ?? history.at(-1);
+    const final: EpochRow | undefined = restoredRow ?? history.at(-1);
     const evaluation = await evaluate(
       model,
       valX ?? trainX,
@@ -403,5 +628,6 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     throw error;
   } finally {
     owned.forEach((t) => t.dispose());
+    disposeCheckpoint(resume);
   }
 }

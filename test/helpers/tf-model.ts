@@ -72,3 +72,16 @@ export function smallMlp(inputs: number, outputs = 3): tf.LayersModel {
     ],
   });
 }
+
+/** Loads a model from the files `ModelStore.serialize` made; a fresh copy each call. */
+export function loadSerialized(files: Map<string, Uint8Array | string>): Promise<tf.LayersModel> {
+  const json = JSON.parse(files.get('model.json') as string) as tf.io.ModelJSON;
+  const weights = files.get('weights.bin') as Uint8Array;
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0]!.weights,
+      weightData: new Uint8Array(weights).buffer,
+    }),
+  );
+}

@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import type { CheckpointState, TrainingCheckpoint } from './train.js';
+
+const MAGIC = Buffer.from('FTCKPT1\n');
+
+type Group = 'weights' | 'bestWeights' | 'optimizer';
+
+interface TensorEntry {
+  group: Group;
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  byteLength: number;
+}
+
+interface Header {
+  state: CheckpointState;
+  tensors: TensorEntry[];
+}
+
+/** A checkpoint file that is not one, or was cut short. */
+export class CorruptCheckpoint extends Error {
+  readonly code = 'corrupt_checkpoint';
+}
+
+/**
+ * Serializes a checkpoint into one buffer, so that one atomic write stores all of it: a magic line, the
+ * header's length (u32 LE), the JSON header (state and tensor table), then the tensors' bytes in table order.
+ */
+export async function encodeCheckpoint(checkpoint: TrainingCheckpoint): Promise<Buffer> {
+  const named: Array<{ group: Group; name: string; tensor: tf.Tensor }> = [
+    ...checkpoint.weights.map((tensor, i) => ({ group: 'weights' as const, name: String(i), tensor })),
+    ...(checkpoint.bestWeights ?? []).map((tensor, i) => ({
+      group: 'bestWeights' as const,
+      name: String(i),
+      tensor,
+    })),
+    ...checkpoint.optimizer.map(({ name, tensor }) => ({ group: 'optimizer' as const, name, tensor })),
+  ];
+  const tensors: TensorEntry[] = [];
+  const bodies: Buffer[] = [];
+  for (const { group, name, tensor } of named) {
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') {
+      throw new Error(`cannot checkpoint a ${tensor.dtype} tensor (${group} ${name})`);
+    }
+    const values = (await tensor.data()) as Float32Array | Int32Array;
+    const body = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    tensors.push({ group, name, shape: tensor.shape, dtype: tensor.dtype, byteLength: body.byteLength });
+    bodies.push(body);
+  }
+  const header = Buffer.from(JSON.stringify({ state: checkpoint.state, tensors } satisfies Header));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(header.byteLength);
+  return Buffer.concat([MAGIC, length, header, ...bodies]);
+}
+
+/** Reads a checkpoint written by {@link encodeCheckpoint}; the caller owns (and disposes) its tensors. */
+export function decodeCheckpoint(buffer: Buffer): TrainingCheckpoint {
+  if (buffer.byteLength < MAGIC.byteLength + 4 || !buffer.subarray(0, MAGIC.byteLength).equals(MAGIC)) {
+    throw new CorruptCheckpoint('not a checkpoint file');
+  }
+  const headerLength = buffer.readUInt32LE(MAGIC.byteLength);
+  let offset = MAGIC.byteLength + 4;
+  if (offset + headerLength > buffer.byteLength) throw new CorruptCheckpoint('checkpoint header cut short');
+  const header = JSON.parse(buffer.subarray(offset, offset + headerLength).toString('utf8')) as Header;
+  offset += headerLength;
+  const expected = header.tensors.reduce((n, entry) => n + entry.byteLength, offset);
+  if (expected !== buffer.byteLength) {
+    throw new CorruptCheckpoint(`checkpoint holds ${buffer.byteLength} bytes, its header names ${expected}`);
+  }
+  const checkpoint: TrainingCheckpoint = {
+    state: header.state,
+    weights: [],
+    bestWeights: header.tensors.some((t) => t.group === 'bestWeights') ? [] : null,
+    optimizer: [],
+  };
+  for (const entry of header.tensors) {
+    // Copied out, so the typed array is aligned and the tensor does not pin the whole file.
+    const bytes = buffer.subarray(offset, offset + entry.byteLength);
+    offset += entry.byteLength;
+    const copy = new Uint8Array(bytes).buffer;
+    const values = entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
+    const tensor = tf.tensor(values, entry.shape, entry.dtype);
+    if (entry.group === 'optimizer') checkpoint.optimizer.push({ name: entry.name, tensor });
+    else checkpoint[entry.group]!.push(tensor);
+  }
+  return checkpoint;
+}
