@@ -1,3 +1,4 @@
+import { fastifySSE } from '@fastify/sse';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
@@ -11,6 +12,7 @@ import datasetRoutes from './routes/datasets.routes.js';
 import healthRoutes from './routes/health.routes.js';
 import jobRoutes from './routes/jobs.routes.js';
 import modelRoutes from './routes/models.routes.js';
+import workerRoutes from './routes/workers.routes.js';
 import type { BackendInfo } from './tf/backend.js';
 
 export interface AppOptions {
@@ -59,8 +61,10 @@ export default async function app(fastify: FastifyInstance, { config, backend }:
   await fastify.register(redis);
   await fastify.register(stores);
   await fastify.register(services);
+  await fastify.register(fastifySSE, { heartbeatInterval: config.SSE_HEARTBEAT_MS });
   await fastify.register(healthRoutes);
   await fastify.register(datasetRoutes, { prefix: '/v1/datasets' });
   await fastify.register(modelRoutes, { prefix: '/v1/models' });
   await fastify.register(jobRoutes, { prefix: '/v1/jobs' });
+  await fastify.register(workerRoutes, { prefix: '/v1/workers' });
 }

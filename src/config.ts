@@ -20,6 +20,16 @@ export const ConfigSchema = Type.Object({
   JSON_MAX_BYTES: Type.Integer({ default: 1 * MiB, minimum: 1 }),
   MAX_CLASSES: Type.Integer({ default: 1000, minimum: 2, maximum: 100000 }),
   MODEL_CACHE_BYTES: Type.Integer({ default: 512 * MiB, minimum: 0 }),
+  JOB_BACKOFF_MS: Type.Integer({ default: 5_000, minimum: 0 }),
+  CHECKPOINT_EVERY_EPOCHS: Type.Integer({ default: 1, minimum: 1 }),
+  CHECKPOINT_KEEP: Type.Integer({ default: 2, minimum: 1 }),
+  TRAINING_ISOLATION: Type.Enum(['process', 'inline'], { default: 'process' }),
+  WORKER_LOCK_MS: Type.Integer({ default: 30_000, minimum: 500 }),
+  WORKER_STALLED_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 500 }),
+  WORKER_DRAIN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1_000 }),
+  WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100 }),
+  IDEMPOTENCY_TTL_SECONDS: Type.Integer({ default: 24 * 3600, minimum: 1 }),
+  SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

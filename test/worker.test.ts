@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseCsv } from '../src/datasets/dataset-parser.js';
 import { DatasetStore, type Dataset } from '../src/datasets/dataset-store.js';
-import { JobService, type JobView } from '../src/jobs/job-service.js';
+import type { JobService, JobView } from '../src/jobs/job-service.js';
 import type { JobRequest } from '../src/jobs/job-spec.js';
 import { ModelStore } from '../src/models/model-store.js';
 import {
@@ -18,7 +18,7 @@ import { FsStore } from '../src/store/fs-store.js';
 import { digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { sha256 } from './helpers/tf-model.js';
-import { pollJob, startWorker, type InProcessWorker } from './helpers/worker.js';
+import { jobService, pollJob, startWorker, type InProcessWorker } from './helpers/worker.js';
 
 const TENANT = 'default';
 
@@ -35,7 +35,7 @@ describe('training worker (real BullMQ worker in this process, no HTTP)', () => 
   const finished: JobView[] = [];
 
   const run = async (request: JobRequest) => {
-    const submitted = await jobs.submit(TENANT, request);
+    const { job: submitted } = await jobs.submit(TENANT, request);
     const job = await pollJob(() => jobs.get(TENANT, submitted.id));
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     finished.push(job);
@@ -67,7 +67,7 @@ describe('training worker (real BullMQ worker in this process, no HTTP)', () => 
       prefix: env.prefix,
       defaultJobOptions: trainingJobOptions(1),
     });
-    jobs = new JobService(queue, producer, env.prefix, datasets, models);
+    jobs = jobService(env.config, queue, producer);
     worker = await startWorker(env.config);
     tensorsBefore = tf.memory().numTensors;
   });

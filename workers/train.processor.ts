@@ -1,167 +1,146 @@
-import * as tf from '@tensorflow/tfjs';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { DatasetData, DatasetStore } from '../src/datasets/dataset-store.js';
-import { modelIdOfJob } from '../src/jobs/job-service.js';
-import { describeLayers, ModelStore, type ModelRecord } from '../src/models/model-store.js';
-import type { TrainingPayload, TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
-import type { BackendInfo } from '../src/tf/backend.js';
-import { defaultCutLayer } from '../src/training/model.js';
-import { train, TrainingDiverged, type TrainingResult } from '../src/training/train.js';
+import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
+import { statusEvent, type JobEvents, type NewEvent } from '../src/jobs/job-events.js';
+import {
+  CANCELLED_REASON,
+  redisKeys,
+  type TrainingPayload,
+  type TrainingProgress,
+  type TrainingResultValue,
+} from '../src/queue/catalogue.js';
+import { TrainingStopped } from '../src/training/train.js';
+import { JobFailure, type RunChannel } from './training-run.js';
+import type { TrainingRunner } from './training-runner.js';
 
-export interface TrainingDeps {
-  datasets: DatasetStore;
-  models: ModelStore;
-  backend: BackendInfo;
+/** A job this worker is running: how to stop it, and its latest pace. */
+export interface ActiveJob {
+  controller: AbortController;
+  samplesPerSecond: number | null;
+}
+
+export interface ProcessorDeps {
+  runner: TrainingRunner;
+  events: JobEvents;
+  checkpoints: CheckpointStore;
+  redis: Redis;
+  prefix: string;
   logger: Logger;
+  /** The jobs running here, by id; the worker stops them on cancel and on shutdown. */
+  active: Map<string, ActiveJob>;
+  /** True once the worker is shutting down: a stopped job goes back to the queue. */
+  draining: () => boolean;
 }
 
-/** A failure that retrying cannot fix: the job fails at once with this code. */
-class JobFailure extends UnrecoverableError {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The least time between progress events in a job's log; the job's own progress is updated more often. */
+const PROGRESS_EVENT_INTERVAL_MS = 500;
 
-/** Maps a validation dataset's labels onto the training labels' indices; undefined when one is unknown. */
-function remapLabels(data: DatasetData, from: string[], to: string[]): DatasetData | undefined {
-  const index = from.map((label) => to.indexOf(label));
-  if (index.some((i) => i < 0)) return undefined;
-  return { features: data.features, labelIndex: data.labelIndex.map((i) => index[i]!) };
-}
-
-/** The training processor: loads data and base model, trains, stores the model. Exported for tests and workers. */
-export function createTrainingProcessor(deps: TrainingDeps) {
-  const backend = { name: deps.backend.name, device: deps.backend.device };
+/**
+ * The BullMQ processor of training jobs. It keeps the job's event log and state, and hands the training itself
+ * to the runner: a cancel stops the run and ends the job cancelled; a shutdown stops it with a checkpoint and
+ * puts the job back in the queue for another worker; bad input fails it at once; anything else is retried.
+ */
+export function createTrainingProcessor(deps: ProcessorDeps) {
+  const { events, checkpoints } = deps;
 
   return async function processTraining(
     job: Job<TrainingPayload, TrainingResultValue>,
+    token?: string,
   ): Promise<TrainingResultValue> {
+    const id = job.id!;
     const { tenant, spec } = job.data;
-    const log = deps.logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 });
-    const startedAt = new Date().toISOString();
-    const report: TrainingProgress = { progress: null, metrics: {}, history: [], backend, startedAt };
-    await job.updateProgress(report);
+    const attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
+    const log = deps.logger.child({ jobId: id, attempt });
 
-    const fail = async (code: string, message: string) => {
-      await job.updateProgress({ ...report, error: { code, message } });
-      return new JobFailure(code, message);
+    const endCancelled = async () => {
+      await checkpoints.deleteAll(tenant, id);
+      await events.end(id, statusEvent('cancelled'));
+      log.info('job cancelled');
+      return new UnrecoverableError(CANCELLED_REASON);
+    };
+    if (await deps.redis.exists(redisKeys.cancel(deps.prefix, id))) throw await endCancelled();
+
+    if ((await events.lastStatus(id)) === 'running') {
+      await events.append(
+        id,
+        statusEvent('retrying', {
+          message: 'the worker running this job stopped responding; another takes it up',
+        }),
+      );
+    }
+    await events.append(id, statusEvent('running', { attempt }));
+
+    const active: ActiveJob = { controller: new AbortController(), samplesPerSecond: null };
+    deps.active.set(id, active);
+    // Messages from the run are relayed in order; a relay failure is logged, not fatal to training.
+    let relayed = Promise.resolve();
+    const relay = (work: () => Promise<unknown>) => {
+      relayed = relayed.then(work).then(
+        () => undefined,
+        (error: unknown) => log.warn({ err: error }, 'could not record training progress'),
+      );
+    };
+    let report: TrainingProgress | null = null;
+    let lastProgressEvent = 0;
+    const channel: RunChannel = {
+      signal: active.controller.signal,
+      progress: (next) => {
+        report = next;
+        active.samplesPerSecond = next.progress?.samplesPerSecond ?? null;
+        relay(async () => {
+          await job.updateProgress(next);
+          const now = Date.now();
+          if (next.progress && now - lastProgressEvent >= PROGRESS_EVENT_INTERVAL_MS) {
+            lastProgressEvent = now;
+            const { phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds } =
+              next.progress;
+            const data = { phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds };
+            await events.append(id, { type: 'progress', data });
+          }
+        });
+      },
+      event: (event: NewEvent) => relay(() => events.append(id, event)),
     };
 
-    const dataset = await deps.datasets.get(tenant, spec.dataset);
-    if (!dataset)
-      throw await fail('dataset_missing', `dataset ${spec.dataset} was deleted before the job ran`);
-    const data = await deps.datasets.load(tenant, dataset.id);
-    let validationData: DatasetData | undefined;
-    if ('dataset' in spec.validation) {
-      const meta = await deps.datasets.get(tenant, spec.validation.dataset);
-      if (!meta)
-        throw await fail(
-          'dataset_missing',
-          `validation dataset ${spec.validation.dataset} was deleted before the job ran`,
-        );
-      validationData = remapLabels(await deps.datasets.load(tenant, meta.id), meta.labels, dataset.labels);
-      // Submission checks this; the failure is recorded like any other should the datasets change behind the API.
-      if (!validationData) {
-        throw await fail('unknown_labels', 'the validation dataset has labels the training dataset lacks');
-      }
-    }
-    let baseRecord: ModelRecord | undefined;
-    let base: tf.LayersModel | undefined;
-    if (spec.baseModel) {
-      baseRecord = await deps.models.get(tenant, spec.baseModel);
-      if (!baseRecord)
-        throw await fail('model_missing', `base model ${spec.baseModel} was deleted before the job ran`);
-      base = await deps.models.load(tenant, spec.baseModel);
-    }
-
-    log.info({ dataset: dataset.id, rows: dataset.rows, baseModel: spec.baseModel }, 'training started');
-    let result: TrainingResult;
-    // A failure to report progress is the infrastructure's (Redis), not the job's: it is retried.
-    let reportFailure: unknown;
     try {
-      result = await train(
-        {
-          spec,
-          featureShape: dataset.featureShape,
-          labels: dataset.labels,
-          data,
-          validationData,
-          base,
-          basePreprocessing: baseRecord?.preprocessing?.standardize ?? null,
-        },
-        {
-          onProgress: async (progress) => {
-            const { metrics, history, ...position } = progress;
-            Object.assign(report, { progress: position, metrics, history });
-            try {
-              await job.updateProgress(report);
-            } catch (error) {
-              reportFailure = error;
-              throw error;
-            }
-          },
-          onEpoch: async (row) => void log.debug(row, 'epoch finished'),
-          onLog: async (message) => void log.info(message),
-        },
-      );
+      const result = await deps.runner.run({ jobId: id, tenant, spec, attempt }, channel);
+      await relayed;
+      await checkpoints.deleteAll(tenant, id);
+      await events.end(id, statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics }));
+      return result;
     } catch (error) {
-      if (error === reportFailure) throw error;
-      log.error({ err: error }, 'training failed');
-      const code = error instanceof TrainingDiverged ? error.code : 'training_error';
-      throw await fail(code, (error as Error).message);
-    }
-
-    try {
-      const modelId = modelIdOfJob(job.id!);
-      const preprocessing = result.preprocessing;
-      const files = await ModelStore.serialize(result.model, {
-        finetuned: { modelId, labels: dataset.labels, preprocessing },
-      });
-      const record: ModelRecord = {
-        id: modelId,
-        name: spec.name,
-        source: 'job',
-        inputShape: result.inputShape,
-        labels: dataset.labels,
-        layers: describeLayers(result.model),
-        defaultCutLayer: defaultCutLayer(result.model),
-        preprocessing,
-        metrics: result.metrics,
-        evaluation: result.evaluation,
-        history: result.history,
-        lineage: {
-          jobId: job.id!,
-          baseModelId: spec.baseModel,
-          datasetId: dataset.id,
-          datasetSha256: dataset.sha256,
-        },
-        backend,
-        files: [...files.keys()],
-        sizeBytes: [...files.values()].reduce(
-          (n, body) => n + (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
-          0,
-        ),
-        createdAt: new Date().toISOString(),
-      };
-      await deps.models.create(tenant, record, files);
-      log.info(
-        { modelId, metrics: result.metrics, featureCaching: result.featureCaching },
-        'training finished',
-      );
-      return {
-        modelId,
-        metrics: result.metrics,
-        history: result.history,
-        backend,
-        startedAt,
-        featureCaching: result.featureCaching,
-      };
+      await relayed;
+      if (error instanceof TrainingStopped && error.reason === 'cancel') throw await endCancelled();
+      if (deps.draining()) {
+        // Handed back without using up an attempt; the next worker resumes from the checkpoint just written.
+        await events.append(
+          id,
+          statusEvent('queued', {
+            message: 'a stopping worker handed the job back; it resumes from its checkpoint',
+          }),
+        );
+        await job.moveToWait(token);
+        log.info('job handed back to the queue');
+        throw new WaitingError();
+      }
+      if (error instanceof JobFailure) {
+        const failure = { code: error.code, message: error.message };
+        if (report) await job.updateProgress({ ...(report as TrainingProgress), error: failure });
+        await checkpoints.deleteAll(tenant, id);
+        await events.end(id, statusEvent('failed', { error: failure }));
+        throw error;
+      }
+      const message = (error as Error).message;
+      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+        await events.append(id, statusEvent('retrying', { attempt, message }));
+      } else {
+        await checkpoints.deleteAll(tenant, id);
+        await events.end(id, statusEvent('failed', { error: { code: 'training_failed', message } }));
+      }
+      throw error;
     } finally {
-      result.dispose();
+      deps.active.delete(id);
     }
   };
 }

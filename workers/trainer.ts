@@ -1,72 +1,197 @@
-import { Worker } from 'bullmq';
+import os from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'bullmq';
 import { loadConfig, type Config } from '../src/config.js';
 import { DatasetStore } from '../src/datasets/dataset-store.js';
+import { newId } from '../src/ids.js';
+import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
+import { JobEvents, statusEvent } from '../src/jobs/job-events.js';
 import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
-import { QUEUES, type TrainingPayload, type TrainingResultValue } from '../src/queue/catalogue.js';
+import { QUEUES, redisKeys, type TrainingPayload, type TrainingResultValue } from '../src/queue/catalogue.js';
+import { WorkerRegistry, workerHeartbeatTtl, type WorkerInfo } from '../src/queue/worker-registry.js';
 import { createRedis } from '../src/redis.js';
 import { FsStore } from '../src/store/fs-store.js';
-import { selectBackend } from '../src/tf/backend.js';
-import { createTrainingProcessor } from './train.processor.js';
+import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
+import { createTrainingProcessor, type ActiveJob } from './train.processor.js';
+import { InlineRunner, ProcessRunner, type TrainingRunner } from './training-runner.js';
 
-const DRAIN_BOUND_MS = 30_000;
+/** How often the worker looks for cancel requests it may have missed on the channel (a reconnect, say). */
+const CANCEL_POLL_MS = 1_000;
 
-/** Runs a training worker process until SIGTERM or SIGINT. */
-export async function startTrainer(config: Config = loadConfig()) {
+export interface Trainer {
+  worker: Worker<TrainingPayload, TrainingResultValue>;
+  id: string;
+  /** Stops taking jobs, hands running ones back with a checkpoint, and closes; bounded by the drain timeout. */
+  close(): Promise<void>;
+}
+
+/** Starts a training worker: a BullMQ worker whose jobs train in training processes (or inline). */
+export async function startTrainer(config: Config = loadConfig()): Promise<Trainer> {
   const logger = createLogger(config.LOG_LEVEL, 'trainer');
-  const backend = await selectBackend(config.TFJS_BACKEND, (kind, why) =>
-    logger.debug({ backend: kind, why }, 'TF.js backend unavailable'),
-  );
-  logger.info({ backend, concurrency: config.WORKER_CONCURRENCY }, 'TF.js backend selected');
-
   const store = new FsStore(config.DATA_DIR);
   await store.check();
+  const checkpoints = new CheckpointStore(store, config.CHECKPOINT_KEEP);
+
+  let runner: TrainingRunner;
+  let backend: BackendInfo;
+  if (config.TRAINING_ISOLATION === 'inline') {
+    backend = await selectBackend(config.TFJS_BACKEND, (kind, why) =>
+      logger.debug({ backend: kind, why }, 'TF.js backend unavailable'),
+    );
+    runner = new InlineRunner({
+      datasets: new DatasetStore(store),
+      models: new ModelStore(store),
+      checkpoints,
+      backend,
+      logger,
+      checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
+    });
+  } else {
+    const processes = new ProcessRunner(config, logger);
+    backend = await processes.warm();
+    runner = processes;
+  }
+  logger.info(
+    { backend, concurrency: config.WORKER_CONCURRENCY, isolation: config.TRAINING_ISOLATION },
+    'TF.js backend selected',
+  );
+
+  const connection = createRedis(config.REDIS_URL, 'worker');
+  const events = new JobEvents(connection, config.QUEUE_PREFIX);
+  const active = new Map<string, ActiveJob>();
+  let draining = false;
   const processor = createTrainingProcessor({
-    datasets: new DatasetStore(store),
-    models: new ModelStore(store),
-    backend,
+    runner,
+    events,
+    checkpoints,
+    redis: connection,
+    prefix: config.QUEUE_PREFIX,
     logger,
+    active,
+    draining: () => draining,
   });
   const worker = new Worker<TrainingPayload, TrainingResultValue>(QUEUES.training, processor, {
-    connection: createRedis(config.REDIS_URL, 'worker'),
+    connection,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_MS,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     // A job whose worker died (its lock expired) is taken up again, within the same budget as other retries.
     maxStalledCount: config.JOB_ATTEMPTS - 1,
   });
-  worker.on('failed', (job, err) =>
-    logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'job failed'),
-  );
+  worker.on('failed', (job, err) => {
+    logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'job failed');
+    // Stall detection fails a job whose workers kept dying without any of them recording it: end its log here.
+    // (A job that already ended keeps its terminal event: a log ends once.)
+    if (!job?.id) return;
+    const jobId = job.id;
+    void job
+      .isFailed()
+      .then(async (failed) => {
+        if (!failed) return;
+        await events.end(
+          jobId,
+          statusEvent('failed', { error: { code: 'worker_lost', message: err.message } }),
+        );
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not record the failure'));
+  });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('completed', (job) =>
     logger.info({ jobId: job.id, modelId: job.returnvalue.modelId }, 'job completed'),
   );
 
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'draining');
-    const timer = setTimeout(() => {
-      logger.warn('drain bound reached; exiting with the job still locked (it will be retried)');
-      process.exit(1);
-    }, DRAIN_BOUND_MS);
-    await worker.close();
-    await worker.disconnect();
-    clearTimeout(timer);
-    process.exit(0);
+  // Cancels arrive on a channel; a poll catches any the channel missed.
+  const subscriber = connection.duplicate();
+  await subscriber.subscribe(redisKeys.cancelChannel(config.QUEUE_PREFIX));
+  subscriber.on('message', (_channel, jobId: string) => active.get(jobId)?.controller.abort('cancel'));
+  const cancelPoll = setInterval(() => {
+    for (const [jobId, job] of active) {
+      void connection
+        .exists(redisKeys.cancel(config.QUEUE_PREFIX, jobId))
+        .then((found) => found && job.controller.abort('cancel'))
+        .catch(() => undefined);
+    }
+  }, CANCEL_POLL_MS);
+
+  const registry = new WorkerRegistry(
+    connection,
+    config.QUEUE_PREFIX,
+    workerHeartbeatTtl(config.WORKER_HEARTBEAT_MS),
+  );
+  const info: WorkerInfo = {
+    id: newId('wrk'),
+    host: os.hostname(),
+    pid: process.pid,
+    backend: backend.name,
+    device: backend.device,
+    concurrency: config.WORKER_CONCURRENCY,
+    jobs: [],
+    samplesPerSecond: null,
+    draining: false,
+    startedAt: new Date().toISOString(),
+    lastHeartbeat: new Date().toISOString(),
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const beat = async () => {
+    info.jobs = [...active].map(([id, job]) => ({ id, samplesPerSecond: job.samplesPerSecond }));
+    const paces = info.jobs.flatMap((job) => (job.samplesPerSecond === null ? [] : [job.samplesPerSecond]));
+    info.samplesPerSecond = paces.length > 0 ? paces.reduce((a, b) => a + b, 0) : null;
+    info.draining = draining;
+    info.lastHeartbeat = new Date().toISOString();
+    await registry.beat(info);
+  };
+  const heartbeat = setInterval(
+    () => void beat().catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed')),
+    config.WORKER_HEARTBEAT_MS,
+  );
+
   await worker.waitUntilReady();
-  logger.info({ queue: QUEUES.training, prefix: config.QUEUE_PREFIX }, 'worker ready');
-  return worker;
+  await beat();
+  logger.info({ queue: QUEUES.training, prefix: config.QUEUE_PREFIX, workerId: info.id }, 'worker ready');
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      draining = true;
+      logger.info({ jobs: [...active.keys()] }, 'draining: handing running jobs back with a checkpoint');
+      // Past the bound, training processes are killed; their jobs go back from their last epoch checkpoint.
+      const bound = setTimeout(() => {
+        logger.warn('drain bound reached; stopping training processes');
+        runner.kill();
+      }, config.WORKER_DRAIN_TIMEOUT_MS);
+      for (const job of active.values()) job.controller.abort('handoff');
+      clearInterval(cancelPoll);
+      await worker.close();
+      clearTimeout(bound);
+      clearInterval(heartbeat);
+      await registry.remove(info.id).catch(() => undefined);
+      await runner.close();
+      subscriber.disconnect();
+      await worker.disconnect();
+      connection.disconnect();
+    })());
+  return { worker, id: info.id, close };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  startTrainer().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-  });
+  startTrainer()
+    .then((trainer) => {
+      const stop = (signal: string) => {
+        console.error(`${signal}: draining`);
+        trainer.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error(error);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    })
+    .catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
 }

@@ -8,7 +8,8 @@ export const CheckpointInfoSchema = Type.Object({
   epoch: Type.Integer({ description: 'Epochs finished (both phases)' }),
   phase: Type.Enum(['head', 'fine-tune']),
   batch: Type.Integer({
-    description: 'Batches finished of the next epoch: 0 at an epoch boundary, more when a worker stopped mid-epoch',
+    description:
+      'Batches finished of the next epoch: 0 at an epoch boundary, more when a worker stopped mid-epoch',
   }),
   attempt: Type.Integer(),
   sizeBytes: Type.Integer(),

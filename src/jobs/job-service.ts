@@ -1,4 +1,5 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -6,11 +7,36 @@ import type { DatasetStore } from '../datasets/dataset-store.js';
 import { badRequest, conflict, notFound, unprocessable } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
-import type { TrainingPayload, TrainingProgress, TrainingResultValue } from '../queue/catalogue.js';
+import {
+  CANCELLED_REASON,
+  redisKeys,
+  type TrainingPayload,
+  type TrainingProgress,
+  type TrainingResultValue,
+} from '../queue/catalogue.js';
 import { validationRows } from '../training/data.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { statusEvent, type JobEvent, type JobEvents } from './job-events.js';
 import { resolveJobSpec, type JobRequest, type JobSpec } from './job-spec.js';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const JOB_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** What a job view is made from: a BullMQ job, or the record a job cancelled before it ran left behind. */
+type JobSnapshot = Pick<
+  Job<TrainingPayload, TrainingResultValue>,
+  'data' | 'progress' | 'returnvalue' | 'failedReason' | 'attemptsMade' | 'processedOn' | 'finishedOn'
+> & { id?: string; attemptsStarted?: number };
+
+interface Found {
+  snapshot: JobSnapshot;
+  /** BullMQ's state, or 'cancelled' for a job removed from the queue by a cancel. */
+  state: string;
+}
+
+export interface JobServiceOptions {
+  idempotencyTtlSeconds: number;
+}
 
 /** A job as GET /v1/jobs/:id shows it. */
 export interface JobView {
@@ -19,6 +45,10 @@ export interface JobView {
   status: JobStatus;
   queuePosition: number | null;
   progress: TrainingProgress['progress'];
+  /** While running: seconds left at the current pace. */
+  etaSeconds: number | null;
+  /** A cancel was asked for and the worker running the job has yet to stop. */
+  cancelRequested: boolean;
   metrics: TrainingProgress['metrics'];
   history: TrainingProgress['history'];
   modelId: string | null;
@@ -35,6 +65,26 @@ const size = tf.util.sizeFromShape;
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
 const MAX_LIST_SCAN = 5000;
 const DELETING_TTL_SECONDS = 24 * 3600;
+/** How long a request waits for another one with the same Idempotency-Key to create its job. */
+const IDEMPOTENCY_WAIT_MS = 10_000;
+const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** JSON with object keys sorted, so equal requests have equal text whatever order their keys came in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+// Deletes a key only while it still holds the value this request put there.
+const DELETE_IF_OURS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export type ResourceKind = 'dataset' | 'model';
 
@@ -57,6 +107,9 @@ export class JobService {
     private readonly prefix: string,
     private readonly datasets: DatasetStore,
     private readonly models: ModelStore,
+    private readonly events: JobEvents,
+    private readonly checkpoints: CheckpointStore,
+    private readonly options: JobServiceOptions,
   ) {}
 
   private indexKey(tenant: string): string {
@@ -184,13 +237,60 @@ export class JobService {
   }
 
   /**
-   * Checks and enqueues a job. The job first records that it uses its datasets and base model, then makes sure
-   * none of them is being deleted; a delete marks the resource, then looks for users. Whichever runs second
-   * sees the other, so a job is never accepted on a resource that is deleted from under it.
+   * Checks and enqueues a job. With an idempotency key, the same key and body give the job the first request
+   * made (`created` false), and the same key with another body is a 422; of concurrent requests with one key,
+   * one makes the job and the others wait for it.
    */
-  async submit(tenant: string, request: JobRequest): Promise<JobView> {
+  async submit(
+    tenant: string,
+    request: JobRequest,
+    idempotencyKey?: string,
+  ): Promise<{ job: JobView; created: boolean }> {
+    if (idempotencyKey === undefined)
+      return { job: await this.create(tenant, request, newId('job')), created: true };
+    const key = redisKeys.idempotency(this.prefix, tenant, sha256(idempotencyKey));
+    const fingerprint = sha256(canonicalJson(request));
+    const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
+    while (Date.now() < deadline) {
+      const id = newId('job');
+      const claim = JSON.stringify({ fingerprint, jobId: id });
+      if (await this.redis.set(key, claim, 'EX', this.options.idempotencyTtlSeconds, 'NX')) {
+        try {
+          return { job: await this.create(tenant, request, id), created: true };
+        } catch (error) {
+          // A request that made no job leaves the key free for a corrected retry.
+          await this.redis.eval(DELETE_IF_OURS, 1, key, claim);
+          throw error;
+        }
+      }
+      const stored = await this.redis.get(key);
+      if (!stored) continue;
+      const first = JSON.parse(stored) as { fingerprint: string; jobId: string };
+      if (first.fingerprint !== fingerprint) {
+        throw unprocessable(
+          'idempotency_key_reused',
+          'this Idempotency-Key was used with a different request body; use a new key for a new job',
+          { field: 'Idempotency-Key' },
+        );
+      }
+      const found = await this.find(first.jobId);
+      if (found) return { job: await this.view(found), created: false };
+      await sleep(25);
+    }
+    throw conflict(
+      'idempotency_in_progress',
+      'a request with this Idempotency-Key is still being processed; retry shortly',
+      { field: 'Idempotency-Key' },
+    );
+  }
+
+  /**
+   * Checks and enqueues a job under `id`. The job first records that it uses its datasets and base model, then
+   * makes sure none of them is being deleted; a delete marks the resource, then looks for users. Whichever runs
+   * second sees the other, so a job is never accepted on a resource that is deleted from under it.
+   */
+  private async create(tenant: string, request: JobRequest, id: string): Promise<JobView> {
     const spec = await this.check(tenant, request);
-    const id = newId('job');
     const used = resourcesOf(spec);
     const refs = this.redis.multi();
     for (const { kind, id: resource } of used) refs.sadd(this.refKey(tenant, kind, resource), id);
@@ -201,14 +301,90 @@ export class JobService {
       }
       const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
       await this.redis.zadd(this.indexKey(tenant), 0, id);
+      // The log starts before a worker can see the job, so 'queued' always comes first.
+      await this.events.append(id, statusEvent('queued'));
       const job = await this.queue.add('train', payload, { jobId: id });
-      return await this.view(job, 'waiting');
+      return await this.view({ snapshot: job, state: 'waiting' });
     } catch (error) {
       const undo = this.redis.multi();
       for (const { kind, id: resource } of used) undo.srem(this.refKey(tenant, kind, resource), id);
       await undo.exec();
+      await this.events.delete(id);
       throw error;
     }
+  }
+
+  /**
+   * Cancels a job. A queued one is taken off the queue at once and ends `cancelled`; for a running one the
+   * request is recorded and published, and the worker running it stops within a batch (`accepted`: the job
+   * is still running). Cancelling a cancelled job again is fine; a succeeded or failed one is a 409.
+   */
+  async cancel(tenant: string, id: string): Promise<{ job: JobView; accepted: boolean }> {
+    const found = await this.find(id);
+    if (!found || found.snapshot.data.tenant !== tenant) throw notFound('job', id);
+    const view = await this.view(found);
+    if (view.status === 'cancelled') return { job: view, accepted: false };
+    if (view.status === 'succeeded' || view.status === 'failed') {
+      throw conflict(
+        'job_finished',
+        `job ${id} has already ${view.status}; only unfinished jobs can be cancelled`,
+        {
+          status: view.status,
+        },
+      );
+    }
+    // Recorded before anything else: a worker that takes the job from here on sees it and stops.
+    await this.redis.set(redisKeys.cancel(this.prefix, id), '1');
+    await this.redis.publish(redisKeys.cancelChannel(this.prefix), id);
+    const job = await this.queue.getJob(id);
+    const state = job ? await job.getState() : 'unknown';
+    if (job && QUEUED_STATES.has(state)) {
+      try {
+        await job.remove();
+        const finishedOn = Date.now();
+        const record: JobSnapshot = {
+          data: job.data,
+          progress: job.progress,
+          returnvalue: null as unknown as TrainingResultValue,
+          failedReason: CANCELLED_REASON,
+          attemptsMade: job.attemptsMade,
+          attemptsStarted: job.attemptsStarted,
+          processedOn: job.processedOn,
+          finishedOn,
+        };
+        await this.redis.hset(redisKeys.cancelled(this.prefix), id, JSON.stringify(record));
+        await this.events.end(id, statusEvent('cancelled', { message: 'cancelled before it ran' }));
+        // A job waiting to retry may have checkpoints from its earlier attempts.
+        await this.checkpoints.deleteAll(tenant, id);
+        return { job: await this.view({ snapshot: { ...record, id }, state: 'cancelled' }), accepted: false };
+      } catch (error) {
+        // A worker took it in the meantime (it is locked): it sees the cancel when it starts.
+        if (!(await job.isActive())) throw error;
+      }
+    }
+    return { job: await this.get(tenant, id), accepted: true };
+  }
+
+  /** The job's events after `after`, checking that the job is the tenant's. */
+  async readEvents(tenant: string, id: string, after: string, limit: number): Promise<JobEvent[]> {
+    await this.get(tenant, id);
+    await this.settle(id);
+    return this.events.read(id, after, limit);
+  }
+
+  /**
+   * Ends the event log of a job that finished without its worker saying so (a job failed by stall detection
+   * after its worker died, say). Idempotent: a job's log has one terminal event.
+   */
+  async settle(id: string): Promise<void> {
+    if (await this.events.ended(id)) return;
+    const found = await this.find(id);
+    if (!found) return;
+    const view = await this.view(found);
+    if (view.status === 'failed') await this.events.end(id, statusEvent('failed', { error: view.error }));
+    if (view.status === 'succeeded')
+      await this.events.end(id, statusEvent('succeeded', { modelId: view.modelId }));
+    if (view.status === 'cancelled') await this.events.end(id, statusEvent('cancelled'));
   }
 
   /**
@@ -241,10 +417,19 @@ export class JobService {
     await this.redis.del(refKey);
   }
 
-  async get(tenant: string, id: string): Promise<JobView> {
+  /** A job in the queue, or one cancelled before it ran. */
+  private async find(id: string): Promise<Found | undefined> {
     const job = await this.queue.getJob(id);
-    if (!job || job.data.tenant !== tenant) throw notFound('job', id);
-    return this.view(job, await job.getState());
+    if (job) return { snapshot: job, state: await job.getState() };
+    const record = await this.redis.hget(redisKeys.cancelled(this.prefix), id);
+    if (record) return { snapshot: { ...(JSON.parse(record) as JobSnapshot), id }, state: 'cancelled' };
+    return undefined;
+  }
+
+  async get(tenant: string, id: string): Promise<JobView> {
+    const found = await this.find(id);
+    if (!found || found.snapshot.data.tenant !== tenant) throw notFound('job', id);
+    return this.view(found);
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */
@@ -270,8 +455,8 @@ export class JobService {
       );
       exhausted = ids.length < page;
       for (const id of ids) {
-        const job = await this.queue.getJob(id);
-        const view = job ? await this.view(job, await job.getState()) : undefined;
+        const found = await this.find(id);
+        const view = found ? await this.view(found) : undefined;
         if (view && (!options.status || view.status === options.status)) items.push(view);
         if (items.length === wanted) break;
         cursor = id;
@@ -294,23 +479,32 @@ export class JobService {
     return position === null ? null : length - position;
   }
 
-  private async view(job: Job<TrainingPayload, TrainingResultValue>, state: string): Promise<JobView> {
-    const status: JobStatus =
-      state === 'active'
-        ? 'running'
-        : state === 'completed'
-          ? 'succeeded'
-          : state === 'failed'
-            ? 'failed'
-            : 'queued';
+  private statusOf({ snapshot, state }: Found): JobStatus {
+    if (state === 'cancelled') return 'cancelled';
+    if (state === 'active') return 'running';
+    if (state === 'completed') return 'succeeded';
+    if (state === 'failed') return snapshot.failedReason === CANCELLED_REASON ? 'cancelled' : 'failed';
+    // Waiting out the backoff after a failed attempt.
+    if (state === 'delayed' && snapshot.attemptsMade > 0) return 'retrying';
+    return 'queued';
+  }
+
+  private async view(found: Found): Promise<JobView> {
+    const { snapshot: job } = found;
+    const id = job.id!;
+    const status = this.statusOf(found);
     const reported = (typeof job.progress === 'object' ? job.progress : null) as TrainingProgress | null;
     const result = status === 'succeeded' ? (job.returnvalue as TrainingResultValue | null) : null;
+    const progress = reported?.progress ?? null;
     return {
-      id: job.id!,
+      id,
       name: job.data.spec.name,
       status,
-      queuePosition: status === 'queued' ? await this.queuePosition(job.id!) : null,
-      progress: reported?.progress ?? null,
+      queuePosition: status === 'queued' ? await this.queuePosition(id) : null,
+      progress,
+      etaSeconds: status === 'running' ? (progress?.etaSeconds ?? null) : null,
+      cancelRequested:
+        status === 'running' && (await this.redis.exists(redisKeys.cancel(this.prefix, id))) === 1,
       metrics: result?.metrics ?? reported?.metrics ?? {},
       history: result?.history ?? reported?.history ?? [],
       modelId: result?.modelId ?? null,

@@ -27,7 +27,7 @@ export default fp(
     const queue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
       connection: redis,
       prefix: app.config.QUEUE_PREFIX,
-      defaultJobOptions: trainingJobOptions(app.config.JOB_ATTEMPTS),
+      defaultJobOptions: trainingJobOptions(app.config.JOB_ATTEMPTS, app.config.JOB_BACKOFF_MS),
     });
     app.decorate('redis', redis);
     app.decorate('trainingQueue', queue);

@@ -8,6 +8,27 @@ export const QUEUES = {
   training: 'training',
 } as const;
 
+/** Redis keys and channels beside the queues, under the same prefix. */
+export const redisKeys = {
+  /** The job's event log, a Redis Stream. */
+  events: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:events`,
+  /** Set once the job's terminal event is in its log, so there is only ever one. */
+  ended: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:ended`,
+  /** The job's last status event. */
+  status: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:status`,
+  /** Set when a cancel was asked for. */
+  cancel: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:cancel`,
+  /** Jobs cancelled before they ran: their last state, by id (they are removed from the queue). */
+  cancelled: (prefix: string) => `${prefix}:jobs:cancelled`,
+  /** Cancel requests are published here (the job id), for the worker running the job. */
+  cancelChannel: (prefix: string) => `${prefix}:jobs:cancel`,
+  /** Live workers: a sorted set by last heartbeat, and one expiring key per worker. */
+  workers: (prefix: string) => `${prefix}:workers`,
+  worker: (prefix: string, workerId: string) => `${prefix}:workers:${workerId}`,
+  idempotency: (prefix: string, tenant: string, keyHash: string) =>
+    `${prefix}:tenants:${tenant}:idempotency:${keyHash}`,
+};
+
 /** Payload of a training job; the BullMQ job id is the public job id. */
 export interface TrainingPayload {
   tenant: string;
@@ -36,11 +57,14 @@ export interface TrainingResultValue {
   featureCaching: boolean;
 }
 
+/** The `failedReason` of a job that ended because it was cancelled while running. */
+export const CANCELLED_REASON = 'cancelled';
+
 /** Default options of training jobs: transient faults retry with exponential backoff; finished jobs are kept. */
-export function trainingJobOptions(attempts: number): DefaultJobOptions {
+export function trainingJobOptions(attempts: number, backoffMs = 5_000): DefaultJobOptions {
   return {
     attempts,
-    backoff: { type: 'exponential', delay: 5_000 },
+    backoff: { type: 'exponential', delay: backoffMs },
     removeOnComplete: false,
     removeOnFail: false,
   };

@@ -1,48 +1,43 @@
-import { Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import type { Config } from '../../src/config.js';
 import { DatasetStore } from '../../src/datasets/dataset-store.js';
-import type { JobView } from '../../src/jobs/job-service.js';
+import { CheckpointStore } from '../../src/jobs/checkpoint-store.js';
+import { JobEvents } from '../../src/jobs/job-events.js';
+import { JobService, type JobView } from '../../src/jobs/job-service.js';
 import { ModelStore } from '../../src/models/model-store.js';
-import { QUEUES, type TrainingPayload, type TrainingResultValue } from '../../src/queue/catalogue.js';
-import { createRedis } from '../../src/redis.js';
+import type { TrainingPayload, TrainingResultValue } from '../../src/queue/catalogue.js';
 import { FsStore } from '../../src/store/fs-store.js';
-import { selectBackend } from '../../src/tf/backend.js';
-import { createTrainingProcessor } from '../../workers/train.processor.js';
+import { startTrainer } from '../../workers/trainer.js';
 
 export interface InProcessWorker {
   worker: Worker<TrainingPayload, TrainingResultValue>;
-  /** Closes the worker (waiting for a running job) and its connection. */
+  /** Closes the worker (handing back a running job) and its connections. */
   close: () => Promise<void>;
 }
 
-/** A real BullMQ worker in the test process running the real processor, so tf.memory() here sees its tensors. */
+/** A real BullMQ worker in the test process training inline, so tf.memory() here sees its tensors. */
 export async function startWorker(config: Config): Promise<InProcessWorker> {
-  const backend = await selectBackend(config.TFJS_BACKEND);
+  const trainer = await startTrainer({ ...config, TRAINING_ISOLATION: 'inline', LOG_LEVEL: 'silent' });
+  return { worker: trainer.worker, close: () => trainer.close() };
+}
+
+/** The job service as the API builds it, on a producer connection of its own. */
+export function jobService(config: Config, queue: Queue<TrainingPayload, TrainingResultValue>, redis: Redis) {
   const store = new FsStore(config.DATA_DIR);
-  const processor = createTrainingProcessor({
-    datasets: new DatasetStore(store),
-    models: new ModelStore(store),
-    backend,
-    logger: pino({ level: 'silent' }),
-  });
-  const connection = createRedis(config.REDIS_URL, 'worker');
-  const worker = new Worker<TrainingPayload, TrainingResultValue>(QUEUES.training, processor, {
-    connection,
-    prefix: config.QUEUE_PREFIX,
-    concurrency: 1,
-  });
-  await worker.waitUntilReady();
-  return {
-    worker,
-    close: async () => {
-      await worker.close();
-      connection.disconnect();
-    },
-  };
+  return new JobService(
+    queue,
+    redis,
+    config.QUEUE_PREFIX,
+    new DatasetStore(store),
+    new ModelStore(store),
+    new JobEvents(redis, config.QUEUE_PREFIX),
+    new CheckpointStore(store, config.CHECKPOINT_KEEP),
+    { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS },
+  );
 }
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);

@@ -1,0 +1,162 @@
+import type { Redis } from 'ioredis';
+import { Type, type Static } from 'typebox';
+import { redisKeys } from '../queue/catalogue.js';
+
+export const EVENT_TYPES = ['status', 'epoch', 'progress', 'log', 'checkpoint'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+export const EVENT_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+const TERMINAL: ReadonlySet<string> = new Set<EventStatus>(['succeeded', 'failed', 'cancelled']);
+
+/** A stream id (`<ms>-<seq>`), or 0 for "from the start". */
+export const EVENT_ID_PATTERN = '^(0|[0-9]{1,20}-[0-9]{1,20})$';
+
+export const JobEventSchema = Type.Object({
+  id: Type.String({ description: 'Orders events; pass it as `after` or Last-Event-ID to read on from it' }),
+  type: Type.Enum([...EVENT_TYPES]),
+  at: Type.String({ format: 'date-time' }),
+  data: Type.Record(Type.String(), Type.Unknown(), {
+    description:
+      'status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint',
+  }),
+});
+export type JobEvent = Static<typeof JobEventSchema>;
+
+/** An event to append: its type and data. */
+export interface NewEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+}
+
+export const statusEvent = (status: EventStatus, extra: Record<string, unknown> = {}): NewEvent => ({
+  type: 'status',
+  data: { status, ...extra },
+});
+
+export const isTerminal = (event: Pick<JobEvent, 'type' | 'data'>) =>
+  event.type === 'status' && TERMINAL.has(String(event.data.status));
+
+// Appends the terminal event only if none was appended before: a job ends once, whoever notices first.
+const APPEND_TERMINAL = `
+if redis.call('SET', KEYS[2], '1', 'NX') then
+  redis.call('SET', KEYS[3], ARGV[3])
+  return redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])
+end
+return false`;
+
+function parseEntries(entries: Array<[string, string[]]>): JobEvent[] {
+  return entries.map(([id, fields]) => {
+    const value = (name: string) => fields[fields.indexOf(name) + 1]!;
+    const { at, ...data } = JSON.parse(value('data')) as Record<string, unknown> & { at: string };
+    return { id, type: value('type') as EventType, at, data };
+  });
+}
+
+/**
+ * The durable, ordered event log of each job: a Redis Stream kept as long as the job. Any process can append
+ * and any API process can read or follow it, so a client's stream does not depend on which process serves it.
+ */
+export class JobEvents {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(jobId: string) {
+    return redisKeys.events(this.prefix, jobId);
+  }
+
+  /** Appends an event; returns its id. A terminal status goes through {@link end}. */
+  async append(jobId: string, event: NewEvent): Promise<string> {
+    if (isTerminal(event)) return (await this.end(jobId, event)) ?? '';
+    const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
+    const multi = this.redis.multi().xadd(this.key(jobId), '*', 'type', event.type, 'data', data);
+    if (event.type === 'status') multi.set(redisKeys.status(this.prefix, jobId), String(event.data.status));
+    const results = await multi.exec();
+    const [error, id] = results![0]!;
+    if (error) throw error;
+    return id as string;
+  }
+
+  /** Appends the job's terminal status unless it already has one; returns its id, or null when it had one. */
+  async end(jobId: string, event: NewEvent): Promise<string | null> {
+    const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
+    const id = (await this.redis.eval(
+      APPEND_TERMINAL,
+      3,
+      this.key(jobId),
+      redisKeys.ended(this.prefix, jobId),
+      redisKeys.status(this.prefix, jobId),
+      event.type,
+      data,
+      String(event.data.status),
+    )) as string | null;
+    return id;
+  }
+
+  /** The job's last status, as its events tell it. */
+  lastStatus(jobId: string): Promise<string | null> {
+    return this.redis.get(redisKeys.status(this.prefix, jobId));
+  }
+
+  async ended(jobId: string): Promise<boolean> {
+    return (await this.redis.exists(redisKeys.ended(this.prefix, jobId))) === 1;
+  }
+
+  /** Up to `limit` events after the event `after` ('0' for the first). */
+  async read(jobId: string, after: string, limit: number): Promise<JobEvent[]> {
+    const start = after === '0' ? '-' : `(${after}`;
+    return parseEntries(await this.redis.xrange(this.key(jobId), start, '+', 'COUNT', limit));
+  }
+
+  /**
+   * Follows the log from after `after` until the terminal event (included) or until `signal` aborts. Waits
+   * on its own connection, blocking at most `idleMs` at a time; `onIdle` runs after each quiet wait (the caller
+   * checks there whether the job ended without saying so).
+   */
+  async *follow(
+    jobId: string,
+    after: string,
+    signal: AbortSignal,
+    options: { idleMs: number; onIdle?: () => Promise<void> },
+  ): AsyncGenerator<JobEvent> {
+    let last = after;
+    let reader: Redis | undefined;
+    const hangUp = () => reader?.disconnect();
+    signal.addEventListener('abort', hangUp);
+    try {
+      while (!signal.aborted) {
+        const events = await this.read(jobId, last, 100);
+        for (const event of events) {
+          yield event;
+          last = event.id;
+          if (isTerminal(event)) return;
+        }
+        if (events.length > 0) continue;
+        // Nothing new: a terminal event at or before `last` means the client has seen the end.
+        if (await this.ended(jobId)) return;
+        reader ??= this.redis.duplicate();
+        const start = last === '0' ? '0-0' : last;
+        const woke = await reader
+          .xread('COUNT', 1, 'BLOCK', options.idleMs, 'STREAMS', this.key(jobId), start)
+          .catch((error: unknown) => {
+            if (signal.aborted) return null;
+            throw error;
+          });
+        if (!woke && !signal.aborted) await options.onIdle?.();
+      }
+    } finally {
+      signal.removeEventListener('abort', hangUp);
+      reader?.disconnect();
+    }
+  }
+
+  /** Deletes a job's log and its markers. */
+  async delete(jobId: string): Promise<void> {
+    await this.redis.del(
+      this.key(jobId),
+      redisKeys.ended(this.prefix, jobId),
+      redisKeys.status(this.prefix, jobId),
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadConfig } from '../src/config.js';
+import { DatasetStore } from '../src/datasets/dataset-store.js';
+import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
+import { createLogger } from '../src/logger.js';
+import { ModelStore } from '../src/models/model-store.js';
+import { FsStore } from '../src/store/fs-store.js';
+import { selectBackend } from '../src/tf/backend.js';
+import { runTraining, type RunChannel } from './training-run.js';
+import { sendableError, type FromTrainer, type ToTrainer } from './training-runner.js';
+
+/** A training process: started by a worker (workers/trainer.ts), it trains the jobs the worker sends it. */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'training-process');
+  const send = (message: FromTrainer) => process.send?.(message);
+  const backend = await selectBackend(config.TFJS_BACKEND);
+  const store = new FsStore(config.DATA_DIR);
+  const deps = {
+    datasets: new DatasetStore(store),
+    models: new ModelStore(store),
+    checkpoints: new CheckpointStore(store, config.CHECKPOINT_KEEP),
+    backend,
+    logger,
+    checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
+  };
+  let current: AbortController | undefined;
+
+  process.on('message', (message: ToTrainer) => {
+    if (message.type === 'stop') {
+      current?.abort(message.reason);
+      return;
+    }
+    const controller = new AbortController();
+    current = controller;
+    const channel: RunChannel = {
+      signal: controller.signal,
+      progress: (report) => send({ type: 'progress', report }),
+      event: (event) => send({ type: 'event', event }),
+    };
+    runTraining(deps, message.request, channel).then(
+      (result) => send({ type: 'done', result, tensors: tf.memory().numTensors }),
+      (error: unknown) =>
+        send({ type: 'error', error: sendableError(error), tensors: tf.memory().numTensors }),
+    );
+  });
+  // The worker is gone (it exited or was killed): so is its job, which another worker takes up.
+  process.on('disconnect', () => process.exit(0));
+  // Signals go to the worker, which stops this process through its channel; a terminal's Ctrl-C reaches both.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  send({ type: 'ready', backend });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
