@@ -1,22 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import Fastify, { type FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import app, { serverOptions } from '../src/app.js';
 import type { Dataset } from '../src/datasets/dataset-store.js';
 import type { JobView } from '../src/jobs/job-service.js';
 import type { ModelRecord } from '../src/models/model-store.js';
-import { selectBackend } from '../src/tf/backend.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
+import { listen, spawnWorker, type WorkerProcess } from './helpers/processes.js';
 import { sha256 } from './helpers/tf-model.js';
+import type { FastifyInstance } from 'fastify';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 interface Prediction {
@@ -29,9 +23,7 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
   let env: TestEnv;
   let server: FastifyInstance;
   let base: string;
-  let worker: ChildProcess;
-  let workerOutput = '';
-  let workerExit: Promise<[number | null, NodeJS.Signals | null]>;
+  let worker: WorkerProcess;
 
   const request = async <T>(method: string, path: string, body?: string, type = 'application/json') => {
     const response = await fetch(`${base}${path}`, {
@@ -50,39 +42,12 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
 
   before(async () => {
     env = await createTestEnv('e2e');
-    const backend = await selectBackend('auto');
-    server = Fastify(serverOptions(env.config, false));
-    await server.register(app, { config: env.config, backend });
-    await server.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = server.server.address() as AddressInfo;
-    base = `http://127.0.0.1:${port}`;
-
-    // The child is a worker, not a test: it must not think it reports to this test runner.
-    const inherited = { ...process.env };
-    delete inherited.NODE_TEST_CONTEXT;
-    worker = spawn(process.execPath, ['--import', 'tsx', 'workers/trainer.ts'], {
-      cwd: ROOT,
-      env: {
-        ...inherited,
-        PORT: String(port),
-        DATA_DIR: env.dataDir,
-        QUEUE_PREFIX: env.prefix,
-        REDIS_URL: env.config.REDIS_URL,
-        LOG_LEVEL: 'warn',
-        TFJS_BACKEND: 'auto',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    worker.stdout!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    worker.stderr!.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-    workerExit = once(worker, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    ({ server, base } = await listen(env.config));
+    worker = spawnWorker(env.config);
   });
 
   after(async () => {
-    if (worker && worker.exitCode === null && worker.signalCode === null) {
-      worker.kill('SIGKILL');
-      await workerExit;
-    }
+    await worker?.kill();
     await server?.close();
     await env?.cleanup();
   });
@@ -125,14 +90,14 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
       job = response.json();
       seen.add(job.status);
       if (job.status === 'succeeded' || job.status === 'failed') break;
-      assert.equal(worker.exitCode, null, `the worker exited early:\n${workerOutput}`);
+      assert.equal(worker.child.exitCode, null, `the worker exited early:\n${worker.output()}`);
       assert.ok(
         Date.now() < deadline,
-        `job still ${job.status} after 120 s; worker output:\n${workerOutput}`,
+        `job still ${job.status} after 120 s; worker output:\n${worker.output()}`,
       );
       await sleep(100);
     }
-    assert.equal(job.status, 'succeeded', `${JSON.stringify(job.error)}\n${workerOutput}`);
+    assert.equal(job.status, 'succeeded', `${JSON.stringify(job.error)}\n${worker.output()}`);
     assert.equal(job.attempts, 1);
     assert.deepEqual(
       job.history.map((row) => row.epoch),
@@ -215,9 +180,9 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
   });
 
   it('the worker drains and exits 0 on SIGTERM', async () => {
-    worker.kill('SIGTERM');
-    const [code, signal] = await workerExit;
-    assert.equal(signal, null, workerOutput);
-    assert.equal(code, 0, workerOutput);
+    worker.child.kill('SIGTERM');
+    const [code, signal] = await worker.exited;
+    assert.equal(signal, null, worker.output());
+    assert.equal(code, 0, worker.output());
   });
 });
