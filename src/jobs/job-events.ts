@@ -135,7 +135,8 @@ export class JobEvents {
         if (events.length > 0) continue;
         // Nothing new: a terminal event at or before `last` means the client has seen the end.
         if (await this.ended(jobId)) return;
-        reader ??= this.redis.duplicate();
+        // Its own connection, which queues the first command until it has connected.
+        reader ??= this.redis.duplicate({ enableOfflineQueue: true });
         const start = last === '0' ? '0-0' : last;
         const woke = await reader
           .xread('COUNT', 1, 'BLOCK', options.idleMs, 'STREAMS', this.key(jobId), start)

@@ -16,6 +16,8 @@ function send(
     .code(status)
     .type(PROBLEM_TYPE)
     .send({
+      // Extensions never override the standard members.
+      ...extensions,
       type: `https://finetuned.dev/problems/${code}`,
       title: STATUS_TITLES[status] ?? 'Error',
       status,
@@ -23,7 +25,6 @@ function send(
       detail,
       instance: request.url,
       requestId: request.id,
-      ...extensions,
     });
 }
 

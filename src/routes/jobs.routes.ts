@@ -166,6 +166,9 @@ export default async function jobRoutes(fastify: FastifyInstance) {
               description: "This page holds the job's terminal event, or there is nothing after it",
             }),
           }),
+          204: Type.Null({
+            description: 'Event stream only: the job has ended and there is nothing after Last-Event-ID',
+          }),
           ...problems(400, 404),
         },
       },
@@ -188,11 +191,16 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       }
       await app.jobs.get(request.tenant, id);
       await app.jobs.settle(id);
+      const after = lastEventId ?? request.query.after;
+      // Nothing more will come: 204 tells an EventSource to stop reconnecting.
+      if ((await app.jobEvents.ended(id)) && (await app.jobEvents.read(id, after, 1)).length === 0) {
+        return reply.code(204).send(null);
+      }
       const stream = new AbortController();
       streams.add(stream);
       sse.onClose(() => stream.abort());
       try {
-        const events = app.jobEvents.follow(id, lastEventId ?? request.query.after, stream.signal, {
+        const events = app.jobEvents.follow(id, after, stream.signal, {
           idleMs: app.config.SSE_HEARTBEAT_MS,
           onIdle: () => app.jobs.settle(id),
         });
