@@ -1,0 +1,209 @@
+import { QueueEvents } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Dataset } from '../src/datasets/dataset-store.js';
+import type { JobEvent } from '../src/jobs/job-events.js';
+import type { JobView } from '../src/jobs/job-service.js';
+import type { JobRequest } from '../src/jobs/job-spec.js';
+import { QUEUES } from '../src/queue/catalogue.js';
+import { createRedis } from '../src/redis.js';
+import { digitsCsv } from './helpers/digits.js';
+import { createTestEnv, type TestEnv } from './helpers/env.js';
+import { listen, spawnWorker, waitFor, type WorkerProcess } from './helpers/processes.js';
+
+/** Short locks, so a dead worker's job is found within a couple of seconds. */
+const FAST_RECOVERY = { WORKER_LOCK_MS: 2_000, WORKER_STALLED_INTERVAL_MS: 1_000, JOB_BACKOFF_MS: 0 };
+
+describe('long jobs survive their workers (real worker processes, real Redis)', () => {
+  let env: TestEnv;
+  let server: FastifyInstance;
+  let base: string;
+  let dataset: Dataset;
+  const workers: WorkerProcess[] = [];
+
+  const call = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+  const events = async (id: string) =>
+    (await call<{ items: JobEvent[] }>('GET', `/v1/jobs/${id}/events?limit=1000`)).items;
+  const worker = (env_: Record<string, number> = {}) => {
+    const started = spawnWorker(env.config, { ...FAST_RECOVERY, ...env_ });
+    workers.push(started);
+    return started;
+  };
+  /** Waits until the live workers list holds a worker with this pid (it is ready to take jobs). */
+  const ready = (process: WorkerProcess) =>
+    waitFor(`worker ${process.child.pid} to be ready`, async () => {
+      const { items } = await call<{ items: Array<{ pid: number }> }>('GET', '/v1/workers');
+      return items.some((w) => w.pid === process.child.pid) ? true : undefined;
+    });
+  const finished = (id: string) =>
+    waitFor(
+      `job ${id} to finish`,
+      async () => {
+        const job = await call<JobView>('GET', `/v1/jobs/${id}`);
+        return ['succeeded', 'failed', 'cancelled'].includes(job.status) ? job : undefined;
+      },
+      120_000,
+    );
+  /** Waits for the first event that matches. */
+  const seen = (id: string, what: string, match: (e: JobEvent) => boolean) =>
+    waitFor(what, async () => (await events(id)).find(match), 60_000);
+
+  /** A CNN on all 1797 digits, epochs of some 90 batches: long enough to stop in the middle of one. */
+  const longJob = (epochs: number): JobRequest => ({
+    dataset: dataset.id,
+    architecture: { type: 'cnn', inputShape: [8, 8, 1], filters: [8, 16], denseUnits: 32, dropout: 0.2 },
+    hyperparameters: { epochs, batchSize: 16, learningRate: 0.003 },
+    seed: 21,
+  });
+
+  const assertWholeHistory = (job: JobView, epochs: number) =>
+    assert.deepEqual(
+      job.history.map((row) => row.epoch),
+      Array.from({ length: epochs }, (_, i) => i + 1),
+      'one history row per epoch, none missing or repeated',
+    );
+
+  before(async () => {
+    env = await createTestEnv('resilience');
+    ({ server, base } = await listen(env.config));
+    const response = await fetch(`${base}/v1/datasets?name=digits`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: digitsCsv(),
+    });
+    assert.equal(response.status, 201);
+    dataset = (await response.json()) as Dataset;
+  });
+
+  after(async () => {
+    await Promise.all(workers.map((w) => w.kill()));
+    await server?.close();
+    await env?.cleanup();
+  });
+
+  let crashed: JobView;
+  let resumedFrom: number;
+
+  it('kill -9 in the middle of an epoch: a second worker goes on from the last checkpoint', async () => {
+    const first = worker();
+    await ready(first);
+    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6));
+    const checkpoint = await seen(
+      id,
+      'a checkpoint after epoch 2',
+      (e) => e.type === 'checkpoint' && e.data.epoch === 2,
+    );
+    // Into epoch 3, part-way: the kill lands between checkpoints.
+    await seen(
+      id,
+      'progress within epoch 3',
+      (e) => e.type === 'progress' && e.data.epoch === 3 && Number(e.data.batch) < Number(e.data.batches),
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const killedAt = (await events(id)).filter((e) => e.type === 'checkpoint').at(-1)!;
+    assert.ok(Number(killedAt.data.epoch) >= Number(checkpoint.data.epoch));
+
+    const second = worker();
+    crashed = await finished(id);
+    assert.equal(crashed.status, 'succeeded', JSON.stringify(crashed.error) + second.output());
+    assertWholeHistory(crashed, 6);
+    const log = (await events(id)).filter((e) => e.type === 'log').map((e) => String(e.data.message));
+    const resumed = log.find((m) => m.startsWith('resumed from the checkpoint after epoch'));
+    assert.ok(resumed, `a log event says where it resumed: ${log.join(' | ')}`);
+    resumedFrom = Number(/after epoch (\d+)/.exec(resumed)![1]);
+    assert.equal(resumedFrom, Number(killedAt.data.epoch), 'it resumed from the last checkpoint written');
+    const statuses = (await events(id)).filter((e) => e.type === 'status').map((e) => e.data.status);
+    assert.deepEqual(statuses, ['queued', 'running', 'retrying', 'running', 'succeeded']);
+    // Checkpoints are gone with the finished job.
+    assert.deepEqual((await call<{ items: unknown[] }>('GET', `/v1/jobs/${id}/checkpoints`)).items, []);
+  });
+
+  it('the resumed job ends with the metrics of an uninterrupted run with the same seed', async () => {
+    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6));
+    const uninterrupted = await finished(id);
+    assert.equal(uninterrupted.status, 'succeeded');
+    for (const [i, row] of crashed.history.entries()) {
+      const reference = uninterrupted.history[i]!;
+      for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy'] as const) {
+        assert.ok(
+          Math.abs((row[key] ?? 0) - (reference[key] ?? 0)) < 1e-4,
+          `epoch ${row.epoch} ${key}: ${row[key]} after resuming from epoch ${resumedFrom}, ${reference[key]} uninterrupted`,
+        );
+      }
+    }
+    console.log(
+      `crash-resume: resumed from epoch ${resumedFrom}; final val_accuracy ${crashed.metrics.val_accuracy} (uninterrupted ${uninterrupted.metrics.val_accuracy}), val_loss ${crashed.metrics.val_loss} (uninterrupted ${uninterrupted.metrics.val_loss})`,
+    );
+  });
+
+  it('SIGTERM: the worker stops at a batch, checkpoints, hands the job back and exits 0; another resumes it', async () => {
+    // The worker from the last test is the only one running; it is the one told to stop.
+    const running = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
+    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(4));
+    await seen(
+      id,
+      'progress within epoch 2',
+      (e) => e.type === 'progress' && e.data.epoch === 2 && Number(e.data.batch) < Number(e.data.batches),
+    );
+    const stoppedAt = Date.now();
+    running.child.kill('SIGTERM');
+    const [code, signal] = await running.exited;
+    assert.deepEqual([code, signal], [0, null], running.output());
+    assert.ok(Date.now() - stoppedAt < 30_000, 'exits within the drain bound');
+    const handedBack = (await events(id)).filter((e) => e.type === 'checkpoint').at(-1)!;
+    assert.ok(Number(handedBack.data.batch) > 0, 'the hand-off checkpoint is taken mid-epoch, at a batch');
+    const queued = (await events(id)).filter((e) => e.type === 'status').at(-1)!;
+    assert.equal(queued.data.status, 'queued');
+
+    worker();
+    const job = await finished(id);
+    assert.equal(job.status, 'succeeded');
+    assertWholeHistory(job, 4);
+    assert.equal(job.attempts, 2, 'the hand-off used no attempt of its own: two starts, no failures');
+    const log = (await events(id)).filter((e) => e.type === 'log').map((e) => String(e.data.message));
+    assert.ok(
+      log.some((m) =>
+        m.includes(`batch ${String(handedBack.data.batch)} of epoch ${Number(handedBack.data.epoch) + 1}`),
+      ),
+      log.join(' | '),
+    );
+  });
+
+  it('a job many times longer than the lock is never marked stalled', async () => {
+    await Promise.all(workers.map((w) => w.kill()));
+    const lockMs = 1_000;
+    const patient = worker({ WORKER_LOCK_MS: lockMs, WORKER_STALLED_INTERVAL_MS: 500 });
+    await ready(patient);
+    const queueEvents = new QueueEvents(QUEUES.training, {
+      connection: createRedis(env.config.REDIS_URL, 'worker'),
+      prefix: env.prefix,
+    });
+    const stalled: string[] = [];
+    queueEvents.on('stalled', ({ jobId }) => stalled.push(jobId));
+    await queueEvents.waitUntilReady();
+    try {
+      const { id } = await call<JobView>('POST', '/v1/jobs', longJob(8));
+      const job = await finished(id);
+      assert.equal(job.status, 'succeeded');
+      const ranFor = Date.parse(job.finishedAt!) - Date.parse(job.startedAt!);
+      assert.ok(ranFor > 5 * lockMs, `the job ran ${ranFor} ms, over five lock durations`);
+      assert.deepEqual(stalled, []);
+      assert.equal(job.attempts, 1);
+      const statuses = (await events(id)).filter((e) => e.type === 'status').map((e) => e.data.status);
+      assert.deepEqual(statuses, ['queued', 'running', 'succeeded']);
+    } finally {
+      await queueEvents.close();
+    }
+  });
+});
