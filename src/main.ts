@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole service on one machine for a first look. Makes sure Redis answers (starting a local
  * redis-server under DATA_DIR/redis when needed), runs one training worker as a child process (restarted if it
- * dies), and the API here. On SIGTERM or Ctrl-C: the API closes, the worker drains, then Redis stops.
+ * dies), and the API here. On SIGTERM or Ctrl-C: the API closes, the worker hands its jobs back with a
+ * checkpoint, then Redis stops.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,7 +13,6 @@ import { ensureLocalRedis } from './redis.js';
 import { startApi } from './server.js';
 
 const RESTARTS_PER_MINUTE = 5;
-const STOP_BOUND_MS = 40_000;
 
 const config = loadConfig();
 const here = fileURLToPath(import.meta.url);
@@ -23,8 +23,9 @@ let worker: ChildProcess | undefined;
 let stopping = false;
 const restarts: number[] = [];
 
-/** Signals a child and waits (bounded) for it to exit. */
+/** Signals a child and waits (bounded: the worker's drain bound and some) for it to exit. */
 async function stop(child: ChildProcess | undefined): Promise<void> {
+  const STOP_BOUND_MS = config.WORKER_DRAIN_TIMEOUT_MS + 10_000;
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
