@@ -54,9 +54,17 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
       },
       120_000,
     );
-  /** Waits for the first event that matches. */
-  const seen = (id: string, what: string, match: (e: JobEvent) => boolean) =>
-    waitFor(what, async () => (await events(id)).find(match), 60_000);
+  /** Waits for the first event that matches; on a timeout, says what the workers printed. */
+  const seen = async (id: string, what: string, match: (e: JobEvent) => boolean) => {
+    try {
+      return await waitFor(what, async () => (await events(id)).find(match), 60_000);
+    } catch (error) {
+      const printed = workers
+        .map((w, i) => `worker ${i + 1} (pid ${w.child.pid}):\n${w.output()}`)
+        .join('\n');
+      throw new Error(`${(error as Error).message}\n${JSON.stringify(await events(id))}\n${printed}`);
+    }
+  };
 
   /** A CNN on all 1797 digits, epochs of some 90 batches: long enough to stop in the middle of one. */
   const longJob = (epochs: number): JobRequest => ({
@@ -182,7 +190,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
 
   it('a job many times longer than the lock is never marked stalled', async () => {
     await Promise.all(workers.map((w) => w.kill()));
-    const lockMs = 1_000;
+    const lockMs = 500;
     const patient = worker({ WORKER_LOCK_MS: lockMs, WORKER_STALLED_INTERVAL_MS: 500 });
     await ready(patient);
     const queueEvents = new QueueEvents(QUEUES.training, {

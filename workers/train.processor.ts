@@ -12,7 +12,7 @@ import {
 } from '../src/queue/catalogue.js';
 import { TrainingStopped } from '../src/training/train.js';
 import { JobFailure, type RunChannel } from './training-run.js';
-import type { TrainingRunner } from './training-runner.js';
+import { TrainingProcessExited, type TrainingRunner } from './training-runner.js';
 
 /** A job this worker is running: how to stop it, and its latest pace. */
 export interface ActiveJob {
@@ -52,10 +52,18 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
     const { tenant, spec } = job.data;
     const attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
     const log = deps.logger.child({ jobId: id, attempt });
+    // The job ends (its checkpoints go, its log gets its terminal event) only while this worker holds its lock:
+    // a worker that lost it, to a stall check while it was cut off say, leaves the job to the one that took it.
+    const lock = token ? { key: redisKeys.jobLock(deps.prefix, id), token } : undefined;
+    const holdsLock = async () => !lock || (await deps.redis.get(lock.key)) === lock.token;
+    const end = async (event: NewEvent) => {
+      if (!(await holdsLock())) return;
+      await checkpoints.deleteAll(tenant, id);
+      await events.end(id, event, lock);
+    };
 
     const endCancelled = async () => {
-      await checkpoints.deleteAll(tenant, id);
-      await events.end(id, statusEvent('cancelled'));
+      await end(statusEvent('cancelled'));
       log.info('job cancelled');
       return new UnrecoverableError(CANCELLED_REASON);
     };
@@ -73,6 +81,8 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
 
     const active: ActiveJob = { controller: new AbortController(), samplesPerSecond: null };
     deps.active.set(id, active);
+    // A job taken up as the worker began to stop goes straight back.
+    if (deps.draining()) active.controller.abort('handoff');
     // Messages from the run are relayed in order; a relay failure is logged, not fatal to training.
     let relayed = Promise.resolve();
     const relay = (work: () => Promise<unknown>) => {
@@ -106,13 +116,18 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
     try {
       const result = await deps.runner.run({ jobId: id, tenant, spec, attempt }, channel);
       await relayed;
-      await checkpoints.deleteAll(tenant, id);
-      await events.end(id, statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics }));
+      await end(statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics }));
       return result;
     } catch (error) {
       await relayed;
       if (error instanceof TrainingStopped && error.reason === 'cancel') throw await endCancelled();
-      if (deps.draining()) {
+      if (error instanceof TrainingStopped && error.reason === 'lost') {
+        throw new Error('the worker lost the job lock; another worker has the job');
+      }
+      const stoppedByShutdown =
+        (error instanceof TrainingStopped && error.reason === 'handoff') ||
+        error instanceof TrainingProcessExited;
+      if (deps.draining() && stoppedByShutdown) {
         // Handed back without using up an attempt; the next worker resumes from the checkpoint just written.
         await events.append(
           id,
@@ -127,16 +142,14 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
       if (error instanceof JobFailure) {
         const failure = { code: error.code, message: error.message };
         if (report) await job.updateProgress({ ...(report as TrainingProgress), error: failure });
-        await checkpoints.deleteAll(tenant, id);
-        await events.end(id, statusEvent('failed', { error: failure }));
+        await end(statusEvent('failed', { error: failure }));
         throw error;
       }
       const message = (error as Error).message;
       if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
         await events.append(id, statusEvent('retrying', { attempt, message }));
       } else {
-        await checkpoints.deleteAll(tenant, id);
-        await events.end(id, statusEvent('failed', { error: { code: 'training_failed', message } }));
+        await end(statusEvent('failed', { error: { code: 'training_failed', message } }));
       }
       throw error;
     } finally {

@@ -6,6 +6,7 @@ import { DatasetStore } from '../src/datasets/dataset-store.js';
 import { newId } from '../src/ids.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
 import { JobEvents, statusEvent } from '../src/jobs/job-events.js';
+import { failureOf } from '../src/jobs/job-service.js';
 import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { QUEUES, redisKeys, type TrainingPayload, type TrainingResultValue } from '../src/queue/catalogue.js';
@@ -22,6 +23,7 @@ const CANCEL_POLL_MS = 1_000;
 export interface Trainer {
   worker: Worker<TrainingPayload, TrainingResultValue>;
   id: string;
+  drainTimeoutMs: number;
   /** Stops taking jobs, hands running ones back with a checkpoint, and closes; bounded by the drain timeout. */
   close(): Promise<void>;
 }
@@ -82,20 +84,19 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   });
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'job failed');
-    // Stall detection fails a job whose workers kept dying without any of them recording it: end its log here.
+    // Stall detection fails a job whose workers kept dying without any of them recording it: end it here.
     // (A job that already ended keeps its terminal event: a log ends once.)
     if (!job?.id) return;
     const jobId = job.id;
-    void job
-      .isFailed()
-      .then(async (failed) => {
-        if (!failed) return;
-        await events.end(
-          jobId,
-          statusEvent('failed', { error: { code: 'worker_lost', message: err.message } }),
-        );
-      })
-      .catch((error: unknown) => logger.warn({ err: error }, 'could not record the failure'));
+    void (async () => {
+      if (!(await job.isFailed()) || (await events.ended(jobId))) return;
+      await checkpoints.deleteAll(job.data.tenant, jobId);
+      await events.end(jobId, statusEvent('failed', { error: failureOf(err.message, null) }));
+    })().catch((error: unknown) => logger.warn({ err: error }, 'could not record the failure'));
+  });
+  // Cut off from Redis for longer than the lock: the job is someone else's now; stop without a trace.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const jobId of jobIds) active.get(jobId)?.controller.abort('lost');
   });
   worker.on('error', (err) => logger.error({ err }, 'worker error'));
   worker.on('completed', (job) =>
@@ -171,7 +172,7 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
       await worker.disconnect();
       connection.disconnect();
     })());
-  return { worker, id: info.id, close };
+  return { worker, id: info.id, drainTimeoutMs: config.WORKER_DRAIN_TIMEOUT_MS, close };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -179,6 +180,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     .then((trainer) => {
       const stop = (signal: string) => {
         console.error(`${signal}: draining`);
+        // Whatever hangs (Redis gone, say), the process ends soon after the drain bound.
+        setTimeout(() => process.exit(1), trainer.drainTimeoutMs + 10_000).unref();
         trainer.close().then(
           () => process.exit(0),
           (error: unknown) => {

@@ -10,6 +10,7 @@ import { describeLayers, ModelStore, type ModelRecord } from '../src/models/mode
 import type { TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
 import type { BackendInfo } from '../src/tf/backend.js';
 import { defaultCutLayer } from '../src/training/model.js';
+import { disposeCheckpoint } from '../src/training/checkpoint.js';
 import {
   CheckpointMismatch,
   train,
@@ -100,20 +101,45 @@ export async function runTraining(
     }
   }
   let baseRecord: ModelRecord | undefined;
-  let base: tf.LayersModel | undefined;
   if (spec.baseModel) {
     baseRecord = await deps.models.get(tenant, spec.baseModel);
     if (!baseRecord)
       throw new JobFailure('model_missing', `base model ${spec.baseModel} was deleted before the job ran`);
-    base = await deps.models.load(tenant, spec.baseModel);
   }
   const latest = await deps.checkpoints.latest(tenant, jobId);
+  if (latest) {
+    // Until its first report, a resumed attempt shows the history it goes on from.
+    const history = latest.checkpoint.state.history;
+    const last = history.at(-1);
+    const metrics = last
+      ? { loss: last.loss, accuracy: last.accuracy, val_loss: last.val_loss, val_accuracy: last.val_accuracy }
+      : {};
+    Object.assign(report, { history, metrics });
+    channel.progress(report);
+  }
+  let base: tf.LayersModel | undefined;
+  try {
+    if (spec.baseModel) base = await deps.models.load(tenant, spec.baseModel);
+  } catch (error) {
+    disposeCheckpoint(latest?.checkpoint);
+    throw error;
+  }
 
   logger.info(
     { dataset: dataset.id, rows: dataset.rows, baseModel: spec.baseModel, checkpoint: latest?.info.id },
     'training started',
   );
   let result: TrainingResult;
+  // A hook that cannot store or report (the store or Redis failing) is the infrastructure's fault: retried.
+  let hookFailure: unknown;
+  const infrastructure = async (work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      hookFailure = error;
+      throw error;
+    }
+  };
   try {
     result = await train(
       {
@@ -142,13 +168,15 @@ export async function runTraining(
           logger.info(message);
           channel.event(log(message));
         },
-        onCheckpoint: async (checkpoint) => {
-          const info = await deps.checkpoints.write(tenant, jobId, checkpoint, attempt);
-          channel.event({ type: 'checkpoint', data: { ...info } });
-        },
+        onCheckpoint: (checkpoint) =>
+          infrastructure(async () => {
+            const info = await deps.checkpoints.write(tenant, jobId, checkpoint, attempt);
+            channel.event({ type: 'checkpoint', data: { ...info } });
+          }),
       },
     );
   } catch (error) {
+    if (error === hookFailure) throw error;
     if (error instanceof TrainingStopped) {
       logger.info({ reason: error.reason }, 'training stopped');
       throw error;

@@ -93,9 +93,12 @@ export class ProcessRunner implements TrainingRunner {
   }
 
   private spawn(): Promise<{ child: ChildProcess; backend: BackendInfo }> {
-    const env = { ...process.env };
+    // Each training process is a TensorFlow runtime of its own: with tfjs-node-gpu, one that grows its GPU memory
+    // as needed rather than taking it all, so several can share a GPU.
+    const env: NodeJS.ProcessEnv = { TF_FORCE_GPU_ALLOW_GROWTH: 'true', ...process.env };
     for (const [key, value] of Object.entries(this.config)) env[key] = String(value);
     const child = fork(CHILD_ENTRY, [], { execArgv: process.execArgv, env });
+    child.on('error', (error) => this.logger.warn({ err: error }, 'training process error'));
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromTrainer) => {
         if (message.type !== 'ready') return;
@@ -123,23 +126,28 @@ export class ProcessRunner implements TrainingRunner {
     return new Promise<TrainingResultValue>((resolve, reject) => {
       const stop = () =>
         child.send({ type: 'stop', reason: String(channel.signal.reason) } satisfies ToTrainer);
-      const settle = (exited: boolean) => {
+      const settle = (gone: boolean) => {
         child.off('message', onMessage);
         child.off('exit', onExit);
         channel.signal.removeEventListener('abort', stop);
         this.busy.delete(child);
-        if (!exited) this.idle.push(child);
+        if (!gone) this.idle.push(child);
       };
       const onMessage = (message: FromTrainer) => {
         if (message.type === 'progress') channel.progress(message.report);
         else if (message.type === 'event') channel.event(message.event);
-        else if (message.type === 'done') {
-          settle(false);
-          this.logger.debug({ jobId: request.jobId, tensors: message.tensors }, 'training process idle');
-          resolve(message.result);
-        } else if (message.type === 'error') {
-          settle(false);
-          reject(receivedError(message.error));
+        else if (message.type === 'done' || message.type === 'error') {
+          // Between jobs a training process holds no tensors; one that does is replaced rather than reused.
+          settle(message.tensors > 0);
+          if (message.tensors > 0) {
+            this.logger.warn(
+              { jobId: request.jobId, tensors: message.tensors },
+              'training process kept tensors; replacing it',
+            );
+            child.disconnect();
+          }
+          if (message.type === 'done') resolve(message.result);
+          else reject(receivedError(message.error));
         }
       };
       const onExit = (code: number | null, signal: string | null) => {
@@ -149,7 +157,9 @@ export class ProcessRunner implements TrainingRunner {
       child.on('message', onMessage);
       child.on('exit', onExit);
       channel.signal.addEventListener('abort', stop, { once: true });
-      child.send({ type: 'run', request } satisfies ToTrainer);
+      child.send({ type: 'run', request } satisfies ToTrainer, (error) => {
+        if (error) onExit(null, null);
+      });
       if (channel.signal.aborted) stop();
     });
   }

@@ -4,12 +4,17 @@ import { redisKeys } from '../queue/catalogue.js';
 
 export const EVENT_TYPES = ['status', 'epoch', 'progress', 'log', 'checkpoint'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-export const EVENT_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
-const TERMINAL: ReadonlySet<string> = new Set<EventStatus>(['succeeded', 'failed', 'cancelled']);
+/** A job's statuses, in its view and in its `status` events. */
+export const JOB_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>([
+  'succeeded',
+  'failed',
+  'cancelled',
+]);
 
-/** A stream id (`<ms>-<seq>`), or 0 for "from the start". */
-export const EVENT_ID_PATTERN = '^(0|[0-9]{1,20}-[0-9]{1,20})$';
+/** A stream id (`<ms>-<seq>`, each part well inside the 64 bits Redis allows), or 0 for "from the start". */
+export const EVENT_ID_PATTERN = '^(0|[0-9]{1,15}-[0-9]{1,15})$';
 
 export const JobEventSchema = Type.Object({
   id: Type.String({ description: 'Orders events; pass it as `after` or Last-Event-ID to read on from it' }),
@@ -28,16 +33,25 @@ export interface NewEvent {
   data: Record<string, unknown>;
 }
 
-export const statusEvent = (status: EventStatus, extra: Record<string, unknown> = {}): NewEvent => ({
+export const statusEvent = (status: JobStatus, extra: Record<string, unknown> = {}): NewEvent => ({
   type: 'status',
   data: { status, ...extra },
 });
 
 export const isTerminal = (event: Pick<JobEvent, 'type' | 'data'>) =>
-  event.type === 'status' && TERMINAL.has(String(event.data.status));
+  event.type === 'status' && TERMINAL_STATUSES.has(String(event.data.status));
 
-// Appends the terminal event only if none was appended before: a job ends once, whoever notices first.
+// Appends an event unless the log has ended: nothing follows the terminal event, not even the late events of
+// a worker that lost its job. A status event also records the job's last status.
+const APPEND = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+if ARGV[1] == 'status' then redis.call('SET', KEYS[3], ARGV[3]) end
+return redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])`;
+
+// Appends the terminal event only if none was appended before: a job ends once, whoever notices first. With a
+// lock key, only while the lock holds the given token (the worker still owns the job).
 const APPEND_TERMINAL = `
+if KEYS[4] and redis.call('GET', KEYS[4]) ~= ARGV[4] then return false end
 if redis.call('SET', KEYS[2], '1', 'NX') then
   redis.call('SET', KEYS[3], ARGV[3])
   return redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])
@@ -66,32 +80,39 @@ export class JobEvents {
     return redisKeys.events(this.prefix, jobId);
   }
 
-  /** Appends an event; returns its id. A terminal status goes through {@link end}. */
-  async append(jobId: string, event: NewEvent): Promise<string> {
-    if (isTerminal(event)) return (await this.end(jobId, event)) ?? '';
+  /** Appends an event; returns its id, or null when the log has ended. A terminal status goes through {@link end}. */
+  async append(jobId: string, event: NewEvent): Promise<string | null> {
+    if (isTerminal(event)) return this.end(jobId, event);
     const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
-    const multi = this.redis.multi().xadd(this.key(jobId), '*', 'type', event.type, 'data', data);
-    if (event.type === 'status') multi.set(redisKeys.status(this.prefix, jobId), String(event.data.status));
-    const results = await multi.exec();
-    const [error, id] = results![0]!;
-    if (error) throw error;
-    return id as string;
-  }
-
-  /** Appends the job's terminal status unless it already has one; returns its id, or null when it had one. */
-  async end(jobId: string, event: NewEvent): Promise<string | null> {
-    const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
-    const id = (await this.redis.eval(
-      APPEND_TERMINAL,
+    return (await this.redis.eval(
+      APPEND,
       3,
       this.key(jobId),
       redisKeys.ended(this.prefix, jobId),
       redisKeys.status(this.prefix, jobId),
       event.type,
       data,
-      String(event.data.status),
+      event.type === 'status' ? String(event.data.status) : '',
     )) as string | null;
-    return id;
+  }
+
+  /**
+   * Appends the job's terminal status unless it already has one; returns its id, or null when it had one. With
+   * `lock`, only while the worker's token still holds the job's lock.
+   */
+  async end(jobId: string, event: NewEvent, lock?: { key: string; token: string }): Promise<string | null> {
+    const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
+    const keys = [this.key(jobId), redisKeys.ended(this.prefix, jobId), redisKeys.status(this.prefix, jobId)];
+    if (lock) keys.push(lock.key);
+    return (await this.redis.eval(
+      APPEND_TERMINAL,
+      keys.length,
+      ...keys,
+      event.type,
+      data,
+      String(event.data.status),
+      lock?.token ?? '',
+    )) as string | null;
   }
 
   /** The job's last status, as its events tell it. */
@@ -137,6 +158,7 @@ export class JobEvents {
         if (await this.ended(jobId)) return;
         // Its own connection, which queues the first command until it has connected.
         reader ??= this.redis.duplicate({ enableOfflineQueue: true });
+        if (signal.aborted) break;
         const start = last === '0' ? '0-0' : last;
         const woke = await reader
           .xread('COUNT', 1, 'BLOCK', options.idleMs, 'STREAMS', this.key(jobId), start)

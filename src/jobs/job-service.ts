@@ -16,11 +16,8 @@ import {
 } from '../queue/catalogue.js';
 import { validationRows } from '../training/data.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { statusEvent, type JobEvent, type JobEvents } from './job-events.js';
+import { statusEvent, type JobEvent, type JobEvents, type JobStatus } from './job-events.js';
 import { resolveJobSpec, type JobRequest, type JobSpec } from './job-spec.js';
-
-export const JOB_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** What a job view is made from: a BullMQ job, or the record a job cancelled before it ran left behind. */
 type JobSnapshot = Pick<
@@ -67,6 +64,8 @@ const MAX_LIST_SCAN = 5000;
 const DELETING_TTL_SECONDS = 24 * 3600;
 /** How long a request waits for another one with the same Idempotency-Key to create its job. */
 const IDEMPOTENCY_WAIT_MS = 10_000;
+/** A claim on an Idempotency-Key lasts this long until its job is queued, so a crashed request frees it soon. */
+const IDEMPOTENCY_LEASE_SECONDS = 30;
 const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -254,14 +253,17 @@ export class JobService {
     while (Date.now() < deadline) {
       const id = newId('job');
       const claim = JSON.stringify({ fingerprint, jobId: id });
-      if (await this.redis.set(key, claim, 'EX', this.options.idempotencyTtlSeconds, 'NX')) {
+      if (await this.redis.set(key, claim, 'EX', IDEMPOTENCY_LEASE_SECONDS, 'NX')) {
+        let job: JobView;
         try {
-          return { job: await this.create(tenant, request, id), created: true };
+          job = await this.create(tenant, request, id);
         } catch (error) {
           // A request that made no job leaves the key free for a corrected retry.
           await this.redis.eval(DELETE_IF_OURS, 1, key, claim);
           throw error;
         }
+        await this.redis.set(key, claim, 'EX', this.options.idempotencyTtlSeconds);
+        return { job, created: true };
       }
       const stored = await this.redis.get(key);
       if (!stored) continue;
@@ -306,6 +308,8 @@ export class JobService {
       const job = await this.queue.add('train', payload, { jobId: id });
       return await this.view({ snapshot: job, state: 'waiting' });
     } catch (error) {
+      // Undone only if the job never reached the queue.
+      if (await this.queue.getJob(id)) throw error;
       const undo = this.redis.multi();
       for (const { kind, id: resource } of used) undo.srem(this.refKey(tenant, kind, resource), id);
       await undo.exec();
@@ -339,28 +343,30 @@ export class JobService {
     const job = await this.queue.getJob(id);
     const state = job ? await job.getState() : 'unknown';
     if (job && QUEUED_STATES.has(state)) {
+      const record: JobSnapshot = {
+        data: job.data,
+        progress: job.progress,
+        returnvalue: null as unknown as TrainingResultValue,
+        failedReason: CANCELLED_REASON,
+        attemptsMade: job.attemptsMade,
+        attemptsStarted: job.attemptsStarted,
+        processedOn: job.processedOn,
+        finishedOn: Date.now(),
+      };
+      // Recorded before the job leaves the queue, so it is never in neither.
+      await this.redis.hset(redisKeys.cancelled(this.prefix), id, JSON.stringify(record));
       try {
         await job.remove();
-        const finishedOn = Date.now();
-        const record: JobSnapshot = {
-          data: job.data,
-          progress: job.progress,
-          returnvalue: null as unknown as TrainingResultValue,
-          failedReason: CANCELLED_REASON,
-          attemptsMade: job.attemptsMade,
-          attemptsStarted: job.attemptsStarted,
-          processedOn: job.processedOn,
-          finishedOn,
-        };
-        await this.redis.hset(redisKeys.cancelled(this.prefix), id, JSON.stringify(record));
-        await this.events.end(id, statusEvent('cancelled', { message: 'cancelled before it ran' }));
-        // A job waiting to retry may have checkpoints from its earlier attempts.
-        await this.checkpoints.deleteAll(tenant, id);
-        return { job: await this.view({ snapshot: { ...record, id }, state: 'cancelled' }), accepted: false };
-      } catch (error) {
+      } catch {
         // A worker took it in the meantime (it is locked): it sees the cancel when it starts.
-        if (!(await job.isActive())) throw error;
+        await this.redis.hdel(redisKeys.cancelled(this.prefix), id);
+        const now = await this.get(tenant, id);
+        return { job: now, accepted: now.status === 'running' };
       }
+      await this.events.end(id, statusEvent('cancelled', { message: 'cancelled before it ran' }));
+      // A job waiting to retry may have checkpoints from its earlier attempts.
+      await this.checkpoints.deleteAll(tenant, id);
+      return { job: await this.view({ snapshot: { ...record, id }, state: 'cancelled' }), accepted: false };
     }
     return { job: await this.get(tenant, id), accepted: true };
   }
@@ -381,7 +387,10 @@ export class JobService {
     const found = await this.find(id);
     if (!found) return;
     const view = await this.view(found);
-    if (view.status === 'failed') await this.events.end(id, statusEvent('failed', { error: view.error }));
+    if (view.status === 'failed') {
+      await this.checkpoints.deleteAll(found.snapshot.data.tenant, id);
+      await this.events.end(id, statusEvent('failed', { error: view.error }));
+    }
     if (view.status === 'succeeded')
       await this.events.end(id, statusEvent('succeeded', { modelId: view.modelId }));
     if (view.status === 'cancelled') await this.events.end(id, statusEvent('cancelled'));
@@ -508,10 +517,7 @@ export class JobService {
       metrics: result?.metrics ?? reported?.metrics ?? {},
       history: result?.history ?? reported?.history ?? [],
       modelId: result?.modelId ?? null,
-      error:
-        status === 'failed'
-          ? (reported?.error ?? { code: 'training_failed', message: job.failedReason ?? 'unknown failure' })
-          : null,
+      error: status === 'failed' ? failureOf(job.failedReason, reported) : null,
       backend: result?.backend ?? reported?.backend ?? null,
       attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
       spec: job.data.spec,
@@ -520,6 +526,19 @@ export class JobService {
       finishedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
     };
   }
+}
+
+/**
+ * Why a failed job failed: the code its worker recorded, else `worker_lost` when stall detection failed it (its
+ * workers kept dying), else `training_failed`. The job view, its terminal event and the worker all use this.
+ */
+export function failureOf(
+  failedReason: string | undefined,
+  reported: TrainingProgress | null,
+): { code: string; message: string } {
+  if (reported?.error) return reported.error;
+  const message = failedReason ?? 'unknown failure';
+  return { code: /stalled/i.test(message) ? 'worker_lost' : 'training_failed', message };
 }
 
 /** The base model must take the dataset's rows, and the cut layer must exist. */

@@ -10,6 +10,8 @@ export const QUEUES = {
 
 /** Redis keys and channels beside the queues, under the same prefix. */
 export const redisKeys = {
+  /** BullMQ's lock of a running job: it holds the token of the worker running it. */
+  jobLock: (prefix: string, jobId: string) => `${prefix}:${QUEUES.training}:${jobId}:lock`,
   /** The job's event log, a Redis Stream. */
   events: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:events`,
   /** Set once the job's terminal event is in its log, so there is only ever one. */

@@ -54,7 +54,20 @@ export async function encodeCheckpoint(checkpoint: TrainingCheckpoint): Promise<
   return Buffer.concat([MAGIC, length, header, ...bodies]);
 }
 
-/** Reads a checkpoint written by {@link encodeCheckpoint}; the caller owns (and disposes) its tensors. */
+/** Releases a checkpoint's tensors. */
+export function disposeCheckpoint(checkpoint: TrainingCheckpoint | undefined): void {
+  if (!checkpoint) return;
+  tf.dispose([
+    ...checkpoint.weights,
+    ...(checkpoint.bestWeights ?? []),
+    ...checkpoint.optimizer.map((w) => w.tensor),
+  ]);
+}
+
+/**
+ * Reads a checkpoint written by {@link encodeCheckpoint}; the caller owns (and disposes) its tensors. Anything
+ * that does not read as a whole checkpoint is a {@link CorruptCheckpoint}, with nothing left allocated.
+ */
 export function decodeCheckpoint(buffer: Buffer): TrainingCheckpoint {
   if (buffer.byteLength < MAGIC.byteLength + 4 || !buffer.subarray(0, MAGIC.byteLength).equals(MAGIC)) {
     throw new CorruptCheckpoint('not a checkpoint file');
@@ -62,7 +75,12 @@ export function decodeCheckpoint(buffer: Buffer): TrainingCheckpoint {
   const headerLength = buffer.readUInt32LE(MAGIC.byteLength);
   let offset = MAGIC.byteLength + 4;
   if (offset + headerLength > buffer.byteLength) throw new CorruptCheckpoint('checkpoint header cut short');
-  const header = JSON.parse(buffer.subarray(offset, offset + headerLength).toString('utf8')) as Header;
+  let header: Header;
+  try {
+    header = JSON.parse(buffer.subarray(offset, offset + headerLength).toString('utf8')) as Header;
+  } catch {
+    throw new CorruptCheckpoint('checkpoint header is not JSON');
+  }
   offset += headerLength;
   const expected = header.tensors.reduce((n, entry) => n + entry.byteLength, offset);
   if (expected !== buffer.byteLength) {
@@ -74,15 +92,20 @@ export function decodeCheckpoint(buffer: Buffer): TrainingCheckpoint {
     bestWeights: header.tensors.some((t) => t.group === 'bestWeights') ? [] : null,
     optimizer: [],
   };
-  for (const entry of header.tensors) {
-    // Copied out, so the typed array is aligned and the tensor does not pin the whole file.
-    const bytes = buffer.subarray(offset, offset + entry.byteLength);
-    offset += entry.byteLength;
-    const copy = new Uint8Array(bytes).buffer;
-    const values = entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
-    const tensor = tf.tensor(values, entry.shape, entry.dtype);
-    if (entry.group === 'optimizer') checkpoint.optimizer.push({ name: entry.name, tensor });
-    else checkpoint[entry.group]!.push(tensor);
+  try {
+    for (const entry of header.tensors) {
+      // Copied out, so the typed array is aligned and the tensor does not pin the whole file.
+      const bytes = buffer.subarray(offset, offset + entry.byteLength);
+      offset += entry.byteLength;
+      const copy = new Uint8Array(bytes).buffer;
+      const values = entry.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy);
+      const tensor = tf.tensor(values, entry.shape, entry.dtype);
+      if (entry.group === 'optimizer') checkpoint.optimizer.push({ name: entry.name, tensor });
+      else checkpoint[entry.group]!.push(tensor);
+    }
+  } catch (error) {
+    disposeCheckpoint(checkpoint);
+    throw new CorruptCheckpoint(`checkpoint tensors do not read: ${(error as Error).message}`);
   }
   return checkpoint;
 }

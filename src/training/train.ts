@@ -14,6 +14,7 @@ import {
   stratifiedSplit,
   type Standardization,
 } from './data.js';
+import { disposeCheckpoint } from './checkpoint.js';
 import { evaluate, predictTensor, type Evaluation } from './evaluate.js';
 import {
   buildFromArchitecture,
@@ -267,15 +268,6 @@ function restoreWeights(model: tf.LayersModel, checkpoint: TrainingCheckpoint): 
   variables.forEach((v, i) => v.write(checkpoint.weights[i]!));
 }
 
-function disposeCheckpoint(checkpoint: TrainingCheckpoint | undefined): void {
-  if (!checkpoint) return;
-  tf.dispose([
-    ...checkpoint.weights,
-    ...(checkpoint.bestWeights ?? []),
-    ...checkpoint.optimizer.map((w) => w.tensor),
-  ]);
-}
-
 /**
  * Trains a job: a model from scratch or a new head on a cut base model, Adam throughout, an optional fine-tune
  * phase. When the base is fully frozen the head trains on features the base computed once. Tensors it creates
@@ -296,19 +288,27 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
   const checkpointEvery = input.checkpointEvery ?? 1;
   const progressInterval = input.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
 
-  const split =
-    'split' in spec.validation
-      ? stratifiedSplit(data.labelIndex, classes, spec.validation.split, rng)
-      : { train: Uint32Array.from(data.labelIndex.keys()), validation: new Uint32Array(0) };
-  // From scratch: statistics of the training split. Transfer: the base's own input scaling, which its frozen
-  // layers were trained on (none for an uploaded base, which takes its inputs as they are). A resumed run
-  // keeps the statistics it started with.
-  const stats: Standardization | null = resume
-    ? resume.state.standardization
-    : input.base
-      ? (input.basePreprocessing ?? null)
-      : standardization(data.features, featureSize, split.train);
-  if (resume) rng = restoreRng(resume.state.rng);
+  let split: { train: Uint32Array; validation: Uint32Array };
+  let stats: Standardization | null;
+  try {
+    split =
+      'split' in spec.validation
+        ? stratifiedSplit(data.labelIndex, classes, spec.validation.split, rng)
+        : { train: Uint32Array.from(data.labelIndex.keys()), validation: new Uint32Array(0) };
+    // From scratch: statistics of the training split. Transfer: the base's own input scaling, which its frozen
+    // layers were trained on (none for an uploaded base, which takes its inputs as they are). A resumed run
+    // keeps the statistics it started with.
+    stats = resume
+      ? resume.state.standardization
+      : input.base
+        ? (input.basePreprocessing ?? null)
+        : standardization(data.features, featureSize, split.train);
+    if (resume) rng = restoreRng(resume.state.rng);
+  } catch (error) {
+    disposeModels(input.base);
+    disposeCheckpoint(resume);
+    throw error;
+  }
   const validation = input.validationData
     ? { data: input.validationData, rows: Uint32Array.from(input.validationData.labelIndex.keys()) }
     : split.validation.length > 0
