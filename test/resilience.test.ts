@@ -67,10 +67,10 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
   };
 
   /** A CNN on all 1797 digits, epochs of some 90 batches: long enough to stop in the middle of one. */
-  const longJob = (epochs: number): JobRequest => ({
+  const longJob = (epochs: number, batchSize = 16): JobRequest => ({
     dataset: dataset.id,
     architecture: { type: 'cnn', inputShape: [8, 8, 1], filters: [8, 16], denseUnits: 32, dropout: 0.2 },
-    hyperparameters: { epochs, batchSize: 16, learningRate: 0.003 },
+    hyperparameters: { epochs, batchSize, learningRate: 0.003 },
     seed: 21,
   });
 
@@ -158,7 +158,8 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
   it('SIGTERM: the worker stops at a batch, checkpoints, hands the job back and exits 0; another resumes it', async () => {
     // The worker from the last test is the only one running; it is the one told to stop.
     const running = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
-    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(4));
+    // Small batches: some 360 of them an epoch, so the stop lands inside one.
+    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(3, 4));
     await seen(
       id,
       'progress within epoch 2',
@@ -177,7 +178,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     worker();
     const job = await finished(id);
     assert.equal(job.status, 'succeeded');
-    assertWholeHistory(job, 4);
+    assertWholeHistory(job, 3);
     assert.equal(job.attempts, 2, 'the hand-off used no attempt of its own: two starts, no failures');
     const log = (await events(id)).filter((e) => e.type === 'log').map((e) => String(e.data.message));
     assert.ok(
@@ -193,10 +194,8 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     const lockMs = 500;
     const patient = worker({ WORKER_LOCK_MS: lockMs, WORKER_STALLED_INTERVAL_MS: 500 });
     await ready(patient);
-    const queueEvents = new QueueEvents(QUEUES.training, {
-      connection: createRedis(env.config.REDIS_URL, 'worker'),
-      prefix: env.prefix,
-    });
+    const connection = createRedis(env.config.REDIS_URL, 'worker');
+    const queueEvents = new QueueEvents(QUEUES.training, { connection, prefix: env.prefix });
     const stalled: string[] = [];
     queueEvents.on('stalled', ({ jobId }) => stalled.push(jobId));
     await queueEvents.waitUntilReady();
@@ -212,6 +211,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
       assert.deepEqual(statuses, ['queued', 'running', 'succeeded']);
     } finally {
       await queueEvents.close();
+      connection.disconnect();
     }
   });
 });
