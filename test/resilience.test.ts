@@ -66,7 +66,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     }
   };
 
-  /** A CNN on all 1797 digits, epochs of some 90 batches: long enough to stop in the middle of one. */
+  /** A CNN on all 1797 digits, epochs of 90 batches or more: long enough to stop in the middle of one. */
   const longJob = (epochs: number, batchSize = 16): JobRequest => ({
     dataset: dataset.id,
     architecture: { type: 'cnn', inputShape: [8, 8, 1], filters: [8, 16], denseUnits: 32, dropout: 0.2 },
@@ -105,7 +105,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
   it('kill -9 in the middle of an epoch: a second worker goes on from the last checkpoint', async () => {
     const first = worker();
     await ready(first);
-    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6));
+    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6, 8));
     const checkpoint = await seen(
       id,
       'a checkpoint after epoch 2',
@@ -114,8 +114,9 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     // Into epoch 3, part-way: the kill lands between checkpoints.
     await seen(
       id,
-      'progress within epoch 3',
-      (e) => e.type === 'progress' && e.data.epoch === 3 && Number(e.data.batch) < Number(e.data.batches),
+      'progress part-way through epoch 3 or later',
+      (e) =>
+        e.type === 'progress' && Number(e.data.epoch) >= 3 && Number(e.data.batch) < Number(e.data.batches),
     );
     first.child.kill('SIGKILL');
     await first.exited;
@@ -138,7 +139,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
   });
 
   it('the resumed job ends with the metrics of an uninterrupted run with the same seed', async () => {
-    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6));
+    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6, 8));
     const uninterrupted = await finished(id);
     assert.equal(uninterrupted.status, 'succeeded');
     for (const [i, row] of crashed.history.entries()) {
