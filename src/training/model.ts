@@ -138,13 +138,22 @@ function leafLayers(layer: tf.layers.Layer, into: Set<tf.layers.Layer>): void {
 }
 
 /**
- * Releases the weights of models that share layers (a base, the model cut from it, a head trained on its
- * features). Each layer's weights are disposed once, however many models hold it.
+ * The variables of models that may share layers, layer by layer (nested models walked in order), each once.
+ * Unlike `model.weights`, which lists trainable weights first, the order does not change when layers are frozen
+ * or unfrozen, so a checkpoint taken in one phase restores in another.
  */
-export function disposeModels(...models: Array<tf.LayersModel | undefined>): void {
+export function modelVariables(...models: Array<tf.LayersModel | undefined>): tf.LayerVariable[] {
   const layers = new Set<tf.layers.Layer>();
   for (const model of models) model?.layers.forEach((layer) => leafLayers(layer, layers));
-  for (const layer of layers) layer.weights.forEach((weight) => weight.dispose());
+  return [...new Set([...layers].flatMap((layer) => layer.weights))];
+}
+
+/**
+ * Releases the weights of models that share layers (a base, the model cut from it, a head trained on its
+ * features). Each weight is disposed once, however many models hold it.
+ */
+export function disposeModels(...models: Array<tf.LayersModel | undefined>): void {
+  modelVariables(...models).forEach((weight) => weight.dispose());
 }
 
 interface DropoutInternals {

@@ -21,6 +21,7 @@ import {
   buildTransferModel,
   defaultCutLayer,
   disposeModels,
+  modelVariables,
   seedDropoutPerStep,
   SeedSequence,
   type TransferModel,
@@ -240,21 +241,6 @@ function checkShapes(what: string, tensors: tf.Tensor[], expected: number[][]): 
   const bad =
     tensors.length !== expected.length || tensors.some((t, i) => !tf.util.arraysEqual(t.shape, expected[i]!));
   if (bad) throw new CheckpointMismatch(`the checkpoint's ${what} do not fit the model being trained`);
-}
-
-/**
- * The model's variables layer by layer. Unlike `model.weights`, which lists trainable weights first, the order
- * does not change when layers are frozen or unfrozen, so a checkpoint taken in one phase restores in another.
- */
-function modelVariables(model: tf.LayersModel): tf.LayerVariable[] {
-  const variables = new Set<tf.LayerVariable>();
-  const visit = (layer: tf.layers.Layer) => {
-    const nested = (layer as Partial<tf.LayersModel>).layers;
-    if (nested) nested.forEach(visit);
-    else layer.weights.forEach((w) => variables.add(w));
-  };
-  model.layers.forEach(visit);
-  return [...variables];
 }
 
 /** Puts a checkpoint's weights into the model; its optimizer and early-stopping state go in per phase. */
