@@ -373,9 +373,15 @@ export class JobService {
 
   /** The job's events after `after`, checking that the job is the tenant's. */
   async readEvents(tenant: string, id: string, after: string, limit: number): Promise<JobEvent[]> {
-    await this.get(tenant, id);
-    await this.settle(id);
+    await this.getSettled(tenant, id);
     return this.events.read(id, after, limit);
+  }
+
+  /** {@link get}, having first ended the job's log if it finished without saying so (see {@link settle}). */
+  async getSettled(tenant: string, id: string): Promise<JobView> {
+    const view = await this.get(tenant, id);
+    if (!(await this.events.ended(id))) await this.endLog(tenant, view);
+    return view;
   }
 
   /**
@@ -385,15 +391,18 @@ export class JobService {
   async settle(id: string): Promise<void> {
     if (await this.events.ended(id)) return;
     const found = await this.find(id);
-    if (!found) return;
-    const view = await this.view(found);
+    if (found) await this.endLog(found.snapshot.data.tenant, await this.view(found));
+  }
+
+  /** Appends the terminal event a finished job's log lacks; nothing for an unfinished job. */
+  private async endLog(tenant: string, view: JobView): Promise<void> {
     if (view.status === 'failed') {
-      await this.checkpoints.deleteAll(found.snapshot.data.tenant, id);
-      await this.events.end(id, statusEvent('failed', { error: view.error }));
+      await this.checkpoints.deleteAll(tenant, view.id);
+      await this.events.end(view.id, statusEvent('failed', { error: view.error }));
     }
     if (view.status === 'succeeded')
-      await this.events.end(id, statusEvent('succeeded', { modelId: view.modelId }));
-    if (view.status === 'cancelled') await this.events.end(id, statusEvent('cancelled'));
+      await this.events.end(view.id, statusEvent('succeeded', { modelId: view.modelId }));
+    if (view.status === 'cancelled') await this.events.end(view.id, statusEvent('cancelled'));
   }
 
   /**

@@ -182,8 +182,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
         };
       }
       const lastEventId = request.headers['last-event-id'];
-      await app.jobs.get(request.tenant, id);
-      await app.jobs.settle(id);
+      await app.jobs.getSettled(request.tenant, id);
       const after = lastEventId ?? request.query.after;
       // Nothing more will come: 204 tells an EventSource to stop reconnecting.
       if ((await app.jobEvents.ended(id)) && (await app.jobEvents.read(id, after, 1)).length === 0) {
