@@ -103,10 +103,7 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
           const now = Date.now();
           if (next.progress && now - lastProgressEvent >= PROGRESS_EVENT_INTERVAL_MS) {
             lastProgressEvent = now;
-            const { phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds } =
-              next.progress;
-            const data = { phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds };
-            await events.append(id, { type: 'progress', data });
+            await events.append(id, { type: 'progress', data: { ...next.progress } });
           }
         });
       },
