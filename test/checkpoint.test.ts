@@ -9,7 +9,12 @@ import { resolveJobSpec, type JobRequest } from '../src/jobs/job-spec.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { FsStore } from '../src/store/fs-store.js';
 import { selectBackend } from '../src/tf/backend.js';
-import { CorruptCheckpoint, decodeCheckpoint, encodeCheckpoint } from '../src/training/checkpoint.js';
+import {
+  CorruptCheckpoint,
+  decodeCheckpoint,
+  disposeCheckpoint,
+  encodeCheckpoint,
+} from '../src/training/checkpoint.js';
 import {
   train,
   TrainingStopped,
@@ -224,12 +229,7 @@ describe('checkpoints and resume (TF.js on tiny data)', () => {
       await fs.truncate(path.join(folder, 'e000004-b000000.ckpt'), 100);
       const latest = await store.latest('default', jobId);
       assert.equal(latest?.info.id, 'e000003-b000000');
-      const { checkpoint } = latest;
-      tf.dispose([
-        ...checkpoint.weights,
-        ...(checkpoint.bestWeights ?? []),
-        ...checkpoint.optimizer.map((o) => o.tensor),
-      ]);
+      disposeCheckpoint(latest.checkpoint);
       await store.deleteAll('default', jobId);
       assert.deepEqual(await store.list('default', jobId), []);
     } finally {
