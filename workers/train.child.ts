@@ -4,7 +4,7 @@ import { DatasetStore } from '../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
 import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
-import { FsStore } from '../src/store/fs-store.js';
+import { openStore } from '../src/store/open-store.js';
 import { selectBackend } from '../src/tf/backend.js';
 import { runTraining, type RunChannel } from './training-run.js';
 import { sendableError, type FromTrainer, type ToTrainer } from './training-runner.js';
@@ -15,7 +15,7 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL, 'training-process');
   const send = (message: FromTrainer) => process.send?.(message);
   const backend = await selectBackend(config.TFJS_BACKEND);
-  const store = new FsStore(config.DATA_DIR);
+  const store = openStore(config);
   const deps = {
     datasets: new DatasetStore(store),
     models: new ModelStore(store),

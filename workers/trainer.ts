@@ -12,7 +12,7 @@ import { ModelStore } from '../src/models/model-store.js';
 import { QUEUES, redisKeys, type TrainingPayload, type TrainingResultValue } from '../src/queue/catalogue.js';
 import { WorkerRegistry, workerHeartbeatTtl, type WorkerInfo } from '../src/queue/worker-registry.js';
 import { createRedis } from '../src/redis.js';
-import { FsStore } from '../src/store/fs-store.js';
+import { openStore } from '../src/store/open-store.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
 import { createTrainingProcessor, type ActiveJob } from './train.processor.js';
 import { InlineRunner, ProcessRunner, type TrainingRunner } from './training-runner.js';
@@ -31,7 +31,7 @@ export interface Trainer {
 /** Starts a training worker: a BullMQ worker whose jobs train in training processes (or inline). */
 export async function startTrainer(config: Config = loadConfig()): Promise<Trainer> {
   const logger = createLogger(config.LOG_LEVEL, 'trainer');
-  const store = new FsStore(config.DATA_DIR);
+  const store = openStore(config);
   await store.check();
   const checkpoints = new CheckpointStore(store, config.CHECKPOINT_KEEP);
 

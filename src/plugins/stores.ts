@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { DatasetStore } from '../datasets/dataset-store.js';
 import { ModelStore } from '../models/model-store.js';
 import type { BlobStore } from '../store/blob-store.js';
-import { FsStore } from '../store/fs-store.js';
+import { openStore } from '../store/open-store.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,9 +16,9 @@ declare module 'fastify' {
 /** The blob store (a directory under DATA_DIR) and the dataset and model stores on it. */
 export default fp(
   async function storesPlugin(app: FastifyInstance) {
-    const store = new FsStore(app.config.DATA_DIR);
+    const store = openStore(app.config);
     await store.check();
-    app.decorate('blobStore', store as BlobStore);
+    app.decorate('blobStore', store);
     app.decorate('datasets', new DatasetStore(store));
     app.decorate('models', new ModelStore(store));
   },
