@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { runEntry, serveParent } from '../src/child-process.js';
 import { loadConfig } from '../src/config.js';
 import { DatasetStore } from '../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
@@ -26,7 +27,8 @@ async function main() {
   };
   let current: AbortController | undefined;
 
-  process.on('message', (message: ToTrainer) => {
+  // When the worker is gone, so is its job, which another worker takes up.
+  serveParent((message: ToTrainer) => {
     if (message.type === 'stop') {
       current?.abort(message.reason);
       return;
@@ -44,15 +46,7 @@ async function main() {
         send({ type: 'error', error: sendableError(error), tensors: tf.memory().numTensors }),
     );
   });
-  // The worker is gone (it exited or was killed): so is its job, which another worker takes up.
-  process.on('disconnect', () => process.exit(0));
-  // Signals go to the worker, which stops this process through its channel; a terminal's Ctrl-C reaches both.
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
   send({ type: 'ready', backend });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runEntry(main);
