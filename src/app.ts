@@ -2,12 +2,14 @@ import { fastifySSE } from '@fastify/sse';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Config } from './config.js';
 import problem from './plugins/problem.js';
 import configPlugin from './plugins/config.js';
 import redis from './plugins/redis.js';
 import services from './plugins/services.js';
 import stores from './plugins/stores.js';
+import aliasRoutes from './routes/aliases.routes.js';
 import datasetRoutes from './routes/datasets.routes.js';
 import healthRoutes from './routes/health.routes.js';
 import jobRoutes from './routes/jobs.routes.js';
@@ -46,8 +48,11 @@ function createAjv(strict: boolean) {
   return ajv;
 }
 
-/** The whole HTTP API as one plugin: tests register it on an instance without listening. */
-export default async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
+/**
+ * The whole HTTP API as one plugin: tests register it on an instance without listening. It is not encapsulated,
+ * so the instance it is registered on sees its services (tests and benches read the inference pool's counters).
+ */
+async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   const bodyAjv = createAjv(true);
   const textAjv = createAjv(false);
   fastify.setValidatorCompiler(({ schema, httpPart }) =>
@@ -65,6 +70,9 @@ export default async function app(fastify: FastifyInstance, { config, backend }:
   await fastify.register(healthRoutes);
   await fastify.register(datasetRoutes, { prefix: '/v1/datasets' });
   await fastify.register(modelRoutes, { prefix: '/v1/models' });
+  await fastify.register(aliasRoutes, { prefix: '/v1/aliases' });
   await fastify.register(jobRoutes, { prefix: '/v1/jobs' });
   await fastify.register(workerRoutes, { prefix: '/v1/workers' });
 }
+
+export default fp(app, { name: 'finetuned' });

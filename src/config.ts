@@ -30,6 +30,17 @@ export const ConfigSchema = Type.Object({
   WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100 }),
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({ default: 24 * 3600, minimum: 1 }),
   SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
+  INFERENCE_HOSTS: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 64,
+    description:
+      'Inference threads or processes; 0 takes one per core beyond the first, at least 1 and at most 4',
+  }),
+  INFERENCE_ISOLATION: Type.Enum(['auto', 'thread', 'process'], { default: 'auto' }),
+  PREDICT_MAX_BATCH: Type.Integer({ default: 64, minimum: 1, maximum: 4096 }),
+  PREDICT_MAX_WAIT_MS: Type.Number({ default: 1, minimum: 0, maximum: 1000 }),
+  PREDICT_QUEUE_LIMIT: Type.Integer({ default: 4096, minimum: 1 }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

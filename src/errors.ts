@@ -8,6 +8,8 @@ export class ProblemError extends Error {
     readonly code: string,
     detail: string,
     readonly extensions: Record<string, unknown> = {},
+    /** Response headers that go with it, such as `Retry-After`. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(detail);
     this.name = 'ProblemError';
@@ -22,6 +24,10 @@ export const notFound = (kind: string, id: string) =>
 
 export const unprocessable = (code: string, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(422, code, detail, extensions);
+
+/** 503 with `Retry-After`: the service is busy or a part of it is restarting. */
+export const unavailable = (code: string, detail: string, retryAfterSeconds = 1) =>
+  new ProblemError(503, code, detail, {}, { 'retry-after': String(retryAfterSeconds) });
 
 export const conflict = (code: string, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(409, code, detail, extensions);

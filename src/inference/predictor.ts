@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { isFiniteFloat32 } from '../datasets/dataset-parser.js';
 import { unprocessable } from '../errors.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
+import { redisKeys } from '../queue/catalogue.js';
 import { standardizeInPlace } from '../training/data.js';
-import { ModelCache } from './model-cache.js';
+import type { InferencePool, ServedModel } from './inference-pool.js';
 
 export interface Prediction {
   label: string;
@@ -59,22 +62,29 @@ function rank(scores: Float32Array, labels: string[], topK: number): Prediction 
 }
 
 /**
- * Predicts in this process, with loaded models in a {@link ModelCache}. The seam where inference moves into a
- * pool of threads.
+ * Predictions for the API: checks and flattens the instances (422s name the instance), applies the model's
+ * stored preprocessing, has the {@link InferencePool} predict them off the event loop, and ranks the scores.
+ * Model records are cached here; a model deleted on any API instance is forgotten on all of them (see
+ * {@link followDeletions}).
  */
 export class Predictor {
-  private readonly cache: ModelCache;
+  private readonly records = new LRUCache<string, ModelRecord>({ max: 10_000, ttl: RECORD_TTL_MS });
 
   constructor(
     private readonly models: ModelStore,
-    maxBytes: number,
-  ) {
-    this.cache = new ModelCache(maxBytes);
-  }
+    readonly pool: InferencePool,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
-  /** Loaded models, for metrics and tests. */
-  get size(): number {
-    return this.cache.size;
+  /** A model's record, from the cache when it was read recently. */
+  async record(tenant: string, id: string): Promise<ModelRecord | undefined> {
+    const key = `${tenant}/${id}`;
+    const cached = this.records.get(key);
+    if (cached) return cached;
+    const record = await this.models.get(tenant, id);
+    if (record) this.records.set(key, record);
+    return record;
   }
 
   async predict(
@@ -88,35 +98,39 @@ export class Predictor {
     instances.forEach((instance, i) => flattenInstance(instance, record.inputShape, i, flat, i * size));
     const stats = record.preprocessing?.standardize;
     if (stats) standardizeInPlace(flat, stats);
-    const load = async () => {
-      const model = await this.models.load(tenant, record.id);
-      // Warm up: the first predict compiles kernels, so pay that here rather than in a request.
-      tf.tidy(() => model.predict(tf.zeros([1, ...record.inputShape])));
-      return model;
+    const served: ServedModel = {
+      key: `${tenant}/${record.id}@${record.createdAt}`,
+      tenant,
+      modelId: record.id,
+      inputShape: record.inputShape,
+      bytes: record.sizeBytes,
     };
-    const scores = await this.cache.with(cacheKey(tenant, record), load, (model) =>
-      tf.tidy(
-        () =>
-          (
-            model.predict(tf.tensor(flat, [instances.length, ...record.inputShape])) as tf.Tensor
-          ).dataSync() as Float32Array,
-      ),
-    );
-    const classes = scores.length / instances.length;
+    const { scores, classes } = await this.pool.predict(served, flat, instances.length);
     const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
     const k = Math.min(topK, classes);
     return instances.map((_, i) => rank(scores.subarray(i * classes, (i + 1) * classes), labels, k));
   }
 
-  /** Drops a model (deleted, or replaced) from the cache; it is disposed once no prediction uses it. */
-  evict(tenant: string, record: ModelRecord): void {
-    this.cache.deletePrefix(`${tenant}/${record.id}@`);
+  /** Forgets a deleted model here and, through Redis, on every other API instance. */
+  async forget(tenant: string, id: string): Promise<void> {
+    this.forgetHere(tenant, id);
+    await this.redis.publish(redisKeys.modelDeleted(this.prefix), JSON.stringify({ tenant, id }));
   }
 
-  clear(): void {
-    this.cache.clear();
+  private forgetHere(tenant: string, id: string): void {
+    this.records.delete(`${tenant}/${id}`);
+    this.pool.drop(`${tenant}/${id}@`);
+  }
+
+  /** Listens for models deleted on other API instances on `subscriber`, a connection of its own. */
+  async followDeletions(subscriber: Redis): Promise<void> {
+    subscriber.on('message', (_channel: string, message: string) => {
+      const { tenant, id } = JSON.parse(message) as { tenant: string; id: string };
+      this.forgetHere(tenant, id);
+    });
+    await subscriber.subscribe(redisKeys.modelDeleted(this.prefix));
   }
 }
 
-/** A model id with its creation time: a model stored again under the same id is a new cache entry. */
-const cacheKey = (tenant: string, record: ModelRecord) => `${tenant}/${record.id}@${record.createdAt}`;
+/** How long a model record is trusted without a deletion notice: the bound on a missed notice. */
+const RECORD_TTL_MS = 60_000;

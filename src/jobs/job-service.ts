@@ -9,6 +9,7 @@ import { newId } from '../ids.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import {
   CANCELLED_REASON,
+  DELETING_TTL_SECONDS,
   redisKeys,
   type TrainingPayload,
   type TrainingProgress,
@@ -61,7 +62,6 @@ export interface JobView {
 const size = tf.util.sizeFromShape;
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
 const MAX_LIST_SCAN = 5000;
-const DELETING_TTL_SECONDS = 24 * 3600;
 /** How long a request waits for another one with the same Idempotency-Key to create its job. */
 const IDEMPOTENCY_WAIT_MS = 10_000;
 /** A claim on an Idempotency-Key lasts this long until its job is queued, so a crashed request frees it soon. */
@@ -120,9 +120,8 @@ export class JobService {
     return `${this.prefix}:tenants:${tenant}:${kind}s:${id}:jobs`;
   }
 
-  /** Set while a dataset or model is being deleted. */
   private deletingKey(tenant: string, kind: ResourceKind, id: string): string {
-    return `${this.prefix}:tenants:${tenant}:${kind}s:${id}:deleting`;
+    return redisKeys.deleting(this.prefix, tenant, kind, id);
   }
 
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */

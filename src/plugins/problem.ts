@@ -68,6 +68,7 @@ export default fp(
   async function problemPlugin(app: FastifyInstance) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof ProblemError) {
+        reply.headers(error.headers);
         return send(reply, request, error.status, error.code, error.message, error.extensions);
       }
       if (error.validation) {

@@ -1,10 +1,13 @@
+import { availableParallelism } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { DEFAULT_TENANT } from '../ids.js';
+import { defaultHostCount, InferencePool } from '../inference/inference-pool.js';
 import { Predictor } from '../inference/predictor.js';
 import { CheckpointStore } from '../jobs/checkpoint-store.js';
 import { JobEvents } from '../jobs/job-events.js';
 import { JobService } from '../jobs/job-service.js';
+import { AliasStore } from '../models/alias-store.js';
 import { WorkerRegistry, workerHeartbeatTtl } from '../queue/worker-registry.js';
 
 declare module 'fastify' {
@@ -14,6 +17,7 @@ declare module 'fastify' {
     checkpoints: CheckpointStore;
     workerRegistry: WorkerRegistry;
     predictor: Predictor;
+    aliases: AliasStore;
   }
   interface FastifyRequest {
     /** The tenant the request acts for; every resource belongs to one. */
@@ -46,10 +50,36 @@ export default fp(
         { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS },
       ),
     );
-    const predictor = new Predictor(app.models, app.config.MODEL_CACHE_BYTES);
+    app.decorate('aliases', new AliasStore(app.redis, config.QUEUE_PREFIX));
+
+    // Native TF.js keeps one TensorFlow runtime per process (a second thread would take over the first's), so
+    // with a native backend each inference host is a process; with wasm or plain JS, a thread.
+    const isolation =
+      config.INFERENCE_ISOLATION === 'auto'
+        ? app.backend.name === 'tensorflow'
+          ? 'process'
+          : 'thread'
+        : config.INFERENCE_ISOLATION;
+    const pool = await InferencePool.start({
+      hosts: config.INFERENCE_HOSTS || defaultHostCount(availableParallelism()),
+      isolation,
+      maxBatch: config.PREDICT_MAX_BATCH,
+      maxWaitMs: config.PREDICT_MAX_WAIT_MS,
+      queueLimit: config.PREDICT_QUEUE_LIMIT,
+      cacheBytes: config.MODEL_CACHE_BYTES,
+      config,
+      logger: app.log.child({ component: 'inference' }),
+    });
+    const subscriber = app.redis.duplicate({ enableOfflineQueue: true });
+    subscriber.on('error', (error) => app.log.warn({ err: error }, 'redis subscriber error'));
+    app.addHook('onClose', async () => {
+      subscriber.disconnect();
+      await pool.close();
+    });
+    const predictor = new Predictor(app.models, pool, app.redis, config.QUEUE_PREFIX);
+    await predictor.followDeletions(subscriber);
     app.decorate('predictor', predictor);
     app.decorateRequest('tenant', DEFAULT_TENANT);
-    app.addHook('onClose', async () => predictor.clear());
   },
   { name: 'services', dependencies: ['config', 'redis', 'stores'] },
 );

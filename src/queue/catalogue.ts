@@ -9,6 +9,9 @@ export const QUEUES = {
 } as const;
 
 /** Redis keys and channels beside the queues, under the same prefix. */
+/** How long the deleting marker of a dataset or model outlives the deletion. */
+export const DELETING_TTL_SECONDS = 24 * 3600;
+
 export const redisKeys = {
   /** BullMQ's lock of a running job: it holds the token of the worker running it. */
   jobLock: (prefix: string, jobId: string) => `${prefix}:${QUEUES.training}:${jobId}:lock`,
@@ -29,6 +32,13 @@ export const redisKeys = {
   worker: (prefix: string, workerId: string) => `${prefix}:workers:${workerId}`,
   idempotency: (prefix: string, tenant: string, keyHash: string) =>
     `${prefix}:tenants:${tenant}:idempotency:${keyHash}`,
+  /** Set while a dataset or model is being deleted (and for a day after), so nothing new refers to it. */
+  deleting: (prefix: string, tenant: string, kind: 'dataset' | 'model', id: string) =>
+    `${prefix}:tenants:${tenant}:${kind}s:${id}:deleting`,
+  /** A tenant's aliases: a hash from alias name to the alias as JSON. */
+  aliases: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:aliases`,
+  /** Deleted models are published here, so every API instance unloads them. */
+  modelDeleted: (prefix: string) => `${prefix}:models:deleted`,
 };
 
 /** Payload of a training job; the BullMQ job id is the public job id. */

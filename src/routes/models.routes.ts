@@ -2,8 +2,9 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { badRequest, notFound, ProblemError } from '../errors.js';
+import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
 import { idPattern, newId } from '../ids.js';
+import { ALIAS_NAME_PATTERN } from '../models/alias-store.js';
 import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
 import { loadUpload, validateUpload } from '../models/model-upload.js';
 import { defaultCutLayer } from '../training/model.js';
@@ -26,6 +27,13 @@ const PredictResponse = Type.Object({
   predictions: Type.Array(
     Type.Object({ label: Type.String(), score: Type.Number(), top: Type.Array(Label) }),
   ),
+});
+const MODEL_ID = new RegExp(idPattern('mdl'));
+const IdOrAliasParams = Type.Object({
+  idOrAlias: Type.String({
+    pattern: `^(${idPattern('mdl').slice(1, -1)}|${ALIAS_NAME_PATTERN})$`,
+    description: 'A model id, or the name of an alias pointing to one',
+  }),
 });
 const FileParams = Type.Object({
   id: Type.String({ pattern: idPattern('mdl') }),
@@ -158,9 +166,17 @@ export default async function modelRoutes(fastify: FastifyInstance) {
     { schema: { params: IdParams('mdl'), response: { 204: Type.Null(), ...problems(400, 404, 409) } } },
     async (request, reply) => {
       const { id } = request.params;
-      const record = await getRecord(request.tenant, id);
+      await getRecord(request.tenant, id);
+      const aliases = await app.aliases.guardDelete(request.tenant, id);
+      if (aliases.length > 0) {
+        throw conflict(
+          'model_aliased',
+          `model ${id} is what ${aliases.map((name) => `'${name}'`).join(', ')} points to: move or delete the alias first`,
+          { aliases },
+        );
+      }
       await app.jobs.deleteUnused(request.tenant, 'model', id, async () => {
-        app.predictor.evict(request.tenant, record);
+        await app.predictor.forget(request.tenant, id);
         await app.models.delete(request.tenant, id);
       });
       return reply.code(204).send(null);
@@ -191,18 +207,26 @@ export default async function modelRoutes(fastify: FastifyInstance) {
   );
 
   app.post(
-    '/:id/predict',
+    '/:idOrAlias/predict',
     {
       schema: {
-        params: IdParams('mdl'),
+        summary: 'Predict with a model, named by its id or by an alias',
+        params: IdOrAliasParams,
         body: PredictRequest,
-        response: { 200: PredictResponse, ...problems(400, 404, 422) },
+        response: { 200: PredictResponse, ...problems(400, 404, 422, 503) },
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
+      const { idOrAlias } = request.params;
       const { instances, topK } = request.body;
-      const record = await getRecord(request.tenant, id);
+      let id = idOrAlias;
+      if (!MODEL_ID.test(idOrAlias)) {
+        const alias = await app.aliases.get(request.tenant, idOrAlias);
+        if (!alias) throw notFound('alias', idOrAlias);
+        id = alias.modelId;
+      }
+      const record = await app.predictor.record(request.tenant, id);
+      if (!record) throw notFound('model', id);
       const predictions = await app.predictor.predict(request.tenant, record, instances, topK ?? 3);
       return reply.header('x-model-id', record.id).send({ modelId: record.id, predictions });
     },

@@ -1,0 +1,457 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { ProblemError, unavailable } from '../errors.js';
+import type { BackendInfo } from '../tf/backend.js';
+import type { FromHost, HostStats, PredictMessage, ToHost } from './inference-protocol.js';
+
+const HOST_ENTRY = new URL(
+  `./inference.host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
+/** A host sends at most this many batches ahead: one running, one ready to start when it ends. */
+const HOST_DEPTH = 2;
+
+/** A model as the pool serves it. */
+export interface ServedModel {
+  /** Identifies one stored version of the model: a model stored again is a new key. */
+  key: string;
+  tenant: string;
+  modelId: string;
+  inputShape: number[];
+  /** What the model takes in memory once loaded, for the cache's byte bound. */
+  bytes: number;
+}
+
+export interface PoolOptions {
+  hosts: number;
+  isolation: 'thread' | 'process';
+  maxBatch: number;
+  maxWaitMs: number;
+  queueLimit: number;
+  cacheBytes: number;
+  config: Config;
+  logger: Pick<Logger, 'error'>;
+}
+
+/** Counters of the pool since it started; `batches` below `requests` is micro-batching at work. */
+export interface PoolStats {
+  requests: number;
+  instances: number;
+  batches: number;
+  largestBatch: number;
+  overloaded: number;
+  /** Instances waiting for a batch or being predicted now. */
+  pending: number;
+  models: number;
+  cachedBytes: number;
+  hosts: number;
+}
+
+interface Item {
+  input: Float32Array;
+  count: number;
+  at: number;
+  resolve: (result: { scores: Float32Array; classes: number }) => void;
+  reject: (error: Error) => void;
+}
+
+interface Batch {
+  items: Item[];
+  count: number;
+}
+
+/** The requests waiting for one model. */
+interface ModelQueue {
+  model: ServedModel;
+  items: Item[];
+  count: number;
+}
+
+/** How a host is reached: a worker thread or a child process, behind the same two calls. */
+interface Channel {
+  send(message: ToHost, transfer?: ArrayBuffer[]): void;
+  stop(): Promise<void>;
+}
+
+class Host {
+  bytes = 0;
+  dead = false;
+  readonly running = new Map<number, Batch>();
+  readonly asked = new Map<number, (stats: HostStats) => void>();
+  constructor(
+    readonly index: number,
+    readonly channel: Channel,
+  ) {}
+}
+
+interface Placement {
+  host: Host;
+  bytes: number;
+}
+
+/**
+ * Runs predictions on a pool of inference hosts, off the API's event loop. Requests for the same model are
+ * coalesced into batches of up to `maxBatch` instances (a batch goes as soon as its host is free and its first
+ * request has waited `maxWaitMs`, or at once when full) and split back per request; large requests are chunked.
+ * Each model is loaded on one host; which models stay loaded is decided here, least recently used out, bounded
+ * by `cacheBytes` across the pool.
+ */
+export class InferencePool {
+  private readonly hosts: Host[] = [];
+  private readonly queues = new Map<string, ModelQueue>();
+  private readonly placements: LRUCache<string, Placement>;
+  private nextId = 1;
+  private pending = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private closing = false;
+  private readonly counters = { requests: 0, instances: 0, batches: 0, largestBatch: 0, overloaded: 0 };
+  backend: BackendInfo | undefined;
+
+  private constructor(private readonly options: PoolOptions) {
+    this.placements = new LRUCache<string, Placement>({
+      maxSize: Math.max(options.cacheBytes, 1),
+      sizeCalculation: (placement) => Math.max(placement.bytes, 1),
+      dispose: (placement, key) => {
+        placement.host.bytes -= placement.bytes;
+        if (!placement.host.dead) placement.host.channel.send({ type: 'drop', key });
+      },
+    });
+  }
+
+  /** Starts the hosts and waits until each has its TF.js backend. */
+  static async start(options: PoolOptions): Promise<InferencePool> {
+    const pool = new InferencePool(options);
+    try {
+      await Promise.all(Array.from({ length: options.hosts }, (_, i) => pool.spawn(i)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  private spawn(index: number): Promise<Host> {
+    return new Promise((resolve, reject) => {
+      const host: Host = new Host(
+        index,
+        this.open(
+          (message) => onMessage(message),
+          (why) => onExit(why),
+        ),
+      );
+      const onMessage = (message: FromHost) => {
+        if (message.type !== 'ready') return this.receive(host, message);
+        this.backend = message.backend;
+        this.hosts[index] = host;
+        resolve(host);
+        this.pump();
+      };
+      const onExit = (why: string) => {
+        if (host.dead) return;
+        host.dead = true;
+        if (this.hosts[index] !== host)
+          return reject(new Error(`an inference host failed to start (${why})`));
+        this.lose(host, why);
+        if (!this.closing)
+          this.spawn(index).catch((error: unknown) => this.options.logger.error({ err: error }));
+      };
+    });
+  }
+
+  private open(onMessage: (message: FromHost) => void, onExit: (why: string) => void): Channel {
+    const { config, isolation, logger } = this.options;
+    if (isolation === 'thread') {
+      const worker = HOST_ENTRY.pathname.endsWith('.ts')
+        ? // Running from source: the thread registers the TypeScript loader before it imports the host.
+          new Worker(
+            `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
+              `.then(({ register }) => { register(); return import(${JSON.stringify(HOST_ENTRY.href)}); })`,
+            { eval: true, workerData: { config } },
+          )
+        : new Worker(HOST_ENTRY, { workerData: { config } });
+      worker.on('message', onMessage);
+      worker.on('error', (error) => logger.error({ err: error }, 'inference thread failed'));
+      worker.on('exit', (code) => onExit(`exit code ${code}`));
+      return {
+        send: (message, transfer = []) => worker.postMessage(message, transfer),
+        stop: async () => void (await worker.terminate()),
+      };
+    }
+    // Each process is a TensorFlow runtime of its own: with tfjs-node-gpu, one that grows its GPU memory as needed.
+    const env: NodeJS.ProcessEnv = { TF_FORCE_GPU_ALLOW_GROWTH: 'true', ...process.env };
+    for (const [key, value] of Object.entries(config)) env[key] = String(value);
+    const child: ChildProcess = fork(fileURLToPath(HOST_ENTRY), [], {
+      execArgv: process.execArgv,
+      env,
+      serialization: 'advanced',
+    });
+    child.on('message', onMessage);
+    child.on('error', (error) => logger.error({ err: error }, 'inference process failed'));
+    child.on('exit', (code, signal) => onExit(signal ?? `exit code ${code}`));
+    return {
+      send: (message) => {
+        if (child.connected) child.send(message);
+      },
+      stop: () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.disconnect();
+        }),
+    };
+  }
+
+  /** A host died: its batches fail as unavailable (they may be retried), and its models are no longer placed. */
+  private lose(host: Host, why: string) {
+    this.options.logger.error({ host: host.index, why }, 'inference host exited; starting another');
+    for (const batch of host.running.values()) {
+      this.pending -= batch.count;
+      const error = unavailable(
+        'inference_unavailable',
+        'the inference host running this request exited; retry it',
+      );
+      for (const item of batch.items) item.reject(error);
+    }
+    host.running.clear();
+    for (const [key, placement] of [...this.placements.entries()])
+      if (placement.host === host) this.placements.delete(key);
+  }
+
+  private receive(host: Host, message: FromHost) {
+    if (message.type === 'stats') {
+      host.asked.get(message.id)?.(message.stats);
+      host.asked.delete(message.id);
+      return;
+    }
+    if (message.type === 'ready') return;
+    const batch = host.running.get(message.id);
+    if (!batch) return;
+    host.running.delete(message.id);
+    this.pending -= batch.count;
+    if (message.type === 'error') {
+      const error =
+        message.code === 'model_not_found'
+          ? new ProblemError(404, 'model_not_found', 'the model was deleted')
+          : new Error(`inference failed: ${message.message}`);
+      for (const item of batch.items) item.reject(error);
+    } else {
+      let offset = 0;
+      for (const item of batch.items) {
+        const size = item.count * message.classes;
+        item.resolve({ scores: message.scores.subarray(offset, offset + size), classes: message.classes });
+        offset += size;
+      }
+    }
+    this.pump();
+  }
+
+  /**
+   * Predicts `count` instances (flattened into `input`) with `model`; scores come back flattened, `classes` per
+   * instance. A 503 when more than `queueLimit` instances are already waiting.
+   */
+  async predict(
+    model: ServedModel,
+    input: Float32Array,
+    count: number,
+  ): Promise<{ scores: Float32Array; classes: number }> {
+    if (this.pending + count > this.options.queueLimit) {
+      this.counters.overloaded += 1;
+      throw unavailable(
+        'overloaded',
+        `more than ${this.options.queueLimit} instances are waiting to be predicted; retry shortly`,
+      );
+    }
+    this.counters.requests += 1;
+    this.counters.instances += count;
+    this.pending += count;
+    const { maxBatch } = this.options;
+    const size = input.length / count;
+    const chunks: Array<Promise<{ scores: Float32Array; classes: number }>> = [];
+    for (let start = 0; start < count; start += maxBatch) {
+      const n = Math.min(maxBatch, count - start);
+      chunks.push(this.enqueue(model, input.subarray(start * size, (start + n) * size), n));
+    }
+    this.pump();
+    const results = await Promise.all(chunks);
+    if (results.length === 1) return results[0]!;
+    const classes = results[0]!.classes;
+    const scores = new Float32Array(count * classes);
+    let offset = 0;
+    for (const result of results) {
+      scores.set(result.scores, offset);
+      offset += result.scores.length;
+    }
+    return { scores, classes };
+  }
+
+  private enqueue(model: ServedModel, input: Float32Array, count: number) {
+    return new Promise<{ scores: Float32Array; classes: number }>((resolve, reject) => {
+      let queue = this.queues.get(model.key);
+      if (!queue) {
+        queue = { model, items: [], count: 0 };
+        this.queues.set(model.key, queue);
+      }
+      queue.items.push({ input, count, at: performance.now(), resolve, reject });
+      queue.count += count;
+    });
+  }
+
+  /** The host a model runs on: where it is loaded, else the one holding the fewest bytes. */
+  private hostFor(model: ServedModel): Host | undefined {
+    const placed = this.placements.peek(model.key);
+    if (placed && !placed.host.dead) return placed.host;
+    let best: Host | undefined;
+    for (const host of this.hosts) {
+      if (!host || host.dead) continue;
+      if (
+        !best ||
+        host.bytes < best.bytes ||
+        (host.bytes === best.bytes && host.running.size < best.running.size)
+      )
+        best = host;
+    }
+    return best;
+  }
+
+  /** Sends every batch that is due to a host that can take it; arms a timer for the next one that will be. */
+  private pump() {
+    const now = performance.now();
+    let wake = Infinity;
+    for (const queue of [...this.queues.values()]) {
+      while (queue.items.length > 0) {
+        const host = this.hostFor(queue.model);
+        if (!host) break;
+        const full = queue.count >= this.options.maxBatch;
+        const due = queue.items[0]!.at + this.options.maxWaitMs;
+        if (host.running.size < HOST_DEPTH && (full || (host.running.size === 0 && due <= now)))
+          this.dispatch(queue, host);
+        else {
+          if (host.running.size === 0) wake = Math.min(wake, due);
+          break;
+        }
+      }
+      // Queues that were emptied go; the rest move to the back, so every model gets its turn.
+      this.queues.delete(queue.model.key);
+      if (queue.items.length > 0) this.queues.set(queue.model.key, queue);
+    }
+    if (wake < Infinity && wake < this.timerAt) {
+      clearTimeout(this.timer);
+      this.timerAt = wake;
+      this.timer = setTimeout(
+        () => {
+          this.timerAt = Infinity;
+          this.pump();
+        },
+        Math.max(0, wake - now),
+      );
+    }
+  }
+
+  private dispatch(queue: ModelQueue, host: Host) {
+    const { model } = queue;
+    const items: Item[] = [];
+    let count = 0;
+    while (queue.items.length > 0 && count + queue.items[0]!.count <= this.options.maxBatch) {
+      const item = queue.items.shift()!;
+      items.push(item);
+      count += item.count;
+    }
+    queue.count -= count;
+    const input = new Float32Array(items.reduce((n, item) => n + item.input.length, 0));
+    let offset = 0;
+    for (const item of items) {
+      input.set(item.input, offset);
+      offset += item.input.length;
+    }
+    // Placing a model may evict others; their hosts drop them after the batches already sent.
+    let keep = false;
+    if (model.bytes <= this.options.cacheBytes) {
+      keep = true;
+      if (!this.placements.get(model.key)) {
+        host.bytes += model.bytes;
+        this.placements.set(model.key, { host, bytes: model.bytes });
+      }
+    }
+    const id = this.nextId++;
+    host.running.set(id, { items, count });
+    this.counters.batches += 1;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, count);
+    const message: PredictMessage = {
+      type: 'predict',
+      id,
+      key: model.key,
+      tenant: model.tenant,
+      modelId: model.modelId,
+      inputShape: model.inputShape,
+      count,
+      input,
+      keep,
+    };
+    host.channel.send(message, [input.buffer]);
+  }
+
+  /**
+   * Drops every loaded version of a model (it was deleted) from the host holding it. Requests already waiting for
+   * it are sent first, so they are answered.
+   */
+  drop(keyPrefix: string) {
+    for (const queue of [...this.queues.values()]) {
+      if (!queue.model.key.startsWith(keyPrefix)) continue;
+      const host = this.hostFor(queue.model);
+      while (host && queue.items.length > 0) this.dispatch(queue, host);
+      this.queues.delete(queue.model.key);
+    }
+    for (const key of [...this.placements.keys()]) if (key.startsWith(keyPrefix)) this.placements.delete(key);
+  }
+
+  stats(): PoolStats {
+    return {
+      ...this.counters,
+      pending: this.pending,
+      models: this.placements.size,
+      cachedBytes: this.placements.calculatedSize,
+      hosts: this.hosts.filter((host) => host && !host.dead).length,
+    };
+  }
+
+  /** Each host's loaded models and TF.js memory. */
+  hostStats(): Promise<HostStats[]> {
+    return Promise.all(
+      this.hosts
+        .filter((host) => host && !host.dead)
+        .map(
+          (host) =>
+            new Promise<HostStats>((resolve) => {
+              const id = this.nextId++;
+              host.asked.set(id, resolve);
+              host.channel.send({ type: 'stats', id });
+            }),
+        ),
+    );
+  }
+
+  /** Stops the hosts. Requests still waiting fail as unavailable. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.timer);
+    const error = unavailable('inference_unavailable', 'the service is shutting down');
+    for (const queue of this.queues.values()) for (const item of queue.items) item.reject(error);
+    this.queues.clear();
+    const hosts = this.hosts.filter((host) => host && !host.dead);
+    for (const host of hosts) host.dead = true;
+    for (const host of hosts)
+      for (const batch of host.running.values()) for (const item of batch.items) item.reject(error);
+    await Promise.all(hosts.map((host) => host.channel.stop()));
+  }
+}
+
+/** How many hosts `INFERENCE_HOSTS=0` means: one per core beyond the first (left to HTTP), 1 to 4. */
+export function defaultHostCount(cores: number): number {
+  return Math.min(4, Math.max(1, cores - 1));
+}

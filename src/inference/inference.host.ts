@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { runEntry, serveParent } from '../child-process.js';
+import { loadConfig, type Config } from '../config.js';
+import { ModelStore } from '../models/model-store.js';
+import { openStore } from '../store/open-store.js';
+import { selectBackend } from '../tf/backend.js';
+import type { FromHost, PredictMessage, ToHost } from './inference-protocol.js';
+
+/**
+ * An inference host: a worker thread or a child process of the API that loads models and runs the batches the
+ * pool sends it. The pool decides what stays loaded; a host only loads on first use and drops when told.
+ */
+async function main() {
+  const config: Config = isMainThread ? loadConfig() : (workerData as { config: Config }).config;
+  const send = (message: FromHost, transfer: ArrayBuffer[] = []) => {
+    if (parentPort) parentPort.postMessage(message, transfer);
+    else process.send?.(message);
+  };
+  const backend = await selectBackend(config.TFJS_BACKEND);
+  const models = new ModelStore(openStore(config));
+  const loaded = new Map<string, tf.LayersModel>();
+  // Work on one model runs in arrival order (a drop after the batches sent before it); models do not wait on each other.
+  const chains = new Map<string, Promise<void>>();
+
+  const load = async (message: PredictMessage) => {
+    const model = await models.load(message.tenant, message.modelId);
+    // The first predict compiles kernels: warm up here rather than in a request.
+    tf.tidy(() => model.predict(tf.zeros([1, ...message.inputShape])));
+    return model;
+  };
+
+  const predict = async (message: PredictMessage) => {
+    let model = loaded.get(message.key);
+    if (!model) {
+      try {
+        model = await load(message);
+      } catch (error) {
+        const exists = await models.get(message.tenant, message.modelId);
+        return send({
+          type: 'error',
+          id: message.id,
+          code: exists ? 'inference_failed' : 'model_not_found',
+          message: (error as Error).message,
+        });
+      }
+      if (message.keep) loaded.set(message.key, model);
+    }
+    try {
+      const scores = tf.tidy(() => {
+        const input = tf.tensor(message.input, [message.count, ...message.inputShape]);
+        return (model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+      });
+      send({ type: 'result', id: message.id, scores, classes: scores.length / message.count }, [
+        scores.buffer as ArrayBuffer,
+      ]);
+    } catch (error) {
+      send({ type: 'error', id: message.id, code: 'inference_failed', message: (error as Error).message });
+    } finally {
+      if (!message.keep) model.dispose();
+    }
+  };
+
+  const drop = (key: string) => {
+    loaded.get(key)?.dispose();
+    loaded.delete(key);
+  };
+
+  const handle = (message: ToHost) => {
+    if (message.type === 'stats') {
+      const { numTensors, numBytes } = tf.memory();
+      return send({
+        type: 'stats',
+        id: message.id,
+        stats: { models: [...loaded.keys()], numTensors, numBytes },
+      });
+    }
+    const previous = chains.get(message.key) ?? Promise.resolve();
+    const next = previous.then(() => (message.type === 'drop' ? drop(message.key) : predict(message)));
+    chains.set(message.key, next);
+    void next.finally(() => {
+      if (chains.get(message.key) === next) chains.delete(message.key);
+    });
+  };
+
+  if (parentPort) parentPort.on('message', handle);
+  else serveParent(handle);
+  send({ type: 'ready', backend });
+}
+
+runEntry(main);

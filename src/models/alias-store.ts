@@ -1,0 +1,116 @@
+import type { Redis } from 'ioredis';
+import { Type, type Static } from 'typebox';
+import { DELETING_TTL_SECONDS, redisKeys } from '../queue/catalogue.js';
+
+/** Alias names: letters, digits, `.`, `_` and `-`, and never the `mdl_` of a model id. */
+export const ALIAS_NAME_PATTERN = '(?!mdl_)[A-Za-z0-9][A-Za-z0-9._-]{0,62}';
+
+export const AliasSchema = Type.Object({
+  name: Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$` }),
+  modelId: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type Alias = Static<typeof AliasSchema>;
+
+// Sets an alias unless its model is being deleted; keeps the alias's creation time. Returns the alias and the
+// one it replaced, or -1 when the model is going.
+const SET_ALIAS = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+local alias = cjson.decode(ARGV[2])
+local previous = redis.call('HGET', KEYS[1], ARGV[1])
+if previous then alias.createdAt = cjson.decode(previous).createdAt end
+local encoded = cjson.encode(alias)
+redis.call('HSET', KEYS[1], ARGV[1], encoded)
+return {encoded, previous or false}
+`;
+
+// Marks a model as being deleted unless an alias points to it; returns those aliases' names (none: go ahead).
+const GUARD_DELETE = `
+local names = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if cjson.decode(all[i + 1]).modelId == ARGV[1] then table.insert(names, all[i]) end
+end
+if #names == 0 then redis.call('SET', KEYS[2], '1', 'EX', ARGV[2]) end
+return names
+`;
+
+/**
+ * Named pointers to models, per tenant, in one Redis hash. Moving an alias is one atomic write, so every request
+ * after it resolves to the new model; an alias never points to a model that is being deleted.
+ */
+export class AliasStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(tenant: string) {
+    return redisKeys.aliases(this.prefix, tenant);
+  }
+
+  async get(tenant: string, name: string): Promise<Alias | undefined> {
+    const raw = await this.redis.hget(this.key(tenant), name);
+    return raw ? (JSON.parse(raw) as Alias) : undefined;
+  }
+
+  /** Points `name` at `modelId`; undefined when the model is being deleted. */
+  async set(
+    tenant: string,
+    name: string,
+    modelId: string,
+  ): Promise<{ alias: Alias; previous: Alias | undefined } | undefined> {
+    const now = new Date().toISOString();
+    const alias: Alias = { name, modelId, createdAt: now, updatedAt: now };
+    const result = (await this.redis.eval(
+      SET_ALIAS,
+      2,
+      this.key(tenant),
+      redisKeys.deleting(this.prefix, tenant, 'model', modelId),
+      name,
+      JSON.stringify(alias),
+    )) as -1 | [string, string | null];
+    if (result === -1) return undefined;
+    const [encoded, previous] = result;
+    return {
+      alias: { ...alias, ...(JSON.parse(encoded) as Alias) },
+      previous: previous ? (JSON.parse(previous) as Alias) : undefined,
+    };
+  }
+
+  /** True when there was such an alias. */
+  async delete(tenant: string, name: string): Promise<boolean> {
+    return (await this.redis.hdel(this.key(tenant), name)) === 1;
+  }
+
+  /** A page of aliases in name order; `cursor` is the last name of the previous page. */
+  async list(
+    tenant: string,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: Alias[]; nextCursor: string | null }> {
+    const all = Object.values(await this.redis.hgetall(this.key(tenant)))
+      .map((raw) => JSON.parse(raw) as Alias)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const start = page.cursor === undefined ? 0 : all.findIndex((alias) => alias.name > page.cursor!);
+    const items = start < 0 ? [] : all.slice(start, start + page.limit);
+    const more = start >= 0 && start + page.limit < all.length;
+    return { items, nextCursor: more ? items.at(-1)!.name : null };
+  }
+
+  /**
+   * Marks a model as being deleted, as {@link JobService.deleteUnused} does, unless an alias points to it: then
+   * nothing is marked and the aliases' names are returned.
+   */
+  async guardDelete(tenant: string, modelId: string): Promise<string[]> {
+    const names = (await this.redis.eval(
+      GUARD_DELETE,
+      2,
+      this.key(tenant),
+      redisKeys.deleting(this.prefix, tenant, 'model', modelId),
+      modelId,
+      DELETING_TTL_SECONDS,
+    )) as string[];
+    return names.sort();
+  }
+}
