@@ -9,20 +9,15 @@
  * Everything lives under a fresh key prefix and temp DATA_DIR, removed at the end.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
-import Fastify from 'fastify';
 import { Redis } from 'ioredis';
-import app, { serverOptions } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { listenApi, percentile, startBenchRun } from './harness.js';
 import { newId } from '../src/ids.js';
 import { resolveJobSpec, type JobRequest } from '../src/jobs/job-spec.js';
 import {
@@ -33,7 +28,6 @@ import {
   type TrainingResultValue,
 } from '../src/queue/catalogue.js';
 import { createRedis } from '../src/redis.js';
-import { selectBackend } from '../src/tf/backend.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const JOBS = Number(process.env.BENCH_JOBS ?? 500);
@@ -46,30 +40,10 @@ const LATENCY_WARMUP = 2;
 const IDLE_GAP_MS = 100;
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
-const prefix = `bench-queue-${randomBytes(4).toString('hex')}`;
-const rawPrefix = `${prefix}-raw`;
-const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'finetuned-bench-queue-'));
-const config = loadConfig({ QUEUE_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-
 // Everything opened is closed by `cleanup`, whichever way the run ends.
-const closers: Array<() => Promise<unknown>> = [];
-const admin = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    for (const close of closers.reverse()) await close().catch((error: unknown) => console.error(error));
-    for (const under of [prefix, rawPrefix]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await admin.scan(cursor, 'MATCH', `${under}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await admin.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    }
-    await admin.quit();
-    await fsp.rm(dataDir, { recursive: true, force: true });
-  })());
-process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+const run = await startBenchRun('queue', {}, (under) => [`${under}-raw`]);
+const { config, prefix, admin, closers, cleanup } = run;
+const rawPrefix = `${prefix}-raw`;
 
 /** Runs `task(i)` for i < n with at most `concurrency` in flight; returns the seconds it took. */
 async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
@@ -83,11 +57,6 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
   return (performance.now() - started) / 1000;
 }
 
-/** Nearest-rank percentile of milliseconds. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 const summary = (values: number[]) => ({
   p50: percentile(values, 50),
   p99: percentile(values, 99),
@@ -112,13 +81,7 @@ function tinyDigitsCsv(perClass = 10): string {
 }
 
 try {
-  // The API on a real port in this process, as `npm run start:api` builds it.
-  const backend = await selectBackend(config.TFJS_BACKEND);
-  const server = Fastify(serverOptions(config, false));
-  await server.register(app, { config, backend });
-  await server.listen({ port: 0, host: '127.0.0.1' });
-  closers.push(() => server.close());
-  const base = `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
+  const { base, backend } = await listenApi(run);
 
   const redisVersion = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? '?';
   const cpus = os.cpus();
