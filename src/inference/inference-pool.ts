@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { ProblemError, unavailable } from '../errors.js';
+import { notFound, unavailable } from '../errors.js';
 import type { BackendInfo } from '../tf/backend.js';
 import type { FromHost, HostStats, PredictMessage, ToHost } from './inference-protocol.js';
 
@@ -61,6 +61,7 @@ interface Item {
 }
 
 interface Batch {
+  model: ServedModel;
   items: Item[];
   count: number;
 }
@@ -235,9 +236,11 @@ export class InferencePool {
     host.running.delete(message.id);
     this.pending -= batch.count;
     if (message.type === 'error') {
+      // The model may not have loaded: it is not counted as placed any more.
+      this.placements.delete(batch.model.key);
       const error =
         message.code === 'model_not_found'
-          ? new ProblemError(404, 'model_not_found', 'the model was deleted')
+          ? notFound('model', batch.model.modelId)
           : new Error(`inference failed: ${message.message}`);
       for (const item of batch.items) item.reject(error);
     } else {
@@ -379,7 +382,7 @@ export class InferencePool {
       }
     }
     const id = this.nextId++;
-    host.running.set(id, { items, count });
+    host.running.set(id, { model, items, count });
     this.counters.batches += 1;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, count);
     const message: PredictMessage = {

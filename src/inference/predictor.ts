@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { isFiniteFloat32 } from '../datasets/dataset-parser.js';
-import { unprocessable } from '../errors.js';
+import { ProblemError, unprocessable } from '../errors.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { redisKeys } from '../queue/catalogue.js';
 import { standardizeInPlace } from '../training/data.js';
@@ -105,7 +105,16 @@ export class Predictor {
       inputShape: record.inputShape,
       bytes: record.sizeBytes,
     };
-    const { scores, classes } = await this.pool.predict(served, flat, instances.length);
+    let result: { scores: Float32Array; classes: number };
+    try {
+      result = await this.pool.predict(served, flat, instances.length);
+    } catch (error) {
+      // Deleted while its record was cached here.
+      if (error instanceof ProblemError && error.code === 'model_not_found')
+        this.forgetHere(tenant, record.id);
+      throw error;
+    }
+    const { scores, classes } = result;
     const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
     const k = Math.min(topK, classes);
     return instances.map((_, i) => rank(scores.subarray(i * classes, (i + 1) * classes), labels, k));
