@@ -25,8 +25,11 @@ async function main() {
 
   const load = async (message: PredictMessage) => {
     const model = await models.load(message.tenant, message.modelId);
-    // The first predict compiles kernels: warm up here rather than in a request.
-    tf.tidy(() => model.predict(tf.zeros([1, ...message.inputShape])));
+    // The first predict compiles kernels: warm up here rather than in a request. Nothing is returned from the
+    // tidy, so the output is disposed with the input.
+    tf.tidy(() => {
+      model.predict(tf.zeros([1, ...message.inputShape]));
+    });
     return model;
   };
 
