@@ -83,7 +83,7 @@ class Host {
   bytes = 0;
   dead = false;
   readonly running = new Map<number, Batch>();
-  readonly asked = new Map<number, (stats: HostStats) => void>();
+  readonly asked = new Map<number, { resolve: (stats: HostStats) => void; reject: (error: Error) => void }>();
   constructor(
     readonly index: number,
     readonly channel: Channel,
@@ -95,15 +95,24 @@ interface Placement {
   bytes: number;
 }
 
+/** Restarting a host that keeps failing to start waits longer each time, up to this. */
+const MAX_RESTART_DELAY_MS = 30_000;
+
+const hostsGone = () =>
+  unavailable('inference_unavailable', 'no inference host is running at the moment; retry shortly');
+
 /**
  * Runs predictions on a pool of inference hosts, off the API's event loop. Requests for the same model are
- * coalesced into batches of up to `maxBatch` instances (a batch goes as soon as its host is free and its first
- * request has waited `maxWaitMs`, or at once when full) and split back per request; large requests are chunked.
+ * coalesced into batches of up to `maxBatch` instances and split back per request; large requests are chunked. A
+ * batch goes as soon as it is full, or once its first request has waited `maxWaitMs` and its host is free (or
+ * other models are waiting for the same host: then the longest-waiting goes first, so no model starves another).
  * Each model is loaded on one host; which models stay loaded is decided here, least recently used out, bounded
  * by `cacheBytes` across the pool.
  */
 export class InferencePool {
   private readonly hosts: Host[] = [];
+  /** Every host started and not yet stopped, ready or not. */
+  private readonly channels = new Set<Channel>();
   private readonly queues = new Map<string, ModelQueue>();
   private readonly placements: LRUCache<string, Placement>;
   private nextId = 1;
@@ -146,22 +155,33 @@ export class InferencePool {
           (why) => onExit(why),
         ),
       );
+      this.channels.add(host.channel);
       const onMessage = (message: FromHost) => {
         if (message.type !== 'ready') return this.receive(host, message);
+        if (this.closing) return void host.channel.stop();
         this.backend = message.backend;
         this.hosts[index] = host;
         resolve(host);
         this.pump();
       };
       const onExit = (why: string) => {
+        this.channels.delete(host.channel);
         if (host.dead) return;
         host.dead = true;
         if (this.hosts[index] !== host)
           return reject(new Error(`an inference host failed to start (${why})`));
         this.lose(host, why);
-        if (!this.closing)
-          this.spawn(index).catch((error: unknown) => this.options.logger.error({ err: error }));
+        if (!this.closing) this.restart(index, 1_000);
       };
+    });
+  }
+
+  /** Starts a host in place of one that died, again and again (backing off) until one starts. */
+  private restart(index: number, delayMs: number) {
+    this.spawn(index).catch((error: unknown) => {
+      this.options.logger.error({ err: error, retryInMs: delayMs }, 'inference host failed to start');
+      if (this.closing) return;
+      setTimeout(() => this.restart(index, Math.min(delayMs * 2, MAX_RESTART_DELAY_MS)), delayMs).unref();
     });
   }
 
@@ -188,7 +208,8 @@ export class InferencePool {
     const env: NodeJS.ProcessEnv = { TF_FORCE_GPU_ALLOW_GROWTH: 'true', ...process.env };
     for (const [key, value] of Object.entries(config)) env[key] = String(value);
     const child: ChildProcess = fork(fileURLToPath(HOST_ENTRY), [], {
-      execArgv: process.execArgv,
+      // The API's loader flags, not its debugger: a second process on the same inspector port would fail.
+      execArgv: process.execArgv.filter((flag) => !flag.startsWith('--inspect')),
       env,
       serialization: 'advanced',
     });
@@ -204,6 +225,8 @@ export class InferencePool {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
           child.once('exit', () => resolve());
           child.disconnect();
+          // A host busy in a long batch or load is not waited for.
+          setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
         }),
     };
   }
@@ -211,22 +234,26 @@ export class InferencePool {
   /** A host died: its batches fail as unavailable (they may be retried), and its models are no longer placed. */
   private lose(host: Host, why: string) {
     this.options.logger.error({ host: host.index, why }, 'inference host exited; starting another');
+    const error = unavailable(
+      'inference_unavailable',
+      'the inference host running this request exited; retry it',
+    );
     for (const batch of host.running.values()) {
       this.pending -= batch.count;
-      const error = unavailable(
-        'inference_unavailable',
-        'the inference host running this request exited; retry it',
-      );
       for (const item of batch.items) item.reject(error);
     }
     host.running.clear();
+    for (const { reject } of host.asked.values()) reject(error);
+    host.asked.clear();
     for (const [key, placement] of [...this.placements.entries()])
       if (placement.host === host) this.placements.delete(key);
+    // Its models' waiting requests go to the other hosts, or fail if there are none.
+    this.pump();
   }
 
   private receive(host: Host, message: FromHost) {
     if (message.type === 'stats') {
-      host.asked.get(message.id)?.(message.stats);
+      host.asked.get(message.id)?.resolve(message.stats);
       host.asked.delete(message.id);
       return;
     }
@@ -236,8 +263,8 @@ export class InferencePool {
     host.running.delete(message.id);
     this.pending -= batch.count;
     if (message.type === 'error') {
-      // The model may not have loaded: it is not counted as placed any more.
-      this.placements.delete(batch.model.key);
+      // The model may not have loaded there: it is not counted as placed there any more.
+      if (this.placements.peek(batch.model.key)?.host === host) this.placements.delete(batch.model.key);
       const error =
         message.code === 'model_not_found'
           ? notFound('model', batch.model.modelId)
@@ -254,16 +281,21 @@ export class InferencePool {
     this.pump();
   }
 
+  private get liveHosts(): Host[] {
+    return this.hosts.filter((host) => host !== undefined && !host.dead);
+  }
+
   /**
    * Predicts `count` instances (flattened into `input`) with `model`; scores come back flattened, `classes` per
-   * instance. A 503 when more than `queueLimit` instances are already waiting.
+   * instance. A 503 when more than `queueLimit` instances are already waiting (an idle pool takes any request).
    */
   async predict(
     model: ServedModel,
     input: Float32Array,
     count: number,
   ): Promise<{ scores: Float32Array; classes: number }> {
-    if (this.pending + count > this.options.queueLimit) {
+    if (this.closing || this.liveHosts.length === 0) throw hostsGone();
+    if (this.pending > 0 && this.pending + count > this.options.queueLimit) {
       this.counters.overloaded += 1;
       throw unavailable(
         'overloaded',
@@ -310,8 +342,7 @@ export class InferencePool {
     const placed = this.placements.peek(model.key);
     if (placed && !placed.host.dead) return placed.host;
     let best: Host | undefined;
-    for (const host of this.hosts) {
-      if (!host || host.dead) continue;
+    for (const host of this.liveHosts) {
       if (
         !best ||
         host.bytes < best.bytes ||
@@ -322,27 +353,54 @@ export class InferencePool {
     return best;
   }
 
+  /** Fails every waiting request: there is no host to send it to. */
+  private failWaiting(queues: Iterable<ModelQueue>) {
+    const error = hostsGone();
+    for (const queue of queues) {
+      this.pending -= queue.count;
+      for (const item of queue.items) item.reject(error);
+      this.queues.delete(queue.model.key);
+    }
+  }
+
   /** Sends every batch that is due to a host that can take it; arms a timer for the next one that will be. */
   private pump() {
+    if (this.queues.size === 0) return;
+    const byHost = new Map<Host, ModelQueue[]>();
+    const homeless: ModelQueue[] = [];
+    for (const queue of this.queues.values()) {
+      const host = this.hostFor(queue.model);
+      if (!host) homeless.push(queue);
+      else if (byHost.has(host)) byHost.get(host)!.push(queue);
+      else byHost.set(host, [queue]);
+    }
+    // With no host left (all died and none has started again yet), waiting requests fail rather than hang.
+    if (homeless.length > 0) this.failWaiting(homeless);
     const now = performance.now();
     let wake = Infinity;
-    for (const queue of [...this.queues.values()]) {
-      while (queue.items.length > 0) {
-        const host = this.hostFor(queue.model);
-        if (!host) break;
-        const full = queue.count >= this.options.maxBatch;
-        const due = queue.items[0]!.at + this.options.maxWaitMs;
-        if (host.running.size < HOST_DEPTH && (full || (host.running.size === 0 && due <= now)))
-          this.dispatch(queue, host);
-        else {
-          if (host.running.size === 0) wake = Math.min(wake, due);
+    for (const [host, waiting] of byHost) {
+      while (host.running.size < HOST_DEPTH) {
+        const ready = waiting.filter((queue) => queue.items.length > 0);
+        if (ready.length === 0) break;
+        ready.sort((a, b) => a.items[0]!.at - b.items[0]!.at);
+        const oldest = ready[0]!;
+        const due = oldest.items[0]!.at + this.options.maxWaitMs;
+        // The longest-waiting model goes first once due; a busy host takes a partial batch only when other models
+        // wait for it too, so a lone model's batch keeps filling while its last one runs.
+        const chosen =
+          oldest.count >= this.options.maxBatch ||
+          (due <= now && (host.running.size === 0 || ready.length > 1))
+            ? oldest
+            : ready.find((queue) => queue.count >= this.options.maxBatch);
+        if (!chosen) {
+          if (host.running.size === 0 || ready.length > 1) wake = Math.min(wake, due);
           break;
         }
+        this.dispatch(chosen, host);
       }
-      // Queues that were emptied go; the rest move to the back, so every model gets its turn.
-      this.queues.delete(queue.model.key);
-      if (queue.items.length > 0) this.queues.set(queue.model.key, queue);
     }
+    for (const queue of [...this.queues.values()])
+      if (queue.items.length === 0) this.queues.delete(queue.model.key);
     if (wake < Infinity && wake < this.timerAt) {
       clearTimeout(this.timer);
       this.timerAt = wake;
@@ -396,7 +454,13 @@ export class InferencePool {
       input,
       keep,
     };
-    host.channel.send(message, [input.buffer]);
+    try {
+      host.channel.send(message, [input.buffer]);
+    } catch (error) {
+      host.running.delete(id);
+      this.pending -= count;
+      for (const item of items) item.reject(error as Error);
+    }
   }
 
   /**
@@ -407,7 +471,11 @@ export class InferencePool {
     for (const queue of [...this.queues.values()]) {
       if (!queue.model.key.startsWith(keyPrefix)) continue;
       const host = this.hostFor(queue.model);
-      while (host && queue.items.length > 0) this.dispatch(queue, host);
+      if (!host) {
+        this.failWaiting([queue]);
+        continue;
+      }
+      while (queue.items.length > 0) this.dispatch(queue, host);
       this.queues.delete(queue.model.key);
     }
     for (const key of [...this.placements.keys()]) if (key.startsWith(keyPrefix)) this.placements.delete(key);
@@ -419,38 +487,36 @@ export class InferencePool {
       pending: this.pending,
       models: this.placements.size,
       cachedBytes: this.placements.calculatedSize,
-      hosts: this.hosts.filter((host) => host && !host.dead).length,
+      hosts: this.liveHosts.length,
     };
   }
 
   /** Each host's loaded models and TF.js memory. */
   hostStats(): Promise<HostStats[]> {
     return Promise.all(
-      this.hosts
-        .filter((host) => host && !host.dead)
-        .map(
-          (host) =>
-            new Promise<HostStats>((resolve) => {
-              const id = this.nextId++;
-              host.asked.set(id, resolve);
-              host.channel.send({ type: 'stats', id });
-            }),
-        ),
+      this.liveHosts.map(
+        (host) =>
+          new Promise<HostStats>((resolve, reject) => {
+            const id = this.nextId++;
+            host.asked.set(id, { resolve, reject });
+            host.channel.send({ type: 'stats', id });
+          }),
+      ),
     );
   }
 
-  /** Stops the hosts. Requests still waiting fail as unavailable. */
+  /** Stops the hosts, those still starting too. Requests still waiting fail as unavailable. */
   async close(): Promise<void> {
     this.closing = true;
     clearTimeout(this.timer);
     const error = unavailable('inference_unavailable', 'the service is shutting down');
     for (const queue of this.queues.values()) for (const item of queue.items) item.reject(error);
     this.queues.clear();
-    const hosts = this.hosts.filter((host) => host && !host.dead);
-    for (const host of hosts) host.dead = true;
-    for (const host of hosts)
+    for (const host of this.liveHosts) {
+      host.dead = true;
       for (const batch of host.running.values()) for (const item of batch.items) item.reject(error);
-    await Promise.all(hosts.map((host) => host.channel.stop()));
+    }
+    await Promise.all([...this.channels].map((channel) => channel.stop()));
   }
 }
 

@@ -18,6 +18,8 @@ export type ToHost = PredictMessage | { type: 'drop'; key: string } | { type: 's
 
 /** What an inference host holds: its models and its TF.js memory. */
 export interface HostStats {
+  /** The host's process id: the API's own for a thread. */
+  pid: number;
   models: string[];
   numTensors: number;
   numBytes: number;

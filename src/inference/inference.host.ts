@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { runEntry, serveParent } from '../child-process.js';
 import { loadConfig, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
 import { ModelStore } from '../models/model-store.js';
 import { openStore } from '../store/open-store.js';
 import { selectBackend } from '../tf/backend.js';
@@ -17,6 +18,7 @@ async function main() {
     if (parentPort) parentPort.postMessage(message, transfer);
     else process.send?.(message);
   };
+  const logger = createLogger(config.LOG_LEVEL, 'inference-host');
   const backend = await selectBackend(config.TFJS_BACKEND);
   const models = new ModelStore(openStore(config));
   const loaded = new Map<string, tf.LayersModel>();
@@ -27,25 +29,29 @@ async function main() {
     const model = await models.load(message.tenant, message.modelId);
     // The first predict compiles kernels: warm up here rather than in a request. Nothing is returned from the
     // tidy, so the output is disposed with the input.
-    tf.tidy(() => {
-      model.predict(tf.zeros([1, ...message.inputShape]));
-    });
+    try {
+      tf.tidy(() => {
+        model.predict(tf.zeros([1, ...message.inputShape]));
+      });
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
     return model;
   };
 
+  const fail = (message: PredictMessage, code: 'model_not_found' | 'inference_failed', error: unknown) =>
+    send({ type: 'error', id: message.id, code, message: (error as Error).message ?? String(error) });
+
+  /** Answers a batch, always exactly once. */
   const predict = async (message: PredictMessage) => {
     let model = loaded.get(message.key);
     if (!model) {
       try {
         model = await load(message);
       } catch (error) {
-        const exists = await models.get(message.tenant, message.modelId);
-        return send({
-          type: 'error',
-          id: message.id,
-          code: exists ? 'inference_failed' : 'model_not_found',
-          message: (error as Error).message,
-        });
+        const exists = await models.get(message.tenant, message.modelId).catch(() => true);
+        return fail(message, exists ? 'inference_failed' : 'model_not_found', error);
       }
       if (message.keep) loaded.set(message.key, model);
     }
@@ -58,7 +64,7 @@ async function main() {
         scores.buffer as ArrayBuffer,
       ]);
     } catch (error) {
-      send({ type: 'error', id: message.id, code: 'inference_failed', message: (error as Error).message });
+      fail(message, 'inference_failed', error);
     } finally {
       if (!message.keep) model.dispose();
     }
@@ -75,11 +81,14 @@ async function main() {
       return send({
         type: 'stats',
         id: message.id,
-        stats: { models: [...loaded.keys()], numTensors, numBytes },
+        stats: { pid: process.pid, models: [...loaded.keys()], numTensors, numBytes },
       });
     }
     const previous = chains.get(message.key) ?? Promise.resolve();
-    const next = previous.then(() => (message.type === 'drop' ? drop(message.key) : predict(message)));
+    // A step that throws must not stop the steps after it, nor the host.
+    const next = previous
+      .then(() => (message.type === 'drop' ? drop(message.key) : predict(message)))
+      .catch((error: unknown) => logger.error({ err: error }, 'inference step failed'));
     chains.set(message.key, next);
     void next.finally(() => {
       if (chains.get(message.key) === next) chains.delete(message.key);
