@@ -8,6 +8,7 @@ import { CheckpointStore } from '../jobs/checkpoint-store.js';
 import { JobEvents } from '../jobs/job-events.js';
 import { JobService } from '../jobs/job-service.js';
 import { AliasStore } from '../models/alias-store.js';
+import { backendName } from '../tf/backend.js';
 import { WorkerRegistry, workerHeartbeatTtl } from '../queue/worker-registry.js';
 
 declare module 'fastify' {
@@ -54,12 +55,15 @@ export default fp(
 
     // Native TF.js keeps one TensorFlow runtime per process (a second thread would take over the first's), so
     // with a native backend each inference host is a process; with wasm or plain JS, a thread.
+    const native = app.backend.name === 'tensorflow';
+    if (native && config.INFERENCE_ISOLATION === 'thread') {
+      throw new Error(
+        'INFERENCE_ISOLATION=thread cannot be used with a native TF.js backend (one TensorFlow runtime per process); ' +
+          'use process or auto',
+      );
+    }
     const isolation =
-      config.INFERENCE_ISOLATION === 'auto'
-        ? app.backend.name === 'tensorflow'
-          ? 'process'
-          : 'thread'
-        : config.INFERENCE_ISOLATION;
+      config.INFERENCE_ISOLATION === 'auto' ? (native ? 'process' : 'thread') : config.INFERENCE_ISOLATION;
     const pool = await InferencePool.start({
       hosts: config.INFERENCE_HOSTS || defaultHostCount(availableParallelism()),
       isolation,
@@ -67,7 +71,8 @@ export default fp(
       maxWaitMs: config.PREDICT_MAX_WAIT_MS,
       queueLimit: config.PREDICT_QUEUE_LIMIT,
       cacheBytes: config.MODEL_CACHE_BYTES,
-      config,
+      // Hosts take the backend this process took, and fail to start rather than fall back to another.
+      config: { ...config, TFJS_BACKEND: backendName(app.backend) },
       logger: app.log.child({ component: 'inference' }),
     });
     const subscriber = app.redis.duplicate({ enableOfflineQueue: true });

@@ -31,6 +31,9 @@ async function activate(kind: Concrete): Promise<BackendInfo> {
     case 'tensorflow-gpu':
     case 'tensorflow': {
       const pkg = kind === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      // TensorFlow otherwise takes nearly all GPU memory on its first GPU operation, leaving none to the other
+      // processes on the same GPU (the API's inference hosts, a worker's training processes). Read by libtensorflow.
+      if (kind === 'tensorflow-gpu') process.env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true';
       await import(pkg);
       if (!(await tf.setBackend('tensorflow')))
         throw new Error(`${pkg} loaded but its backend did not initialise`);
@@ -51,6 +54,12 @@ async function activate(kind: Concrete): Promise<BackendInfo> {
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+}
+
+/** The `TFJS_BACKEND` value that selects exactly this backend, so that helper processes and threads match it. */
+export function backendName(backend: BackendInfo): Concrete {
+  if (backend.name !== 'tensorflow') return backend.name;
+  return backend.package === '@tensorflow/tfjs-node-gpu' ? 'tensorflow-gpu' : 'tensorflow';
 }
 
 /**
