@@ -380,7 +380,7 @@ describe('serving predictions', () => {
       for (const name of ['crud-a', 'crud-b', 'crud-c', longest])
         assert.equal((await remove(name)).statusCode, 204);
       const gone = assertProblem(await get('crud-b'), 404, 'alias_not_found');
-      assert.equal(gone.aliasId, 'crud-b');
+      assert.equal(gone.alias, 'crud-b');
       assertProblem(await remove('crud-b'), 404, 'alias_not_found');
     });
 
@@ -399,7 +399,7 @@ describe('serving predictions', () => {
         404,
         'alias_not_found',
       );
-      assert.equal(missing.aliasId, 'no-such-alias');
+      assert.equal(missing.alias, 'no-such-alias');
     });
 
     it('a model an alias points to cannot be deleted until every alias has moved; predictions keep working', async () => {
@@ -477,6 +477,9 @@ describe('serving predictions', () => {
 
       const again = await predict(app, modelA.id, pixelRows(8));
       assert.equal(again.statusCode, 200, again.body);
+      // The bound is on waiting work: an idle pool takes a request larger than the bound itself.
+      const large = await predict(app, modelA.id, pixelRows(20));
+      assert.equal(large.statusCode, 200, large.body);
     });
   });
 
@@ -569,6 +572,37 @@ describe('serving predictions', () => {
       const [host] = await app.predictor.pool.hostStats();
       assert.equal(host!.models.length, 1);
       assert.match(host!.models[0]!, new RegExp(`/${modelB.id}@`));
+    });
+
+    it('a host that dies is replaced: requests meanwhile get 503 with Retry-After, then predictions resume', async () => {
+      const pool = app.predictor.pool;
+      const [host] = await pool.hostStats();
+      assert.notEqual(host!.pid, process.pid);
+      process.kill(host!.pid, 'SIGKILL');
+      const statuses = new Set<number>();
+      let answered: LightMyRequestResponse | undefined;
+      const deadline = Date.now() + 30_000;
+      while (!answered && Date.now() < deadline) {
+        const response = await predict(app, modelB.id, pixelRows(2));
+        statuses.add(response.statusCode);
+        if (response.statusCode === 200) answered = response;
+        else {
+          assertProblem(response, 503, 'inference_unavailable');
+          assert.equal(response.headers['retry-after'], '1');
+          await sleep(100);
+        }
+      }
+      assert.ok(
+        answered,
+        `no prediction succeeded after the host died; statuses ${[...statuses].join(', ')}`,
+      );
+      assert.deepEqual(
+        [...statuses].filter((s) => s !== 200 && s !== 503),
+        [],
+      );
+      const [replacement] = await pool.hostStats();
+      assert.notEqual(replacement!.pid, host!.pid);
+      assert.equal(pool.stats().pending, 0);
     });
   });
 });

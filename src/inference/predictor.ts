@@ -134,8 +134,12 @@ export class Predictor {
   /** Listens for models deleted on other API instances on `subscriber`, a connection of its own. */
   async followDeletions(subscriber: Redis): Promise<void> {
     subscriber.on('message', (_channel: string, message: string) => {
-      const { tenant, id } = JSON.parse(message) as { tenant: string; id: string };
-      this.forgetHere(tenant, id);
+      try {
+        const { tenant, id } = JSON.parse(message) as { tenant: string; id: string };
+        this.forgetHere(String(tenant), String(id));
+      } catch {
+        // Not a notice of ours.
+      }
     });
     await subscriber.subscribe(redisKeys.modelDeleted(this.prefix));
   }

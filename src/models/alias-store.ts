@@ -1,9 +1,13 @@
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
+import { ProblemError } from '../errors.js';
 import { DELETING_TTL_SECONDS, redisKeys } from '../queue/catalogue.js';
 
-/** Alias names: letters, digits, `.`, `_` and `-`, and never the `mdl_` of a model id. */
-export const ALIAS_NAME_PATTERN = '(?!mdl_)[A-Za-z0-9][A-Za-z0-9._-]{0,62}';
+/** Alias names: letters, digits, `.`, `_` and `-`; never the `mdl_` of a model id (checked on PUT). */
+export const ALIAS_NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,62}';
+
+export const aliasNotFound = (name: string) =>
+  new ProblemError(404, 'alias_not_found', `alias '${name}' does not exist`, { alias: name });
 
 export const AliasSchema = Type.Object({
   name: Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$` }),

@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { idPattern } from '../ids.js';
-import { ALIAS_NAME_PATTERN, AliasSchema } from '../models/alias-store.js';
+import { ALIAS_NAME_PATTERN, AliasSchema, aliasNotFound } from '../models/alias-store.js';
 import { PageOf, problems } from './schemas.js';
 
 const NameParams = Type.Object({ name: Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$` }) });
@@ -50,7 +50,7 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
     { schema: { params: NameParams, response: { 200: AliasSchema, ...problems(400, 404) } } },
     async (request) => {
       const alias = await app.aliases.get(request.tenant, request.params.name);
-      if (!alias) throw notFound('alias', request.params.name);
+      if (!alias) throw aliasNotFound(request.params.name);
       return alias;
     },
   );
@@ -68,6 +68,11 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { name } = request.params;
       const { modelId } = request.body;
+      if (name.startsWith('mdl_')) {
+        throw badRequest('validation_failed', "params/name must not start with 'mdl_', which model ids use", {
+          field: '/params/name',
+        });
+      }
       if (!(await app.models.get(request.tenant, modelId))) throw notFound('model', modelId);
       const set = await app.aliases.set(request.tenant, name, modelId);
       // The model is being deleted: as far as new aliases go, it is gone.
@@ -84,7 +89,7 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
     { schema: { params: NameParams, response: { 204: Type.Null(), ...problems(400, 404) } } },
     async (request, reply) => {
       if (!(await app.aliases.delete(request.tenant, request.params.name)))
-        throw notFound('alias', request.params.name);
+        throw aliasNotFound(request.params.name);
       return reply.code(204).send(null);
     },
   );

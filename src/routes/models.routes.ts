@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
 import { idPattern, newId } from '../ids.js';
-import { ALIAS_NAME_PATTERN } from '../models/alias-store.js';
+import { ALIAS_NAME_PATTERN, aliasNotFound } from '../models/alias-store.js';
 import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
 import { loadUpload, validateUpload } from '../models/model-upload.js';
 import { defaultCutLayer } from '../training/model.js';
@@ -176,8 +176,9 @@ export default async function modelRoutes(fastify: FastifyInstance) {
         );
       }
       await app.jobs.deleteUnused(request.tenant, 'model', id, async () => {
-        await app.predictor.forget(request.tenant, id);
         await app.models.delete(request.tenant, id);
+        // After the files are gone, so that no instance loads it again from a record read just before.
+        await app.predictor.forget(request.tenant, id);
       });
       return reply.code(204).send(null);
     },
@@ -222,7 +223,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
       let id = idOrAlias;
       if (!MODEL_ID.test(idOrAlias)) {
         const alias = await app.aliases.get(request.tenant, idOrAlias);
-        if (!alias) throw notFound('alias', idOrAlias);
+        if (!alias) throw aliasNotFound(idOrAlias);
         id = alias.modelId;
       }
       const record = await app.predictor.record(request.tenant, id);
