@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import app, { serverOptions } from '../src/app.js';
+import { hashKey, newKey } from '../src/auth/api-keys.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
 
@@ -15,6 +16,8 @@ export interface BenchRun {
   prefix: string;
   /** Redis, for the bench's own reads. */
   admin: Redis;
+  /** Headers that authenticate as the run's own admin key. */
+  headers: { authorization: string };
   /** Called in reverse order by `cleanup`. */
   closers: Array<() => Promise<unknown>>;
   /** Closes everything, deletes every key under the run's prefixes and its DATA_DIR; once, however the run ends. */
@@ -32,7 +35,15 @@ export async function startBenchRun(
 ): Promise<BenchRun> {
   const prefix = `bench-${name}-${randomBytes(4).toString('hex')}`;
   const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), `finetuned-bench-${name}-`));
-  const config = loadConfig({ QUEUE_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides });
+  const key = newKey();
+  const keys = [{ id: 'bench', tenant: 'default', scopes: ['admin'], sha256: hashKey(key) }];
+  const config = loadConfig({
+    QUEUE_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    API_KEYS: JSON.stringify(keys),
+    ...overrides,
+  });
   const admin = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
   const closers: Array<() => Promise<unknown>> = [];
   let cleaning: Promise<void> | undefined;
@@ -51,7 +62,7 @@ export async function startBenchRun(
       await fsp.rm(dataDir, { recursive: true, force: true });
     })());
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
-  return { config, prefix, admin, closers, cleanup };
+  return { config, prefix, admin, headers: { authorization: `Bearer ${key}` }, closers, cleanup };
 }
 
 /** Nearest-rank percentile. */

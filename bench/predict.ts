@@ -101,7 +101,7 @@ async function overHttp(
     }),
   );
   const requests = bodies.map((body) => ({ method: 'POST' as const, body }));
-  const headers = { 'content-type': 'application/json' };
+  const headers = { ...run.headers, 'content-type': 'application/json' };
   // A short run first, so connections, JIT and the model's placement are warm.
   await autocannon({ url, connections: CONNECTIONS, duration: 2, headers, requests, workers: 1 });
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -131,7 +131,11 @@ async function overHttp(
 }
 
 async function post<T>(url: string, body: string, type = 'application/json'): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...run.headers, 'content-type': type },
+    body,
+  });
   const text = await response.text();
   if (response.status >= 300) throw new Error(`POST ${url}: ${response.status} ${text}`);
   return JSON.parse(text) as T;
@@ -167,7 +171,7 @@ try {
   let modelId: string | null = null;
   const trainingStarted = performance.now();
   while (!modelId) {
-    const view = (await (await fetch(`${base}/v1/jobs/${job.id}`)).json()) as {
+    const view = (await (await fetch(`${base}/v1/jobs/${job.id}`, { headers: run.headers })).json()) as {
       status: string;
       modelId: string | null;
       error: unknown;
@@ -178,7 +182,7 @@ try {
     if (!modelId) await sleep(200);
   }
   await trainer.close();
-  const record = (await (await fetch(`${base}/v1/models/${modelId}`)).json()) as {
+  const record = (await (await fetch(`${base}/v1/models/${modelId}`, { headers: run.headers })).json()) as {
     metrics: Record<string, number | null>;
     preprocessing: { standardize: { mean: number[]; std: number[] } } | null;
   };

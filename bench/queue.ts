@@ -93,7 +93,7 @@ try {
 
   const upload = await fetch(`${base}/v1/datasets?name=bench-digits`, {
     method: 'POST',
-    headers: { 'content-type': 'text/csv' },
+    headers: { ...run.headers, 'content-type': 'text/csv' },
     body: tinyDigitsCsv(),
   });
   if (upload.status !== 201) throw new Error(`dataset upload: ${upload.status} ${await upload.text()}`);
@@ -111,7 +111,7 @@ try {
   const submit = async () => {
     const response = await fetch(`${base}/v1/jobs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...run.headers, 'content-type': 'application/json' },
       body,
     });
     const text = await response.text();
@@ -194,7 +194,9 @@ try {
   const workerStarted = performance.now();
   for (;;) {
     if (!alive()) throw new Error(`the worker exited while starting:\n${workerOutput}`);
-    const listed = (await (await fetch(`${base}/v1/workers`)).json()) as { items: Array<{ pid: number }> };
+    const listed = (await (await fetch(`${base}/v1/workers`, { headers: run.headers })).json()) as {
+      items: Array<{ pid: number }>;
+    };
     if (listed.items.some((worker) => worker.pid === child.pid)) break;
     if (performance.now() - workerStarted > 120_000)
       throw new Error(`no worker listed after 120 s:\n${workerOutput}`);

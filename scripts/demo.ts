@@ -1,5 +1,6 @@
 /**
- * `npm run demo`, against a running service (FINETUNED_URL, default http://127.0.0.1:8080): uploads the bundled
+ * `npm run demo`, against a running service (FINETUNED_URL, default http://127.0.0.1:8080, with the API key in
+ * FINETUNED_API_KEY): uploads the bundled
  * digits, trains a small CNN on digits 0–4, transfers it to digits 5–9 with the base frozen, and predicts a few
  * digits the service has never seen.
  */
@@ -10,6 +11,13 @@ import { fileURLToPath } from 'node:url';
 const BASE = (process.env.FINETUNED_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
 const CSV = fileURLToPath(new URL('../datasets/digits-8x8.csv', import.meta.url));
 const HELD_OUT_PER_CLASS = 2;
+const KEY = process.env.FINETUNED_API_KEY;
+if (!KEY) {
+  console.error(
+    'set FINETUNED_API_KEY to an API key with the datasets, jobs, models and predict scopes (on first start the service prints one)',
+  );
+  process.exit(1);
+}
 
 interface Job {
   id: string;
@@ -25,7 +33,7 @@ async function call<T>(method: string, path: string, body?: string, type = 'appl
   const response = await fetch(`${BASE}${path}`, {
     method,
     body,
-    headers: body ? { 'content-type': type } : {},
+    headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': type } : {}) },
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text}`);

@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from './config.js';
+import auth from './plugins/auth.js';
 import problem from './plugins/problem.js';
 import configPlugin from './plugins/config.js';
 import redis from './plugins/redis.js';
@@ -63,6 +64,7 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   fastify.removeContentTypeParser('text/plain');
   await fastify.register(problem);
   await fastify.register(configPlugin, { config, backend });
+  await fastify.register(auth);
   await fastify.register(redis);
   await fastify.register(stores);
   await fastify.register(services);

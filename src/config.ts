@@ -30,6 +30,15 @@ export const ConfigSchema = Type.Object({
   WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100 }),
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({ default: 24 * 3600, minimum: 1 }),
   SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
+  API_KEYS: Type.String({
+    default: '',
+    description: 'JSON list of keys ({id, tenant, scopes, sha256}); added to those of API_KEYS_FILE',
+  }),
+  API_KEYS_FILE: Type.String({ default: '', description: 'Keys file; empty means DATA_DIR/api-keys.json' }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 1 }),
+  TENANT_MAX_ACTIVE_JOBS: Type.Integer({ default: 20, minimum: 1 }),
+  TENANT_MAX_STORED_BYTES: Type.Integer({ default: 10 * 1024 * MiB, minimum: 1 }),
+  MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 10 }),
   INFERENCE_HOSTS: Type.Integer({
     default: 0,
     minimum: 0,
@@ -60,5 +69,10 @@ export function loadConfig(
     if (value !== undefined && value !== '') data[key] = value;
   }
   const config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false });
-  return { ...config, DATA_DIR: path.resolve(config.DATA_DIR) };
+  const dataDir = path.resolve(config.DATA_DIR);
+  return {
+    ...config,
+    DATA_DIR: dataDir,
+    API_KEYS_FILE: path.resolve(config.API_KEYS_FILE || path.join(dataDir, 'api-keys.json')),
+  };
 }

@@ -36,6 +36,7 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
   app.get(
     '/',
     {
+      config: { scope: 'models:read' },
       schema: {
         summary: 'List aliases in name order',
         querystring: AliasPageQuery,
@@ -47,7 +48,10 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/:name',
-    { schema: { params: NameParams, response: { 200: AliasSchema, ...problems(400, 404) } } },
+    {
+      config: { scope: 'models:read' },
+      schema: { params: NameParams, response: { 200: AliasSchema, ...problems(400, 404) } },
+    },
     async (request) => {
       const alias = await app.aliases.get(request.tenant, request.params.name);
       if (!alias) throw aliasNotFound(request.params.name);
@@ -58,6 +62,7 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
   app.put(
     '/:name',
     {
+      config: { scope: 'models:write' },
       schema: {
         summary: 'Point an alias at a model, creating it or moving it in one atomic step',
         params: NameParams,
@@ -86,7 +91,10 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
 
   app.delete(
     '/:name',
-    { schema: { params: NameParams, response: { 204: Type.Null(), ...problems(400, 404) } } },
+    {
+      config: { scope: 'models:write' },
+      schema: { params: NameParams, response: { 204: Type.Null(), ...problems(400, 404) } },
+    },
     async (request, reply) => {
       if (!(await app.aliases.delete(request.tenant, request.params.name)))
         throw aliasNotFound(request.params.name);

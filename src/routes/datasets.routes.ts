@@ -32,6 +32,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: { scope: 'datasets:write' },
       bodyLimit: app.config.DATASET_MAX_BYTES,
       schema: {
         summary: 'Upload a dataset (CSV, NDJSON or JSON)',
@@ -93,6 +94,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.get(
     '/',
     {
+      config: { scope: 'datasets:read' },
       schema: {
         summary: 'List datasets, newest first',
         querystring: PageQuery('ds'),
@@ -104,7 +106,10 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/:id',
-    { schema: { params: IdParams('ds'), response: { 200: DatasetSchema, ...problems(400, 404) } } },
+    {
+      config: { scope: 'datasets:read' },
+      schema: { params: IdParams('ds'), response: { 200: DatasetSchema, ...problems(400, 404) } },
+    },
     async (request) => {
       const { id } = request.params;
       const dataset = await app.datasets.get(request.tenant, id);
@@ -115,7 +120,10 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
 
   app.delete(
     '/:id',
-    { schema: { params: IdParams('ds'), response: { 204: Type.Null(), ...problems(400, 404, 409) } } },
+    {
+      config: { scope: 'datasets:write' },
+      schema: { params: IdParams('ds'), response: { 204: Type.Null(), ...problems(400, 404, 409) } },
+    },
     async (request, reply) => {
       const { id } = request.params;
       if (!(await app.datasets.get(request.tenant, id))) throw notFound('dataset', id);

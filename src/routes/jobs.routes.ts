@@ -75,6 +75,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: { scope: 'jobs:write' },
       schema: {
         summary: 'Submit a training job',
         headers: IdempotencyHeaders,
@@ -97,6 +98,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
   app.get(
     '/',
     {
+      config: { scope: 'jobs:read' },
       schema: {
         summary: 'List jobs, newest first',
         querystring: Type.Object(
@@ -118,13 +120,17 @@ export default async function jobRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/:id',
-    { schema: { params: IdParams('job'), response: { 200: JobViewSchema, ...problems(400, 404) } } },
+    {
+      config: { scope: 'jobs:read' },
+      schema: { params: IdParams('job'), response: { 200: JobViewSchema, ...problems(400, 404) } },
+    },
     async (request) => app.jobs.get(request.tenant, request.params.id),
   );
 
   app.post(
     '/:id/cancel',
     {
+      config: { scope: 'jobs:write' },
       schema: {
         summary: 'Cancel a job',
         description:
@@ -143,6 +149,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
   app.get(
     '/:id/events',
     {
+      config: { scope: 'jobs:read' },
       sse: { kind: 'dual', heartbeat: true },
       schema: {
         summary: "The job's events: Server-Sent Events, or JSON pages",
@@ -210,6 +217,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
   app.get(
     '/:id/checkpoints',
     {
+      config: { scope: 'jobs:read' },
       schema: {
         summary: "The running job's checkpoints, oldest first",
         description: 'Kept while the job runs (the newest CHECKPOINT_KEEP); deleted when it ends.',

@@ -55,6 +55,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
   app.post(
     '/',
     {
+      config: { scope: 'models:write' },
       bodyLimit: app.config.MODEL_MAX_BYTES,
       schema: {
         summary:
@@ -146,6 +147,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
   app.get(
     '/',
     {
+      config: { scope: 'models:read' },
       schema: {
         summary: 'List models, newest first',
         querystring: PageQuery('mdl'),
@@ -157,13 +159,19 @@ export default async function modelRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/:id',
-    { schema: { params: IdParams('mdl'), response: { 200: ModelSchema, ...problems(400, 404) } } },
+    {
+      config: { scope: 'models:read' },
+      schema: { params: IdParams('mdl'), response: { 200: ModelSchema, ...problems(400, 404) } },
+    },
     async (request) => getRecord(request.tenant, request.params.id),
   );
 
   app.delete(
     '/:id',
-    { schema: { params: IdParams('mdl'), response: { 204: Type.Null(), ...problems(400, 404, 409) } } },
+    {
+      config: { scope: 'models:write' },
+      schema: { params: IdParams('mdl'), response: { 204: Type.Null(), ...problems(400, 404, 409) } },
+    },
     async (request, reply) => {
       const { id } = request.params;
       await getRecord(request.tenant, id);
@@ -188,6 +196,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
   app.get(
     '/:id/:file',
     {
+      config: { scope: 'models:read' },
       schema: {
         params: FileParams,
         response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...problems(400, 404) },
@@ -210,6 +219,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
   app.post(
     '/:idOrAlias/predict',
     {
+      config: { scope: 'predict' },
       schema: {
         summary: 'Predict with a model, named by its id or by an alias',
         params: IdOrAliasParams,

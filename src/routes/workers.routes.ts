@@ -8,6 +8,7 @@ export default async function workerRoutes(fastify: FastifyInstance) {
   app.get(
     '/',
     {
+      config: { scope: 'admin' },
       schema: {
         summary: 'The live training workers',
         description: 'From heartbeats that expire: a worker that stops beating for three intervals is gone.',

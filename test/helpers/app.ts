@@ -3,11 +3,26 @@ import assert from 'node:assert/strict';
 import app, { serverOptions } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { selectBackend } from '../../src/tf/backend.js';
+import { TEST_AUTHORIZATION } from './env.js';
+
+/**
+ * Requests without an Authorization header get the test key's, so that tests of other behaviour need not repeat
+ * it; tests of authentication use `{ credentials: false }`.
+ */
+function withTestCredentials(fastify: FastifyInstance) {
+  fastify.addHook('onRequest', async (request) => {
+    request.headers.authorization ??= TEST_AUTHORIZATION;
+  });
+}
 
 /** The API as tests use it: registered on an instance that never listens; requests go through `inject`. */
-export async function buildApp(config: Config): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  { credentials = true }: { credentials?: boolean } = {},
+): Promise<FastifyInstance> {
   const backend = await selectBackend('auto');
   const fastify = Fastify(serverOptions(config, false));
+  if (credentials) withTestCredentials(fastify);
   await fastify.register(app, { config, backend });
   await fastify.ready();
   return fastify;
@@ -39,3 +54,5 @@ export function assertProblem(response: LightMyRequestResponse, status: number, 
   assert.equal(typeof problem.detail, 'string');
   return problem;
 }
+
+export { withTestCredentials };

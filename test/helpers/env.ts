@@ -3,9 +3,24 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { hashKey } from '../../src/auth/api-keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The key every test app accepts: the tenant 'default' with every scope. */
+export const TEST_KEY = 'ft_test-key-for-the-default-tenant';
+export const TEST_AUTHORIZATION = `Bearer ${TEST_KEY}`;
+
+/** `API_KEYS` for tests: the test key, and `extra` keys given as {key, tenant, scopes}. */
+export function testKeys(
+  extra: Array<{ id: string; key: string; tenant: string; scopes: string[] }> = [],
+): string {
+  return JSON.stringify([
+    { id: 'test', tenant: 'default', scopes: ['admin'], sha256: hashKey(TEST_KEY) },
+    ...extra.map(({ id, key, tenant, scopes }) => ({ id, tenant, scopes, sha256: hashKey(key) })),
+  ]);
+}
 
 /** One test file's isolated world: its own queue prefix in the shared Redis and its own data directory. */
 export interface TestEnv {
@@ -38,7 +53,14 @@ export async function createTestEnv(
   const prefix = `test-${name}-${randomBytes(4).toString('hex')}`;
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `finetuned-${name}-`));
   const config = loadConfig(
-    { QUEUE_PREFIX: prefix, DATA_DIR: dataDir, REDIS_URL, LOG_LEVEL: 'silent', ...overrides },
+    {
+      QUEUE_PREFIX: prefix,
+      DATA_DIR: dataDir,
+      REDIS_URL,
+      LOG_LEVEL: 'silent',
+      API_KEYS: testKeys(),
+      ...overrides,
+    },
     {},
   );
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

@@ -7,13 +7,18 @@ import { fileURLToPath } from 'node:url';
 import app, { serverOptions } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { selectBackend } from '../../src/tf/backend.js';
+import { withTestCredentials } from './app.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The API on a real port in this process. */
-export async function listen(config: Config): Promise<{ server: FastifyInstance; base: string }> {
+/** The API on a real port in this process; requests without credentials get the test key's (see buildApp). */
+export async function listen(
+  config: Config,
+  { credentials = true }: { credentials?: boolean } = {},
+): Promise<{ server: FastifyInstance; base: string }> {
   const backend = await selectBackend(config.TFJS_BACKEND);
   const server = Fastify(serverOptions(config, false));
+  if (credentials) withTestCredentials(server);
   await server.register(app, { config, backend });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const { port } = server.server.address() as AddressInfo;

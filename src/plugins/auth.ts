@@ -1,0 +1,91 @@
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
+import fp from 'fastify-plugin';
+import { loadKeys, type KeyRing, type Principal, type Scope } from '../auth/api-keys.js';
+import { ProblemError } from '../errors.js';
+import { problems } from '../routes/schemas.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a key needs for this route; routes without one are public unless under /v1 or /admin. */
+    scope?: Scope;
+  }
+  interface FastifyRequest {
+    /** The key the request came with, once it is verified. */
+    principal: Principal | null;
+  }
+}
+
+const isProtected = (path: string) => /^\/(v1|admin)(\/|$|\?)/.test(path);
+
+const unauthorized = (detail: string) =>
+  new ProblemError(401, 'unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="finetuned"' });
+
+/** The key a request presents: `Authorization: Bearer <key>`, or Basic with the key as password (for browsers). */
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const [scheme, value] = header.split(' ', 2);
+  if (!value) return undefined;
+  if (scheme?.toLowerCase() === 'bearer') return value.trim();
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    return decoded.slice(decoded.indexOf(':') + 1);
+  }
+  return undefined;
+}
+
+/**
+ * API keys: every /v1 and /admin route needs `Authorization: Bearer <key>` whose key holds the route's scope
+ * (`admin` holds all). The key decides the request's tenant. No key or an unknown one is 401; a missing scope 403.
+ */
+export default fp(
+  async function authPlugin(app: FastifyInstance) {
+    const { ring, generated } = await loadKeys({
+      inline: app.config.API_KEYS,
+      file: app.config.API_KEYS_FILE,
+    });
+    if (generated) {
+      // Shown once: only its hash is kept.
+      app.log.warn(
+        { keysFile: generated.file },
+        `no API key was configured, so one was made for the tenant 'default' with every scope: ${generated.key} ` +
+          '(it is not shown again; its hash is in the keys file)',
+      );
+    }
+    app.decorate('keyRing', ring);
+    app.decorateRequest('principal', null);
+
+    // Every protected route documents the errors of authentication, rate limits and load shedding.
+    app.addHook('onRoute', (route) => {
+      const path = route.url;
+      const scope = route.config?.scope ?? (isProtected(path) ? 'admin' : undefined);
+      if (!scope || !route.schema) return;
+      const schema = route.schema as FastifySchema & { security?: object[]; description?: string };
+      schema.response = { ...problems(401, 403, 429, 503), ...(schema.response as object) };
+      schema.security = [{ bearerAuth: [] }];
+      schema.description = [schema.description, `Needs the scope \`${scope}\`.`].filter(Boolean).join(' ');
+    });
+
+    app.addHook('onRequest', async (request) => {
+      const scope = request.routeOptions.config.scope ?? (isProtected(request.url) ? 'admin' : undefined);
+      if (!scope) return;
+      const key = presentedKey(request);
+      if (!key) throw unauthorized('send an API key as `Authorization: Bearer <key>`');
+      const principal = ring.verify(key);
+      if (!principal) throw unauthorized('the API key is not valid');
+      request.principal = principal;
+      request.tenant = principal.tenant;
+      request.log = request.log.child({ keyId: principal.keyId, tenant: principal.tenant });
+      if (!principal.scopes.has(scope) && !principal.scopes.has('admin')) {
+        throw new ProblemError(403, 'forbidden', `this API key lacks the scope '${scope}'`, { scope });
+      }
+    });
+  },
+  { name: 'auth', dependencies: ['config'] },
+);
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    keyRing: KeyRing;
+  }
+}
