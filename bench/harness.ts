@@ -42,6 +42,7 @@ export async function startBenchRun(
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     API_KEYS: JSON.stringify(keys),
+    RATE_LIMIT_PER_MINUTE: 100_000_000,
     ...overrides,
   });
   const admin = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });

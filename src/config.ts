@@ -35,7 +35,7 @@ export const ConfigSchema = Type.Object({
     description: 'JSON list of keys ({id, tenant, scopes, sha256}); added to those of API_KEYS_FILE',
   }),
   API_KEYS_FILE: Type.String({ default: '', description: 'Keys file; empty means DATA_DIR/api-keys.json' }),
-  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1200, minimum: 1 }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60_000, minimum: 1 }),
   TENANT_MAX_ACTIVE_JOBS: Type.Integer({ default: 20, minimum: 1 }),
   TENANT_MAX_STORED_BYTES: Type.Integer({ default: 10 * 1024 * MiB, minimum: 1 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 10 }),

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { loadKeys, type KeyRing, type Principal, type Scope } from '../auth/api-keys.js';
 import { ProblemError } from '../errors.js';
 import { problems } from '../routes/schemas.js';
+import { sendProblem } from './problem.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -66,18 +67,24 @@ export default fp(
       schema.description = [schema.description, `Needs the scope \`${scope}\`.`].filter(Boolean).join(' ');
     });
 
-    app.addHook('onRequest', async (request) => {
+    // Failures are sent from here rather than thrown, so they are problem+json on every route, the dashboard's too.
+    app.addHook('onRequest', async (request, reply) => {
       const scope = request.routeOptions.config.scope ?? (isProtected(request.url) ? 'admin' : undefined);
       if (!scope) return;
       const key = presentedKey(request);
-      if (!key) throw unauthorized('send an API key as `Authorization: Bearer <key>`');
+      if (!key)
+        return sendProblem(reply, request, unauthorized('send an API key as `Authorization: Bearer <key>`'));
       const principal = ring.verify(key);
-      if (!principal) throw unauthorized('the API key is not valid');
+      if (!principal) return sendProblem(reply, request, unauthorized('the API key is not valid'));
       request.principal = principal;
       request.tenant = principal.tenant;
       request.log = request.log.child({ keyId: principal.keyId, tenant: principal.tenant });
       if (!principal.scopes.has(scope) && !principal.scopes.has('admin')) {
-        throw new ProblemError(403, 'forbidden', `this API key lacks the scope '${scope}'`, { scope });
+        return sendProblem(
+          reply,
+          request,
+          new ProblemError(403, 'forbidden', `this API key lacks the scope '${scope}'`, { scope }),
+        );
       }
     });
   },

@@ -28,6 +28,15 @@ function send(
     });
 }
 
+/**
+ * Sends a {@link ProblemError} as the response, for hooks whose thrown errors would reach another plugin's error
+ * handler (the queue dashboard has its own).
+ */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: ProblemError) {
+  reply.headers(error.headers);
+  return send(reply, request, error.status, error.code, error.message, error.extensions);
+}
+
 /** Stable codes for the errors Fastify and its plugins raise before a handler runs. */
 const FRAMEWORK_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
@@ -68,8 +77,7 @@ export default fp(
   async function problemPlugin(app: FastifyInstance) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof ProblemError) {
-        reply.headers(error.headers);
-        return send(reply, request, error.status, error.code, error.message, error.extensions);
+        return sendProblem(reply, request, error);
       }
       if (error.validation) {
         const { field, detail } = validationField(error);
