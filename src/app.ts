@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import type { Config } from './config.js';
 import admin from './plugins/admin.js';
 import auth from './plugins/auth.js';
+import metrics from './plugins/metrics.js';
 import problem from './plugins/problem.js';
 import configPlugin from './plugins/config.js';
 import redis from './plugins/redis.js';
@@ -73,6 +74,7 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   await fastify.register(security);
   await fastify.register(stores);
   await fastify.register(services);
+  await fastify.register(metrics);
   await fastify.register(fastifySSE, { heartbeatInterval: config.SSE_HEARTBEAT_MS });
   await fastify.register(admin);
   await fastify.register(healthRoutes);

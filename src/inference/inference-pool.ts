@@ -45,6 +45,9 @@ export interface PoolStats {
   batches: number;
   largestBatch: number;
   overloaded: number;
+  /** Batches whose model was loaded already, and batches that loaded it. */
+  cacheHits: number;
+  cacheMisses: number;
   /** Instances waiting for a batch or being predicted now. */
   pending: number;
   models: number;
@@ -120,7 +123,15 @@ export class InferencePool {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closing = false;
-  private readonly counters = { requests: 0, instances: 0, batches: 0, largestBatch: 0, overloaded: 0 };
+  private readonly counters = {
+    requests: 0,
+    instances: 0,
+    batches: 0,
+    largestBatch: 0,
+    overloaded: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+  };
   backend: BackendInfo | undefined;
 
   private constructor(private readonly options: PoolOptions) {
@@ -432,9 +443,12 @@ export class InferencePool {
     }
     // Placing a model may evict others; their hosts drop them after the batches already sent.
     let keep = false;
-    if (model.bytes <= this.options.cacheBytes) {
+    if (model.bytes > this.options.cacheBytes) this.counters.cacheMisses += 1;
+    else {
       keep = true;
-      if (!this.placements.get(model.key)) {
+      if (this.placements.get(model.key)) this.counters.cacheHits += 1;
+      else {
+        this.counters.cacheMisses += 1;
         host.bytes += model.bytes;
         this.placements.set(model.key, { host, bytes: model.bytes });
       }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
 import { idPattern, newId } from '../ids.js';
+import type { Prediction } from '../inference/predictor.js';
 import { ALIAS_NAME_PATTERN, aliasNotFound } from '../models/alias-store.js';
 import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
 import { loadUpload, validateUpload } from '../models/model-upload.js';
@@ -238,7 +239,15 @@ export default async function modelRoutes(fastify: FastifyInstance) {
       }
       const record = await app.predictor.record(request.tenant, id);
       if (!record) throw notFound('model', id);
-      const predictions = await app.predictor.predict(request.tenant, record, instances, topK ?? 3);
+      const stop = app.metrics.predictSeconds.startTimer();
+      let predictions: Prediction[];
+      try {
+        predictions = await app.predictor.predict(request.tenant, record, instances, topK ?? 3);
+        stop({ outcome: 'ok' });
+      } catch (error) {
+        stop({ outcome: error instanceof ProblemError ? error.code : 'error' });
+        throw error;
+      }
       return reply.header('x-model-id', record.id).send({ modelId: record.id, predictions });
     },
   );
