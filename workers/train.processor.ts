@@ -114,6 +114,8 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
       const result = await deps.runner.run({ jobId: id, tenant, spec, attempt }, channel);
       await relayed;
       await end(statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics }));
+      // Stored whatever the tenant's quota: new training is refused while storage is full, not its results.
+      await deps.redis.incrby(redisKeys.storedBytes(deps.prefix, tenant), result.modelBytes);
       return result;
     } catch (error) {
       await relayed;

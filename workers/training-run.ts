@@ -231,6 +231,7 @@ export async function runTraining(
     );
     return {
       modelId,
+      modelBytes: record.sizeBytes,
       metrics: result.metrics,
       history: result.history,
       backend,

@@ -16,6 +16,7 @@ import {
   type TrainingResultValue,
 } from '../queue/catalogue.js';
 import { validationRows } from '../training/data.js';
+import type { TenantQuotas } from '../quotas/tenant-quotas.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { statusEvent, type JobEvent, type JobEvents, type JobStatus } from './job-events.js';
 import { resolveJobSpec, type JobRequest, type JobSpec } from './job-spec.js';
@@ -33,6 +34,8 @@ interface Found {
 }
 
 export interface JobServiceOptions {
+  /** Per-tenant quotas checked on submission; none in tools that only read jobs. */
+  quotas?: TenantQuotas;
   idempotencyTtlSeconds: number;
 }
 
@@ -292,6 +295,8 @@ export class JobService {
    */
   private async create(tenant: string, request: JobRequest, id: string): Promise<JobView> {
     const spec = await this.check(tenant, request);
+    await this.options.quotas?.checkStorageLeft(tenant);
+    await this.options.quotas?.admitJob(tenant, id);
     const used = resourcesOf(spec);
     const refs = this.redis.multi();
     for (const { kind, id: resource } of used) refs.sadd(this.refKey(tenant, kind, resource), id);
@@ -313,6 +318,7 @@ export class JobService {
       for (const { kind, id: resource } of used) undo.srem(this.refKey(tenant, kind, resource), id);
       await undo.exec();
       await this.events.delete(id);
+      await this.options.quotas?.releaseJob(tenant, id);
       throw error;
     }
   }

@@ -9,6 +9,7 @@ import { JobEvents } from '../jobs/job-events.js';
 import { JobService } from '../jobs/job-service.js';
 import { AliasStore } from '../models/alias-store.js';
 import { backendName } from '../tf/backend.js';
+import { TenantQuotas } from '../quotas/tenant-quotas.js';
 import { WorkerRegistry, workerHeartbeatTtl } from '../queue/worker-registry.js';
 
 declare module 'fastify' {
@@ -19,6 +20,7 @@ declare module 'fastify' {
     workerRegistry: WorkerRegistry;
     predictor: Predictor;
     aliases: AliasStore;
+    quotas: TenantQuotas;
   }
   interface FastifyRequest {
     /** The tenant the request acts for; every resource belongs to one. */
@@ -32,6 +34,11 @@ export default fp(
     const { config } = app;
     const events = new JobEvents(app.redis, config.QUEUE_PREFIX);
     const checkpoints = new CheckpointStore(app.blobStore, config.CHECKPOINT_KEEP);
+    const quotas = new TenantQuotas(app.redis, app.trainingQueue, config.QUEUE_PREFIX, {
+      maxActiveJobs: config.TENANT_MAX_ACTIVE_JOBS,
+      maxStoredBytes: config.TENANT_MAX_STORED_BYTES,
+    });
+    app.decorate('quotas', quotas);
     app.decorate('jobEvents', events);
     app.decorate('checkpoints', checkpoints);
     app.decorate(
@@ -48,7 +55,7 @@ export default fp(
         app.models,
         events,
         checkpoints,
-        { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS },
+        { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS, quotas },
       ),
     );
     app.decorate('aliases', new AliasStore(app.redis, config.QUEUE_PREFIX));

@@ -37,6 +37,10 @@ export const redisKeys = {
     `${prefix}:tenants:${tenant}:${kind}s:${id}:deleting`,
   /** A tenant's aliases: a hash from alias name to the alias as JSON. */
   aliases: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:aliases`,
+  /** Jobs counted against a tenant's quota of queued and running jobs (finished ones are pruned lazily). */
+  activeJobs: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:active-jobs`,
+  /** Bytes of a tenant's stored datasets and models. */
+  storedBytes: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:stored-bytes`,
   /** Deleted models are published here, so every API instance unloads them. */
   modelDeleted: (prefix: string) => `${prefix}:models:deleted`,
 };
@@ -67,6 +71,8 @@ export interface TrainingResultValue {
   backend: Pick<BackendInfo, 'name' | 'device'>;
   startedAt: string;
   featureCaching: boolean;
+  /** Bytes of the stored model, counted against the tenant's storage quota. */
+  modelBytes: number;
 }
 
 /** The `failedReason` of a job that ended because it was cancelled while running. */

@@ -9,7 +9,7 @@ import {
   type DatasetFormat,
   type ParsedDataset,
 } from '../datasets/dataset-parser.js';
-import { DatasetSchema } from '../datasets/dataset-store.js';
+import { DatasetSchema, type Dataset } from '../datasets/dataset-store.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
 import { IdParams, PageOf, PageQuery, problems } from './schemas.js';
 
@@ -79,13 +79,20 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
         }
         parsed = await parseJsonColumns(json, limits);
       }
-      const dataset = await app.datasets.create(
-        request.tenant,
-        name ?? `dataset ${new Date().toISOString()}`,
-        format,
-        body,
-        parsed,
-      );
+      await app.quotas.reserveBytes(request.tenant, body.byteLength);
+      let dataset: Dataset;
+      try {
+        dataset = await app.datasets.create(
+          request.tenant,
+          name ?? `dataset ${new Date().toISOString()}`,
+          format,
+          body,
+          parsed,
+        );
+      } catch (error) {
+        await app.quotas.releaseBytes(request.tenant, body.byteLength);
+        throw error;
+      }
       request.log.info({ datasetId: dataset.id, rows: dataset.rows }, 'dataset stored');
       return reply.code(201).header('location', `/v1/datasets/${dataset.id}`).send(dataset);
     },
@@ -126,10 +133,12 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!(await app.datasets.get(request.tenant, id))) throw notFound('dataset', id);
-      await app.jobs.deleteUnused(request.tenant, 'dataset', id, () =>
-        app.datasets.delete(request.tenant, id),
-      );
+      const dataset = await app.datasets.get(request.tenant, id);
+      if (!dataset) throw notFound('dataset', id);
+      await app.jobs.deleteUnused(request.tenant, 'dataset', id, async () => {
+        await app.datasets.delete(request.tenant, id);
+        await app.quotas.releaseBytes(request.tenant, dataset.sizeBytes);
+      });
       return reply.code(204).send(null);
     },
   );

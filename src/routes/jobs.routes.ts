@@ -80,7 +80,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
         summary: 'Submit a training job',
         headers: IdempotencyHeaders,
         body: JobRequestSchema,
-        response: { 200: JobViewSchema, 201: JobViewSchema, ...problems(400, 404, 409, 415, 422) },
+        response: { 200: JobViewSchema, 201: JobViewSchema, ...problems(400, 404, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {
