@@ -28,6 +28,12 @@ export const ConfigSchema = Type.Object({
   WORKER_STALLED_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 500 }),
   WORKER_DRAIN_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1_000 }),
   WORKER_HEARTBEAT_MS: Type.Integer({ default: 5_000, minimum: 100 }),
+  WORKER_METRICS_PORT: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 65535,
+    description: "Port of a worker's /metrics; 0 serves none",
+  }),
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({ default: 24 * 3600, minimum: 1 }),
   SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),
   API_KEYS: Type.String({

@@ -104,9 +104,10 @@ describe('per-tenant quotas', () => {
     assertProblem(await submit(first), 429, 'quota_exceeded');
   });
 
-  it("a trained model counts against its tenant's storage", async () => {
+  it("a trained model counts against its tenant's storage; the worker counts the jobs on its /metrics", async () => {
     const before = await fastify.quotas.usage('default');
-    const worker = await startWorker(env.config);
+    const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const worker = await startWorker({ ...env.config, WORKER_METRICS_PORT: metricsPort });
     try {
       // The two jobs of the previous test that were not cancelled: the worker trains them.
       const { items } = (await fastify.inject({ method: 'GET', url: '/v1/jobs' })).json<{
@@ -124,6 +125,9 @@ describe('per-tenant quotas', () => {
       assert.ok(modelBytes > 0);
       const after = await fastify.quotas.usage('default');
       assert.equal(after.storedBytes, before.storedBytes + modelBytes);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.match(metrics, /^finetuned_jobs_total\{outcome="succeeded"\} 2$/m);
+      assert.match(metrics, /^finetuned_job_duration_seconds_count\{outcome="succeeded"\} 2$/m);
     } finally {
       await worker.close();
     }

@@ -14,6 +14,7 @@ import { WorkerRegistry, workerHeartbeatTtl, type WorkerInfo } from '../src/queu
 import { createRedis } from '../src/redis.js';
 import { openStore } from '../src/store/open-store.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
+import { serveWorkerMetrics } from './worker-metrics.js';
 import { createTrainingProcessor, type ActiveJob } from './train.processor.js';
 import { InlineRunner, ProcessRunner, type TrainingRunner } from './training-runner.js';
 
@@ -147,6 +148,11 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
     config.WORKER_HEARTBEAT_MS,
   );
 
+  const metrics =
+    config.WORKER_METRICS_PORT > 0
+      ? await serveWorkerMetrics(worker, active, config.WORKER_METRICS_PORT, logger)
+      : undefined;
+
   await worker.waitUntilReady();
   await beat();
   logger.info({ queue: QUEUES.training, prefix: config.QUEUE_PREFIX, workerId: info.id }, 'worker ready');
@@ -168,6 +174,7 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
       clearInterval(heartbeat);
       await registry.remove(info.id).catch(() => undefined);
       await runner.close();
+      metrics?.close();
       subscriber.disconnect();
       await worker.disconnect();
       connection.disconnect();
