@@ -16,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-const isProtected = (path: string) => /^\/(v1|admin)(\/|$|\?)/.test(path);
+/** Whether a path needs a key (every /v1 and /admin route). */
+export const isProtected = (path: string) => /^\/(v1|admin)(\/|$|\?)/.test(path);
 
 const unauthorized = (detail: string) =>
   new ProblemError(401, 'unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="finetuned"' });

@@ -4,6 +4,7 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError, unavailable } from '../errors.js';
+import { isProtected } from './auth.js';
 
 /**
  * What keeps the API standing in front of many clients: security headers, a rate limit per API key shared by
@@ -26,8 +27,10 @@ export default fp(
       hook: 'preParsing',
       redis: app.redis,
       nameSpace: `${config.QUEUE_PREFIX}:ratelimit:`,
-      allowList: (request) => request.principal === null,
-      keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+      // Open routes (health, readiness, metrics, docs) are not limited. Requests without a valid key never get here:
+      // authentication answers them first, at no more cost than a hash.
+      allowList: (request) => !isProtected(request.url),
+      keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
       errorResponseBuilder: (_request, context) =>
         new ProblemError(
           429,

@@ -19,7 +19,16 @@ export const IdParams = (kind: IdKind) => Type.Object({ id: Type.String({ patter
 
 /** Error responses a route may give, all problem+json. */
 export const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, ProblemSchema]));
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      // Keyed by media type, so that the document says what is sent; the serializer picks it by the same type.
+      {
+        description: 'RFC 9457 problem details',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    ]),
+  );
 
 /** `?limit=&cursor=` of a list route over ids of one kind. */
 export const PageQuery = (kind: IdKind) =>
