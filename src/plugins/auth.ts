@@ -61,7 +61,8 @@ export default fp(
     app.addHook('onRoute', (route) => {
       const path = route.url;
       const scope = route.config?.scope ?? (isProtected(path) ? 'admin' : undefined);
-      if (!scope || !route.schema) return;
+      // HEAD routes share their GET route's schema object: it is extended once.
+      if (!scope || !route.schema || route.method === 'HEAD') return;
       const schema = route.schema as FastifySchema & { security?: object[]; description?: string };
       schema.response = { ...problems(401, 403, 429, 503), ...(schema.response as object) };
       schema.security = [{ bearerAuth: [] }];

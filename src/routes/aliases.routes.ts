@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { badRequest, notFound } from '../errors.js';
 import { idPattern } from '../ids.js';
 import { ALIAS_NAME_PATTERN, AliasSchema, aliasNotFound } from '../models/alias-store.js';
-import { PageOf, problems } from './schemas.js';
+import { PageOf, problems, pageOf, DEFAULT_PAGE_SIZE } from './schemas.js';
 
 const NameParams = Type.Object({ name: Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$` }) });
 const AliasBody = Type.Object(
@@ -13,7 +13,7 @@ const AliasBody = Type.Object(
 );
 const AliasPageQuery = Type.Object(
   {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
     cursor: Type.Optional(
       Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$`, description: 'nextCursor of the previous page' }),
     ),
@@ -43,7 +43,7 @@ export default async function aliasRoutes(fastify: FastifyInstance) {
         response: { 200: PageOf(AliasSchema), ...problems(400) },
       },
     },
-    async (request) => app.aliases.list(request.tenant, request.query),
+    async (request) => app.aliases.list(request.tenant, pageOf(request.query)),
   );
 
   app.get(

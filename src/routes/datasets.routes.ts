@@ -11,7 +11,7 @@ import {
 } from '../datasets/dataset-parser.js';
 import { DatasetSchema, type Dataset } from '../datasets/dataset-store.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
-import { IdParams, PageOf, PageQuery, problems } from './schemas.js';
+import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
 const FORMATS: Record<string, DatasetFormat> = {
   'text/csv': 'csv',
@@ -108,7 +108,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
         response: { 200: PageOf(DatasetSchema), ...problems(400) },
       },
     },
-    async (request) => app.datasets.list(request.tenant, request.query),
+    async (request) => app.datasets.list(request.tenant, pageOf(request.query)),
   );
 
   app.get(

@@ -7,7 +7,7 @@ import { CheckpointInfoSchema } from '../jobs/checkpoint-store.js';
 import { EVENT_ID_PATTERN, isTerminal, JOB_STATUSES, JobEventSchema } from '../jobs/job-events.js';
 import { JobRequestSchema } from '../jobs/job-spec.js';
 import { EpochRowSchema } from '../models/model-store.js';
-import { IdParams, problems } from './schemas.js';
+import { IdParams, problems, pageOf, DEFAULT_PAGE_SIZE } from './schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -104,7 +104,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
         querystring: Type.Object(
           {
             status: Type.Optional(Status),
-            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
             cursor: Type.Optional(Type.String({ pattern: idPattern('job') })),
           },
           { additionalProperties: false },
@@ -115,7 +115,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
         },
       },
     },
-    async (request) => app.jobs.list(request.tenant, request.query),
+    async (request) => app.jobs.list(request.tenant, pageOf(request.query)),
   );
 
   app.get(
@@ -159,8 +159,8 @@ export default async function jobRoutes(fastify: FastifyInstance) {
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN })) }),
         querystring: Type.Object(
           {
-            after: Type.String({ pattern: EVENT_ID_PATTERN, default: '0' }),
-            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+            after: Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN, default: '0' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           },
           { additionalProperties: false },
         ),
@@ -182,7 +182,8 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       const { id } = request.params;
       const sse = reply.sse as SSEReplyInterface | undefined;
       if (!sse) {
-        const items = await app.jobs.readEvents(request.tenant, id, request.query.after, request.query.limit);
+        const { after = '0', limit = 100 } = request.query;
+        const items = await app.jobs.readEvents(request.tenant, id, after, limit);
         return {
           items,
           ended: items.some(isTerminal) || (items.length === 0 && (await app.jobEvents.ended(id))),
@@ -190,7 +191,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       }
       const lastEventId = request.headers['last-event-id'];
       await app.jobs.getSettled(request.tenant, id);
-      const after = lastEventId ?? request.query.after;
+      const after = lastEventId ?? request.query.after ?? '0';
       // Nothing more will come: 204 tells an EventSource to stop reconnecting.
       if ((await app.jobEvents.ended(id)) && (await app.jobEvents.read(id, after, 1)).length === 0) {
         return reply.code(204).send(null);

@@ -9,7 +9,7 @@ import { ALIAS_NAME_PATTERN, aliasNotFound } from '../models/alias-store.js';
 import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
 import { loadUpload, validateUpload } from '../models/model-upload.js';
 import { defaultCutLayer } from '../training/model.js';
-import { IdParams, PageOf, PageQuery, problems } from './schemas.js';
+import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
 const PredictRequest = Type.Object(
   {
@@ -161,7 +161,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
         response: { 200: PageOf(ModelSchema), ...problems(400) },
       },
     },
-    async (request) => app.models.list(request.tenant, request.query),
+    async (request) => app.models.list(request.tenant, pageOf(request.query)),
   );
 
   app.get(

@@ -30,11 +30,20 @@ export const problems = (...statuses: number[]) =>
     ]),
   );
 
+/** The page size when `?limit=` is left out. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** `?limit=&cursor=` as a list reads it: the limit given, or the default. */
+export const pageOf = <Q extends { limit?: number; cursor?: string }>(query: Q) => ({
+  ...query,
+  limit: query.limit ?? DEFAULT_PAGE_SIZE,
+});
+
 /** `?limit=&cursor=` of a list route over ids of one kind. */
 export const PageQuery = (kind: IdKind) =>
   Type.Object(
     {
-      limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
       cursor: Type.Optional(
         Type.String({ pattern: idPattern(kind), description: 'nextCursor of the previous page' }),
       ),
