@@ -7,7 +7,8 @@ import type { Config } from './config.js';
 import admin from './plugins/admin.js';
 import auth from './plugins/auth.js';
 import metrics from './plugins/metrics.js';
-import problem from './plugins/problem.js';
+import problem, { sendProblem } from './plugins/problem.js';
+import { ProblemError } from './errors.js';
 import configPlugin from './plugins/config.js';
 import redis from './plugins/redis.js';
 import services from './plugins/services.js';
@@ -36,7 +37,13 @@ export function serverOptions(
     logger,
     bodyLimit: config.JSON_MAX_BYTES,
     requestIdHeader: 'x-request-id',
-    routerOptions: { ignoreTrailingSlash: true },
+    // Over-long ids reach the schemas, which name the field, rather than being cut off by the router.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // Errors the router raises before any route (a malformed URL) are problems like any other.
+    frameworkErrors: (error, request, reply) => {
+      const code = error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : 'bad_request';
+      void sendProblem(reply, request, new ProblemError(error.statusCode ?? 400, code, error.message));
+    },
   };
 }
 
@@ -69,9 +76,10 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   await fastify.register(problem);
   await fastify.register(configPlugin, { config, backend });
   await fastify.register(swagger);
-  await fastify.register(auth);
   await fastify.register(redis);
+  // Security headers go on every response, the ones authentication refuses included: helmet's hook runs first.
   await fastify.register(security);
+  await fastify.register(auth);
   await fastify.register(stores);
   await fastify.register(services);
   await fastify.register(metrics);

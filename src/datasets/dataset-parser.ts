@@ -1,4 +1,4 @@
-import { parse as csvParser } from 'csv-parse';
+import { CsvError, parse as csvParser } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { badRequest } from '../errors.js';
 import { nextMacrotask } from '../event-loop.js';
@@ -57,10 +57,19 @@ export function isFiniteFloat32(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= FLOAT32_MAX;
 }
 
+/**
+ * A value as an error message shows it: numbers and short strings as they are, anything else by its kind, so
+ * that a hostile value (deeply nested, huge) cannot make the message itself fail or grow.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return value === null ? 'null' : String(typeof value);
+}
+
 function checkNumber(value: unknown, row: number, column: () => string): number {
-  if (!isFiniteFloat32(value)) {
-    throw rowError(row, column(), `${JSON.stringify(value) ?? String(value)} is not a finite 32-bit number`);
-  }
+  if (!isFiniteFloat32(value)) throw rowError(row, column(), `${showValue(value)} is not a finite 32-bit number`);
   return value;
 }
 
@@ -212,6 +221,12 @@ export async function parseCsv(body: Buffer, limits: ParseLimits, labelColumn = 
             header: header.slice(0, 100),
           });
         }
+        const seen = new Set<string>();
+        for (const name of header) {
+          if (seen.has(name))
+            throw badRequest('invalid_dataset', `the header names the column '${name}' twice`, { column: name });
+          seen.add(name);
+        }
         if (header.length < 2) throw badRequest('invalid_dataset', 'the header names no feature column besides the label', { column: labelColumn });
         collector.setShape([header.length - 1]);
         continue;
@@ -225,7 +240,7 @@ export async function parseCsv(body: Buffer, limits: ParseLimits, labelColumn = 
     }
   } catch (error) {
     parser.destroy();
-    if ((error as { code?: string }).code?.startsWith('CSV_')) {
+    if (error instanceof CsvError) {
       const info = error as { lines?: number; message: string };
       throw badRequest('invalid_dataset', `the CSV cannot be read: ${info.message}`, { line: info.lines });
     }

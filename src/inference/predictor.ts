@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { isFiniteFloat32 } from '../datasets/dataset-parser.js';
+import { isFiniteFloat32, showValue } from '../datasets/dataset-parser.js';
 import { ProblemError, unprocessable } from '../errors.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { redisKeys } from '../queue/catalogue.js';
@@ -34,7 +34,7 @@ export function flattenInstance(
     });
   const put = (v: unknown, at: number) => {
     if (!isFiniteFloat32(v)) {
-      throw fail(`${JSON.stringify(v) ?? String(v)} at position ${at} is not a finite number`);
+      throw fail(`${showValue(v)} at position ${at} is not a finite number`);
     }
     into[offset + at] = v;
   };

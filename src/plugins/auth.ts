@@ -16,8 +16,8 @@ declare module 'fastify' {
   }
 }
 
-/** Whether a path needs a key (every /v1 and /admin route). */
-export const isProtected = (path: string) => /^\/(v1|admin)(\/|$|\?)/.test(path);
+/** Whether a route pattern needs a key (every /v1 and /admin route). */
+const isProtected = (path: string) => /^\/(v1|admin)(\/|$|\?)/.test(path);
 
 const unauthorized = (detail: string) =>
   new ProblemError(401, 'unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="finetuned"' });
@@ -31,7 +31,8 @@ function presentedKey(request: FastifyRequest): string | undefined {
   if (scheme?.toLowerCase() === 'bearer') return value.trim();
   if (scheme?.toLowerCase() === 'basic') {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
-    return decoded.slice(decoded.indexOf(':') + 1);
+    const colon = decoded.indexOf(':');
+    return colon < 0 ? undefined : decoded.slice(colon + 1);
   }
   return undefined;
 }
@@ -59,10 +60,13 @@ export default fp(
 
     // Every protected route documents the errors of authentication, rate limits and load shedding.
     app.addHook('onRoute', (route) => {
-      const path = route.url;
-      const scope = route.config?.scope ?? (isProtected(path) ? 'admin' : undefined);
+      // Decided on the route pattern, never on the raw URL (which may be percent-encoded): every /v1 and /admin
+      // route needs a key, `admin` unless it names its scope.
+      const scope = route.config?.scope ?? (isProtected(route.url) ? 'admin' : undefined);
+      if (!scope) return;
+      route.config = { ...route.config, scope };
       // HEAD routes share their GET route's schema object: it is extended once.
-      if (!scope || !route.schema || route.method === 'HEAD') return;
+      if (!route.schema || route.method === 'HEAD') return;
       const schema = route.schema as FastifySchema & { security?: object[]; description?: string };
       schema.response = { ...problems(401, 403, 429, 503), ...(schema.response as object) };
       schema.security = [{ bearerAuth: [] }];
@@ -71,7 +75,7 @@ export default fp(
 
     // Failures are sent from here rather than thrown, so they are problem+json on every route, the dashboard's too.
     app.addHook('onRequest', async (request, reply) => {
-      const scope = request.routeOptions.config.scope ?? (isProtected(request.url) ? 'admin' : undefined);
+      const { scope } = request.routeOptions.config;
       if (!scope) return;
       const key = presentedKey(request);
       if (!key)

@@ -4,7 +4,6 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError, unavailable } from '../errors.js';
-import { isProtected } from './auth.js';
 
 /**
  * What keeps the API standing in front of many clients: security headers, a rate limit per API key shared by
@@ -29,7 +28,7 @@ export default fp(
       nameSpace: `${config.QUEUE_PREFIX}:ratelimit:`,
       // Open routes (health, readiness, metrics, docs) are not limited. Requests without a valid key never get here:
       // authentication answers them first, at no more cost than a hash.
-      allowList: (request) => !isProtected(request.url),
+      allowList: (request) => request.routeOptions.config.scope === undefined,
       keyGenerator: (request) => (request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`),
       errorResponseBuilder: (_request, context) =>
         new ProblemError(
@@ -50,5 +49,5 @@ export default fp(
       },
     });
   },
-  { name: 'security', dependencies: ['config', 'redis', 'auth'] },
+  { name: 'security', dependencies: ['config', 'redis'] },
 );

@@ -71,24 +71,33 @@ export default async function modelRoutes(fastify: FastifyInstance) {
       const files = new Map<string, Buffer>();
       const fields: Record<string, string> = {};
       let total = 0;
-      for await (const part of request.parts()) {
-        if (part.type === 'field') {
-          fields[part.fieldname] = String(part.value);
-          continue;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'field') {
+            fields[part.fieldname] = String(part.value);
+            continue;
+          }
+          const data = await part.toBuffer();
+          total += data.byteLength;
+          if (total > app.config.MODEL_MAX_BYTES) {
+            throw new ProblemError(
+              413,
+              'model_too_large',
+              `the model's files exceed MODEL_MAX_BYTES (${app.config.MODEL_MAX_BYTES} bytes)`,
+            );
+          }
+          const name = part.filename;
+          if (files.has(name))
+            throw badRequest('invalid_model', `the file '${name}' was uploaded twice`, { file: name });
+          files.set(name, data);
         }
-        const data = await part.toBuffer();
-        total += data.byteLength;
-        if (total > app.config.MODEL_MAX_BYTES) {
-          throw new ProblemError(
-            413,
-            'model_too_large',
-            `the model's files exceed MODEL_MAX_BYTES (${app.config.MODEL_MAX_BYTES} bytes)`,
-          );
-        }
-        const name = part.filename;
-        if (files.has(name))
-          throw badRequest('invalid_model', `the file '${name}' was uploaded twice`, { file: name });
-        files.set(name, data);
+      } catch (error) {
+        if (error instanceof ProblemError || (error as { statusCode?: number }).statusCode) throw error;
+        // Cut off, or without a boundary: what the multipart parser could not read.
+        throw badRequest(
+          'invalid_multipart',
+          `the multipart body cannot be read: ${(error as Error).message}`,
+        );
       }
       const upload = validateUpload(files);
       let labels: string[] | null = null;
@@ -227,6 +236,11 @@ export default async function modelRoutes(fastify: FastifyInstance) {
   app.post(
     '/:idOrAlias/predict',
     {
+      // The multipart parser of uploads is registered for this whole scope; predictions take JSON only.
+      preValidation: async (request) => {
+        if (request.isMultipart())
+          throw new ProblemError(415, 'unsupported_media_type', 'send the instances as application/json');
+      },
       config: { scope: 'predict' },
       schema: {
         summary: 'Predict with a model, named by its id or by an alias',
