@@ -442,8 +442,11 @@ export class JobService {
 
   /** A job in the queue, or one cancelled before it ran. */
   private async find(id: string): Promise<Found | undefined> {
+    // The state first: a job read after it is at least as far along, so a finished state always comes with its
+    // result (read the other way round, a job finishing in between shows as succeeded without its model).
+    const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
-    if (job) return { snapshot: job, state: await job.getState() };
+    if (job) return { snapshot: job, state: state === 'unknown' ? await job.getState() : state };
     const record = await this.redis.hget(redisKeys.cancelled(this.prefix), id);
     if (record) return { snapshot: { ...(JSON.parse(record) as JobSnapshot), id }, state: 'cancelled' };
     return undefined;
