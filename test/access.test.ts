@@ -592,3 +592,33 @@ describe('rate limit per key, shared through Redis', () => {
     assertProblem(await list(first, RL.d.key, encoded), 429, 'rate_limited');
   });
 });
+
+describe('load shedding', () => {
+  let env: TestEnv;
+  let fastify: FastifyInstance;
+
+  before(async () => {
+    env = await createTestEnv('shedding', { MAX_EVENT_LOOP_DELAY_MS: 10 });
+    fastify = await buildApp(env.config);
+  });
+
+  after(async () => {
+    await fastify?.close();
+    await env?.cleanup();
+  });
+
+  it('a lagging event loop sheds requests with 503 server_busy and Retry-After, but not /health', async () => {
+    assert.equal((await fastify.inject({ method: 'GET', url: '/v1/jobs' })).statusCode, 200);
+    // Keep the loop busy in 100 ms slices for longer than one of the load monitor's samples (1 s).
+    const until = Date.now() + 1_500;
+    while (Date.now() < until) {
+      const slice = Date.now() + 100;
+      while (Date.now() < slice);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const shed = await fastify.inject({ method: 'GET', url: '/v1/jobs' });
+    assertProblem(shed, 503, 'server_busy');
+    assert.equal(shed.headers['retry-after'], '5');
+    assert.equal((await fastify.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+  });
+});
