@@ -161,8 +161,9 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     // The worker from the last test is the only one running; it is the one told to stop.
     const running = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
     // Small batches: some 360 of them an epoch, so the stop lands inside one. Progress is reported at most twice a
-    // second, so on a fast machine a single epoch can pass unreported: any epoch but the first and last will do.
-    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(4, 4));
+    // second, so on a fast machine a single epoch can pass unreported: epoch 2 or 3 will do, with seven more to go
+    // so that the job is still running when the signal arrives.
+    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(10, 4));
     await seen(
       id,
       'progress within epoch 2 or 3',
@@ -184,7 +185,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     worker();
     const job = await finished(id);
     assert.equal(job.status, 'succeeded');
-    assertWholeHistory(job, 4);
+    assertWholeHistory(job, 10);
     assert.equal(job.attempts, 2, 'the hand-off used no attempt of its own: two starts, no failures');
     const log = (await events(id)).filter((e) => e.type === 'log').map((e) => String(e.data.message));
     assert.ok(
