@@ -14,6 +14,11 @@ export class ProblemError extends Error {
     super(detail);
     this.name = 'ProblemError';
   }
+
+  /** For error handlers that read `statusCode`, as Fastify's errors carry it. */
+  get statusCode(): number {
+    return this.status;
+  }
 }
 
 export const badRequest = (code: string, detail: string, extensions?: Record<string, unknown>) =>

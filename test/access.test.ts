@@ -47,10 +47,10 @@ const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const PIXELS = digitRows({ labels: ['0'], perClass: 1 })[0]!.pixels;
 
-function assertUnauthorized(response: LightMyRequestResponse, what: string) {
+function assertUnauthorized(response: LightMyRequestResponse, what: string, scheme = 'Bearer') {
   assert.equal(response.statusCode, 401, `${what}: ${response.body}`);
   assertProblem(response, 401, 'unauthorized');
-  assert.match(String(response.headers['www-authenticate']), /^Bearer\b/, what);
+  assert.match(String(response.headers['www-authenticate']), new RegExp(`^${scheme}\\b`), what);
 }
 
 /** Builds the API on an instance whose logger writes JSON lines into `lines`, as the server's would. */
@@ -226,8 +226,9 @@ describe('access control', () => {
 
   describe('the queue dashboard', () => {
     it('is 401 without a key and 403 without admin, as problem+json; 200 html for admin', async () => {
-      assertUnauthorized(await as(null, 'GET', '/admin/queues'), 'no key');
-      assertUnauthorized(await as(null, 'GET', '/admin/queues/api/queues'), 'no key, its API');
+      // The dashboard challenges with Basic, so that a browser asks for the key.
+      assertUnauthorized(await as(null, 'GET', '/admin/queues'), 'no key', 'Basic');
+      assertUnauthorized(await as(null, 'GET', '/admin/queues/api/queues'), 'no key, its API', 'Basic');
       const forbidden = assertProblem(await as('acmeWriter', 'GET', '/admin/queues'), 403, 'forbidden');
       assert.equal(forbidden.scope, 'admin');
       assertProblem(await as('acmeWriter', 'GET', '/admin/queues/api/queues'), 403, 'forbidden');
@@ -620,5 +621,39 @@ describe('load shedding', () => {
     assertProblem(shed, 503, 'server_busy');
     assert.equal(shed.headers['retry-after'], '5');
     assert.equal((await fastify.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+  });
+});
+
+describe('the queue dashboard under the rate limit', () => {
+  let env: TestEnv;
+  let fastify: FastifyInstance;
+
+  before(async () => {
+    env = await createTestEnv('dashboard-limit', { RATE_LIMIT_PER_MINUTE: 1 });
+    fastify = await buildApp(env.config);
+  });
+
+  after(async () => {
+    await fastify?.close();
+    await env?.cleanup();
+  });
+
+  it('answers past the limit with a 429 problem, though the dashboard has an error handler of its own', async () => {
+    assert.equal((await fastify.inject({ method: 'GET', url: '/admin/queues/api/queues' })).statusCode, 200);
+    const limited = await fastify.inject({ method: 'GET', url: '/admin/queues/api/queues' });
+    assertProblem(limited, 429, 'rate_limited');
+    assert.ok(limited.headers['retry-after']);
+  });
+});
+
+describe('a keys file that lists no keys', () => {
+  it('stops the start with the reason, rather than making a key or waiting', async () => {
+    const env = await createTestEnv('empty-keys', { API_KEYS: '' });
+    try {
+      await fs.writeFile(env.config.API_KEYS_FILE, '{"keys": []}\n');
+      await assert.rejects(buildApp(env.config), /lists no keys/);
+    } finally {
+      await env.cleanup();
+    }
   });
 });

@@ -10,6 +10,7 @@ import {
   type TrainingProgress,
   type TrainingResultValue,
 } from '../src/queue/catalogue.js';
+import { countStoredModel } from '../src/quotas/tenant-quotas.js';
 import { TrainingStopped } from '../src/training/train.js';
 import { JobFailure, type RunChannel } from './training-run.js';
 import { TrainingProcessExited, type TrainingRunner } from './training-runner.js';
@@ -113,9 +114,10 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
     try {
       const result = await deps.runner.run({ jobId: id, tenant, spec, attempt }, channel);
       await relayed;
+      // Counted whatever the tenant's quota (new training is refused while storage is full, not its results), and
+      // once per model however often an attempt gets this far.
+      await countStoredModel(deps.redis, deps.prefix, tenant, result.modelId, result.modelBytes);
       await end(statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics }));
-      // Stored whatever the tenant's quota: new training is refused while storage is full, not its results.
-      await deps.redis.incrby(redisKeys.storedBytes(deps.prefix, tenant), result.modelBytes);
       return result;
     } catch (error) {
       await relayed;

@@ -10,7 +10,8 @@ import type { ActiveJob } from './train.processor.js';
 function outcomeOf(job: Job<TrainingPayload>, failed: boolean): string {
   if (!failed) return 'succeeded';
   if (job.failedReason === CANCELLED_REASON) return 'cancelled';
-  return job.attemptsMade < (job.opts.attempts ?? 1) ? 'retrying' : 'failed';
+  // BullMQ marks a job finished only on its last failure; before that it goes back to wait for a retry.
+  return job.finishedOn ? 'failed' : 'retrying';
 }
 
 /**
@@ -42,8 +43,8 @@ export async function serveWorkerMetrics(
     if (!job) return;
     const outcome = outcomeOf(job, failed);
     ended.inc({ outcome });
-    if (job.processedOn && job.finishedOn)
-      duration.observe({ outcome }, (job.finishedOn - job.processedOn) / 1000);
+    if (job.processedOn)
+      duration.observe({ outcome }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
   };
   worker.on('completed', (job) => record(job, false));
   worker.on('failed', (job) => record(job, true));

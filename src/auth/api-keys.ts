@@ -102,7 +102,15 @@ export async function loadKeys(options: {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  if (fileText !== undefined) keys.push(...parseKeys(fileText, options.file));
+  if (fileText !== undefined) {
+    const listed = parseKeys(fileText, options.file);
+    if (listed.length === 0 && keys.length === 0) {
+      throw new Error(
+        `${options.file} lists no keys: add one, or delete the file to have a key made on start`,
+      );
+    }
+    keys.push(...listed);
+  }
   if (keys.length > 0) return { ring: new KeyRing(keys) };
 
   const key = newKey();
@@ -114,15 +122,17 @@ export async function loadKeys(options: {
     sha256: hashKey(key),
   };
   await fs.mkdir(path.dirname(options.file), { recursive: true });
-  // Only the hash is stored; `wx` so that two processes starting at once cannot both write one.
+  // Only the hash is stored. Written whole under another name, then linked into place: a second process starting
+  // at the same moment either links first (and this one uses its key) or finds the file complete.
+  const staged = `${options.file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fs.writeFile(staged, `${JSON.stringify({ keys: [entry] }, null, 2)}\n`, { mode: 0o600 });
   try {
-    await fs.writeFile(options.file, `${JSON.stringify({ keys: [entry] }, null, 2)}\n`, {
-      flag: 'wx',
-      mode: 0o600,
-    });
+    await fs.link(staged, options.file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return loadKeys(options);
+  } finally {
+    await fs.rm(staged, { force: true });
   }
   return { ring: new KeyRing([entry]), generated: { key, file: options.file } };
 }

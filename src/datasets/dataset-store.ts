@@ -37,10 +37,11 @@ export class DatasetStore {
     format: DatasetFormat,
     raw: Buffer | string,
     parsed: ParsedDataset,
+    id: string = newId('ds'),
   ): Promise<Dataset> {
     const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
     const dataset: Dataset = {
-      id: newId('ds'),
+      id,
       name,
       format,
       rows: parsed.rows,

@@ -505,14 +505,24 @@ export class InferencePool {
     };
   }
 
-  /** Each host's loaded models and TF.js memory. */
-  hostStats(): Promise<HostStats[]> {
+  /** Each host's loaded models and TF.js memory; a host that does not answer within `timeoutMs` fails the call. */
+  hostStats(timeoutMs = 2_000): Promise<HostStats[]> {
     return Promise.all(
       this.liveHosts.map(
         (host) =>
           new Promise<HostStats>((resolve, reject) => {
             const id = this.nextId++;
-            host.asked.set(id, { resolve, reject });
+            const timer = setTimeout(() => {
+              host.asked.delete(id);
+              reject(new Error(`inference host ${host.index} did not answer within ${timeoutMs} ms`));
+            }, timeoutMs);
+            const settle =
+              <T>(then: (value: T) => void) =>
+              (value: T) => {
+                clearTimeout(timer);
+                then(value);
+              };
+            host.asked.set(id, { resolve: settle(resolve), reject: settle(reject) });
             host.channel.send({ type: 'stats', id });
           }),
       ),

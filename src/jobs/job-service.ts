@@ -369,6 +369,7 @@ export class JobService {
         return { job: now, accepted: now.status === 'running' };
       }
       await this.events.end(id, statusEvent('cancelled', { message: 'cancelled before it ran' }));
+      await this.options.quotas?.releaseJob(tenant, id);
       // A job waiting to retry may have checkpoints from its earlier attempts.
       await this.checkpoints.deleteAll(tenant, id);
       return { job: await this.view({ snapshot: { ...record, id }, state: 'cancelled' }), accepted: false };

@@ -3,6 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { problemErrorHandler } from './problem.js';
 
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 
@@ -21,6 +22,12 @@ export default fp(
     });
     await app.register(
       async (admin) => {
+        // Its routes answer errors (a rate limit, load shedding) as problems, like every other route.
+        admin.addHook('onRoute', (route) => {
+          route.errorHandler = (error, request, reply) => {
+            void problemErrorHandler(error, request, reply);
+          };
+        });
         // The dashboard's page runs its own scripts and styles.
         admin.addHook('onSend', async (_request, reply) => {
           reply.removeHeader('content-security-policy');

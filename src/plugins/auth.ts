@@ -19,14 +19,21 @@ declare module 'fastify' {
 /** Whether a route pattern needs a key (every /v1 and /admin route). */
 const isProtected = (path: string) => /^\/(v1|admin)(\/|$|\?)/.test(path);
 
-const unauthorized = (detail: string) =>
-  new ProblemError(401, 'unauthorized', detail, {}, { 'www-authenticate': 'Bearer realm="finetuned"' });
+/** 401, with the challenge a client answers: Basic on the dashboard, so that a browser asks for the key. */
+const unauthorized = (detail: string, browser: boolean) =>
+  new ProblemError(
+    401,
+    'unauthorized',
+    detail,
+    {},
+    { 'www-authenticate': browser ? 'Basic realm="finetuned", charset="UTF-8"' : 'Bearer realm="finetuned"' },
+  );
 
 /** The key a request presents: `Authorization: Bearer <key>`, or Basic with the key as password (for browsers). */
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;
-  const [scheme, value] = header.split(' ', 2);
+  const [, scheme, value] = /^(\S+)\s+(\S+)\s*$/.exec(header) ?? [];
   if (!value) return undefined;
   if (scheme?.toLowerCase() === 'bearer') return value.trim();
   if (scheme?.toLowerCase() === 'basic') {
@@ -78,10 +85,15 @@ export default fp(
       const { scope } = request.routeOptions.config;
       if (!scope) return;
       const key = presentedKey(request);
+      const browser = request.routeOptions.url?.startsWith('/admin') ?? false;
       if (!key)
-        return sendProblem(reply, request, unauthorized('send an API key as `Authorization: Bearer <key>`'));
+        return sendProblem(
+          reply,
+          request,
+          unauthorized('send an API key as `Authorization: Bearer <key>`', browser),
+        );
       const principal = ring.verify(key);
-      if (!principal) return sendProblem(reply, request, unauthorized('the API key is not valid'));
+      if (!principal) return sendProblem(reply, request, unauthorized('the API key is not valid', browser));
       request.principal = principal;
       request.tenant = principal.tenant;
       request.log = request.log.child({ keyId: principal.keyId, tenant: principal.tenant });

@@ -68,8 +68,9 @@ export default fp(
       labelNames: ['state'],
       registers: [registry],
       async collect() {
-        const counts = await app.trainingQueue.getJobCounts(...QUEUE_STATES);
-        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+        // Redis unreachable: the scrape goes on without these, rather than failing whole.
+        const counts = await app.trainingQueue.getJobCounts(...QUEUE_STATES).catch(() => undefined);
+        if (counts) for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
       },
     });
 
@@ -80,7 +81,7 @@ export default fp(
       registers: [registry],
       async collect() {
         this.reset();
-        for (const worker of await app.workerRegistry.list())
+        for (const worker of await app.workerRegistry.list().catch(() => []))
           this.set({ worker: worker.id }, worker.samplesPerSecond ?? 0);
       },
     });

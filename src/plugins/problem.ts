@@ -72,40 +72,40 @@ function validationField(error: FastifyError): { field: string; detail: string }
   };
 }
 
-/** One error handler: every error becomes RFC 9457 problem+json with a stable `code`; 5xx hide internals. */
+/** The one error handler: every error becomes RFC 9457 problem+json with a stable `code`; 5xx hide internals. */
+export function problemErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof ProblemError) return sendProblem(reply, request, error);
+  if (error.validation) {
+    const { field, detail } = validationField(error);
+    return send(reply, request, 400, 'validation_failed', detail, {
+      field,
+      errors: error.validation.map((v) => ({
+        field: `/${error.validationContext ?? 'body'}${v.instancePath}`,
+        message: v.message,
+      })),
+    });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code =
+      FRAMEWORK_CODES[error.code] ?? (error.code ?? 'bad_request').replace(/^FST_(ERR_)?/, '').toLowerCase();
+    // Malformed JSON is a syntax error (400) whatever status the parser chose; 413 and 415 keep theirs.
+    return send(reply, request, status, code, error.message);
+  }
+  request.log.error({ err: error }, 'request failed');
+  return send(
+    reply,
+    request,
+    status >= 500 ? status : 500,
+    'internal_error',
+    'the server failed to handle this request; it has been logged',
+  );
+}
+
+/** Problems for every error and for unknown routes. */
 export default fp(
   async function problemPlugin(app: FastifyInstance) {
-    app.setErrorHandler((error: FastifyError, request, reply) => {
-      if (error instanceof ProblemError) {
-        return sendProblem(reply, request, error);
-      }
-      if (error.validation) {
-        const { field, detail } = validationField(error);
-        return send(reply, request, 400, 'validation_failed', detail, {
-          field,
-          errors: error.validation.map((v) => ({
-            field: `/${error.validationContext ?? 'body'}${v.instancePath}`,
-            message: v.message,
-          })),
-        });
-      }
-      const status = error.statusCode ?? 500;
-      if (status >= 400 && status < 500) {
-        const code =
-          FRAMEWORK_CODES[error.code] ??
-          (error.code ?? 'bad_request').replace(/^FST_(ERR_)?/, '').toLowerCase();
-        // Malformed JSON is a syntax error (400) whatever status the parser chose; 413 and 415 keep theirs.
-        return send(reply, request, status, code, error.message);
-      }
-      request.log.error({ err: error }, 'request failed');
-      return send(
-        reply,
-        request,
-        status >= 500 ? status : 500,
-        'internal_error',
-        'the server failed to handle this request; it has been logged',
-      );
-    });
+    app.setErrorHandler(problemErrorHandler);
     app.setNotFoundHandler((request, reply) =>
       send(reply, request, 404, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
     );

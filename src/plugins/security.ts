@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError, unavailable } from '../errors.js';
 
+const UNSHED = new Set(['/health', '/metrics']);
+
 /**
  * What keeps the API standing in front of many clients: security headers, a rate limit per API key shared by
  * every API instance through Redis, and load shedding when the event loop lags.
@@ -25,6 +27,8 @@ export default fp(
       // After authentication (onRequest), before the body is read.
       hook: 'preParsing',
       redis: app.redis,
+      // With Redis unreachable, requests go through unlimited rather than fail.
+      skipOnError: true,
       nameSpace: `${config.QUEUE_PREFIX}:ratelimit:`,
       // Open routes (health, readiness, metrics, docs) are not limited. Requests without a valid key never get here:
       // authentication answers them first, at no more cost than a hash.
@@ -42,9 +46,9 @@ export default fp(
     await app.register(underPressure, {
       maxEventLoopDelay: config.MAX_EVENT_LOOP_DELAY_MS,
       retryAfter: 5,
-      // Liveness answers whatever the load: a busy API is not a dead one.
+      // Liveness and metrics answer whatever the load: a busy API is not a dead one, and that is when it is watched.
       pressureHandler: async (request) => {
-        if (request.url === '/health') return;
+        if (UNSHED.has(request.routeOptions.url ?? '')) return;
         throw unavailable('server_busy', 'the API is overloaded at the moment; retry shortly', 5);
       },
     });

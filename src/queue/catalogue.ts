@@ -37,9 +37,11 @@ export const redisKeys = {
     `${prefix}:tenants:${tenant}:${kind}s:${id}:deleting`,
   /** A tenant's aliases: a hash from alias name to the alias as JSON. */
   aliases: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:aliases`,
-  /** Jobs counted against a tenant's quota of queued and running jobs (finished ones are pruned lazily). */
+  /** Jobs counted against a tenant's quota of queued and running jobs, by admission time (pruned lazily). */
   activeJobs: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:active-jobs`,
-  /** Bytes of a tenant's stored datasets and models. */
+  /** The tenant's stored datasets and models that count against its quota: id → bytes. */
+  storedResources: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:stored`,
+  /** Bytes of a tenant's stored datasets and models: the sum of `storedResources`. */
   storedBytes: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:stored-bytes`,
   /** Deleted models are published here, so every API instance unloads them. */
   modelDeleted: (prefix: string) => `${prefix}:models:deleted`,

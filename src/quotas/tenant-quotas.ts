@@ -3,24 +3,42 @@ import type { Redis } from 'ioredis';
 import { ProblemError } from '../errors.js';
 import { redisKeys } from '../queue/catalogue.js';
 
-// Adds the member unless the set already holds `limit`; returns -1 when added, else the current size.
-const ADD_UNDER_LIMIT = `
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return -1 end
-local size = redis.call('SCARD', KEYS[1])
+// Admits a job unless the tenant already has `limit` (KEYS[1]: a sorted set of job ids by admission time).
+// Returns -1 when admitted (or already counted), else the current count.
+const ADMIT_JOB = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return -1 end
+local size = redis.call('ZCARD', KEYS[1])
 if size >= tonumber(ARGV[2]) then return size end
-redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 return -1
 `;
 
-// Adds to the counter unless that takes it past the limit; returns -1 when added, else the current value.
-const INCR_UNDER_LIMIT = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if current + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return current end
-redis.call('INCRBY', KEYS[1], ARGV[1])
+// Counts a stored resource once (KEYS[1]: resource id → bytes; KEYS[2]: the total). With a limit (ARGV[3] > 0), only
+// if the total stays within it. Returns -1 when counted (or counted already), else the current total.
+const COUNT_BYTES = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return -1 end
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+local limit = tonumber(ARGV[3])
+if limit > 0 and current + tonumber(ARGV[2]) > limit then return current end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('INCRBY', KEYS[2], ARGV[2])
 return -1
 `;
 
-const FINISHED = new Set(['completed', 'failed', 'unknown']);
+// Uncounts a resource once, whoever asks first; the total never goes below zero.
+const UNCOUNT_BYTES = `
+local bytes = redis.call('HGET', KEYS[1], ARGV[1])
+if not bytes then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local left = tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(bytes)
+if left < 0 then left = 0 end
+redis.call('SET', KEYS[2], left)
+return 1
+`;
+
+/** Finished jobs leave the count; so do jobs the queue does not know, once they are older than a submission takes. */
+const FINISHED = new Set(['completed', 'failed']);
+const ADMISSION_GRACE_MS = 60_000;
 
 /** A quota exceeded: 429 for jobs (they free up), 413 for storage; the message names the quota and the use. */
 function exceeded(status: 429 | 413, quota: string, limit: number, current: number, detail: string) {
@@ -30,9 +48,9 @@ function exceeded(status: 429 | 413, quota: string, limit: number, current: numb
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 /**
- * Per-tenant quotas in Redis, shared by every API instance: jobs queued or running (`maxActiveJobs`), and bytes
- * of stored datasets and models (`maxStoredBytes`). Checks and reservations are atomic, so concurrent requests
- * cannot pass a quota together.
+ * Per-tenant quotas in Redis, shared by every API instance and worker: jobs queued or running (`maxActiveJobs`),
+ * and bytes of stored datasets and models (`maxStoredBytes`). Each check-and-count is one Lua script, and each
+ * stored resource is counted at most once and uncounted at most once, however many requests race.
  */
 export class TenantQuotas {
   constructor(
@@ -42,12 +60,8 @@ export class TenantQuotas {
     readonly limits: { maxActiveJobs: number; maxStoredBytes: number },
   ) {}
 
-  private activeKey(tenant: string) {
-    return redisKeys.activeJobs(this.prefix, tenant);
-  }
-
-  private storedKey(tenant: string) {
-    return redisKeys.storedBytes(this.prefix, tenant);
+  private storedKeys(tenant: string): [string, string] {
+    return [redisKeys.storedResources(this.prefix, tenant), redisKeys.storedBytes(this.prefix, tenant)];
   }
 
   /**
@@ -55,14 +69,16 @@ export class TenantQuotas {
    * running. Jobs that have finished since they were counted are pruned first.
    */
   async admitJob(tenant: string, id: string): Promise<void> {
-    const key = this.activeKey(tenant);
-    const members = await this.redis.smembers(key);
-    if (members.length >= this.limits.maxActiveJobs) {
-      const states = await Promise.all(members.map((job) => this.queue.getJobState(job)));
-      const done = members.filter((_, i) => FINISHED.has(states[i]!));
-      if (done.length > 0) await this.redis.srem(key, ...done);
-    }
-    const current = (await this.redis.eval(ADD_UNDER_LIMIT, 1, key, id, this.limits.maxActiveJobs)) as number;
+    const key = redisKeys.activeJobs(this.prefix, tenant);
+    if ((await this.redis.zcard(key)) >= this.limits.maxActiveJobs) await this.pruneJobs(key);
+    const current = (await this.redis.eval(
+      ADMIT_JOB,
+      1,
+      key,
+      id,
+      this.limits.maxActiveJobs,
+      Date.now(),
+    )) as number;
     if (current >= 0) {
       throw exceeded(
         429,
@@ -74,17 +90,31 @@ export class TenantQuotas {
     }
   }
 
-  /** Forgets a job that was counted but never queued. */
-  async releaseJob(tenant: string, id: string): Promise<void> {
-    await this.redis.srem(this.activeKey(tenant), id);
+  private async pruneJobs(key: string): Promise<void> {
+    const entries = await this.redis.zrange(key, 0, -1, 'WITHSCORES');
+    const gone: string[] = [];
+    for (let i = 0; i < entries.length; i += 2) {
+      const [id, admittedAt] = [entries[i]!, Number(entries[i + 1])];
+      const state = await this.queue.getJobState(id);
+      // A job just admitted is not in the queue yet: unknown, but not gone.
+      if (FINISHED.has(state) || (state === 'unknown' && Date.now() - admittedAt > ADMISSION_GRACE_MS))
+        gone.push(id);
+    }
+    if (gone.length > 0) await this.redis.zrem(key, ...gone);
   }
 
-  /** Reserves `bytes` of storage for the tenant, or throws 413 when that would pass its quota. */
-  async reserveBytes(tenant: string, bytes: number): Promise<void> {
+  /** Forgets a job that was counted but never queued, or that ended. */
+  async releaseJob(tenant: string, id: string): Promise<void> {
+    await this.redis.zrem(redisKeys.activeJobs(this.prefix, tenant), id);
+  }
+
+  /** Counts a resource about to be stored, or throws 413 when it would take the tenant past its quota. */
+  async reserveBytes(tenant: string, resourceId: string, bytes: number): Promise<void> {
     const current = (await this.redis.eval(
-      INCR_UNDER_LIMIT,
-      1,
-      this.storedKey(tenant),
+      COUNT_BYTES,
+      2,
+      ...this.storedKeys(tenant),
+      resourceId,
       bytes,
       this.limits.maxStoredBytes,
     )) as number;
@@ -100,13 +130,14 @@ export class TenantQuotas {
     }
   }
 
-  async releaseBytes(tenant: string, bytes: number): Promise<void> {
-    await this.redis.decrby(this.storedKey(tenant), bytes);
+  /** Uncounts a resource that was deleted (or never stored); a second call for it changes nothing. */
+  async releaseBytes(tenant: string, resourceId: string): Promise<void> {
+    await this.redis.eval(UNCOUNT_BYTES, 2, ...this.storedKeys(tenant), resourceId);
   }
 
   /** Refuses new training while the tenant's storage is full: the model it makes would not fit. */
   async checkStorageLeft(tenant: string): Promise<void> {
-    const current = Number((await this.redis.get(this.storedKey(tenant))) ?? 0);
+    const current = Number((await this.redis.get(this.storedKeys(tenant)[1])) ?? 0);
     if (current >= this.limits.maxStoredBytes) {
       throw exceeded(
         413,
@@ -121,9 +152,21 @@ export class TenantQuotas {
 
   async usage(tenant: string): Promise<{ activeJobs: number; storedBytes: number }> {
     const [active, stored] = await Promise.all([
-      this.redis.scard(this.activeKey(tenant)),
-      this.redis.get(this.storedKey(tenant)),
+      this.redis.zcard(redisKeys.activeJobs(this.prefix, tenant)),
+      this.redis.get(this.storedKeys(tenant)[1]),
     ]);
     return { activeJobs: active, storedBytes: Number(stored ?? 0) };
   }
+}
+
+/** Counts a trained model against its tenant's storage, once however often it is called (a worker's retries). */
+export async function countStoredModel(
+  redis: Redis,
+  prefix: string,
+  tenant: string,
+  modelId: string,
+  bytes: number,
+): Promise<void> {
+  const keys = [redisKeys.storedResources(prefix, tenant), redisKeys.storedBytes(prefix, tenant)];
+  await redis.eval(COUNT_BYTES, 2, ...keys, modelId, bytes, 0);
 }

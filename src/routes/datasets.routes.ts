@@ -11,6 +11,7 @@ import {
 } from '../datasets/dataset-parser.js';
 import { DatasetSchema, type Dataset } from '../datasets/dataset-store.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
+import { newId } from '../ids.js';
 import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
 const FORMATS: Record<string, DatasetFormat> = {
@@ -79,7 +80,8 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
         }
         parsed = await parseJsonColumns(json, limits);
       }
-      await app.quotas.reserveBytes(request.tenant, body.byteLength);
+      const id = newId('ds');
+      await app.quotas.reserveBytes(request.tenant, id, body.byteLength);
       let dataset: Dataset;
       try {
         dataset = await app.datasets.create(
@@ -88,9 +90,10 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
           format,
           body,
           parsed,
+          id,
         );
       } catch (error) {
-        await app.quotas.releaseBytes(request.tenant, body.byteLength);
+        await app.quotas.releaseBytes(request.tenant, id);
         throw error;
       }
       request.log.info({ datasetId: dataset.id, rows: dataset.rows }, 'dataset stored');
@@ -133,11 +136,10 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const dataset = await app.datasets.get(request.tenant, id);
-      if (!dataset) throw notFound('dataset', id);
+      if (!(await app.datasets.get(request.tenant, id))) throw notFound('dataset', id);
       await app.jobs.deleteUnused(request.tenant, 'dataset', id, async () => {
         await app.datasets.delete(request.tenant, id);
-        await app.quotas.releaseBytes(request.tenant, dataset.sizeBytes);
+        await app.quotas.releaseBytes(request.tenant, id);
       });
       return reply.code(204).send(null);
     },

@@ -146,11 +146,11 @@ export default async function modelRoutes(fastify: FastifyInstance) {
           sizeBytes: upload.sizeBytes,
           createdAt: new Date().toISOString(),
         };
-        await app.quotas.reserveBytes(request.tenant, record.sizeBytes);
+        await app.quotas.reserveBytes(request.tenant, record.id, record.sizeBytes);
         try {
           await app.models.create(request.tenant, record, upload.files);
         } catch (error) {
-          await app.quotas.releaseBytes(request.tenant, record.sizeBytes);
+          await app.quotas.releaseBytes(request.tenant, record.id);
           throw error;
         }
         return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);
@@ -190,7 +190,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const { id } = request.params;
-      const record = await getRecord(request.tenant, id);
+      await getRecord(request.tenant, id);
       const aliases = await app.aliases.guardDelete(request.tenant, id);
       if (aliases.length > 0) {
         throw conflict(
@@ -201,7 +201,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
       }
       await app.jobs.deleteUnused(request.tenant, 'model', id, async () => {
         await app.models.delete(request.tenant, id);
-        await app.quotas.releaseBytes(request.tenant, record.sizeBytes);
+        await app.quotas.releaseBytes(request.tenant, id);
         // After the files are gone, so that no instance loads it again from a record read just before.
         await app.predictor.forget(request.tenant, id);
       });
