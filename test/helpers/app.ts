@@ -23,8 +23,14 @@ export async function buildApp(
   const backend = await selectBackend('auto');
   const fastify = Fastify(serverOptions(config, false));
   if (credentials) withTestCredentials(fastify);
-  await fastify.register(app, { config, backend });
-  await fastify.ready();
+  try {
+    await fastify.register(app, { config, backend });
+    await fastify.ready();
+  } catch (error) {
+    // What started before the failure (Redis connections, timers) would keep the test process alive.
+    await fastify.close().catch(() => undefined);
+    throw error;
+  }
   return fastify;
 }
 
