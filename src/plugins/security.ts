@@ -1,35 +1,57 @@
-import helmet from '@fastify/helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError, unavailable } from '../errors.js';
+import { sharedRateLimitStore } from './rate-limit-store.js';
 
 const UNSHED = new Set(['/health', '/metrics']);
 
 /**
- * What keeps the API standing in front of many clients: security headers, a rate limit per API key shared by
+ * The headers helmet sets, with a policy for JSON and model files only (the documentation and dashboard pages set
+ * their own): collected by running its middleware once.
+ */
+function securityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader: (name: string, value: unknown) => (headers[name.toLowerCase()] = String(value)),
+    removeHeader: () => {},
+    getHeader: () => undefined,
+  };
+  helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } })(
+    { headers: {} } as IncomingMessage,
+    response as unknown as ServerResponse,
+    () => {},
+  );
+  return headers;
+}
+
+/**
+ * What keeps the API standing in front of many clients: helmet's security headers, a rate limit per API key shared by
  * every API instance through Redis, and load shedding when the event loop lags.
  */
 export default fp(
   async function securityPlugin(app: FastifyInstance) {
     const { config } = app;
-    await app.register(helmet, {
-      global: true,
-      // JSON and model files only; the documentation and dashboard pages set their own policies.
-      contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    // helmet's headers, worked out once: they are the same on every response, and helmet's middleware costs a
+    // quarter of the API's throughput on small requests when it runs per request.
+    const headers = securityHeaders();
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.headers(headers);
     });
 
+    // Per key across every API instance, without a Redis round trip per request far below the limit.
     await app.register(rateLimit, {
       global: true,
       max: config.RATE_LIMIT_PER_MINUTE,
       timeWindow: 60_000,
       // After authentication (onRequest), before the body is read.
       hook: 'preParsing',
-      redis: app.redis,
+      store: sharedRateLimitStore(app.redis, `${config.QUEUE_PREFIX}:ratelimit:`),
       // With Redis unreachable, requests go through unlimited rather than fail.
       skipOnError: true,
-      nameSpace: `${config.QUEUE_PREFIX}:ratelimit:`,
       // Open routes (health, readiness, metrics, docs) are not limited. Requests without a valid key never get here:
       // authentication answers them first, at no more cost than a hash.
       allowList: (request) => request.routeOptions.config.scope === undefined,
