@@ -12,7 +12,7 @@ import { ProblemError } from './errors.js';
 import configPlugin from './plugins/config.js';
 import redis from './plugins/redis.js';
 import services from './plugins/services.js';
-import security from './plugins/security.js';
+import security, { SECURITY_HEADERS } from './plugins/security.js';
 import stores from './plugins/stores.js';
 import swagger from './plugins/swagger.js';
 import aliasRoutes from './routes/aliases.routes.js';
@@ -42,6 +42,8 @@ export function serverOptions(
     // Errors the router raises before any route (a malformed URL) are problems like any other.
     frameworkErrors: (error, request, reply) => {
       const code = error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : 'bad_request';
+      // No hooks run for these: the security headers are set here.
+      reply.headers(SECURITY_HEADERS);
       void sendProblem(reply, request, new ProblemError(error.statusCode ?? 400, code, error.message));
     },
   };

@@ -67,7 +67,8 @@ try {
       `started redis-server for ${config.REDIS_URL} with its files in ${path.join(config.DATA_DIR, 'redis')}`,
     );
   startWorker();
-  await startApi(config, stopChildren);
+  // Closing waits for the worker's drain and for Redis, with room to spare.
+  await startApi(config, stopChildren, config.WORKER_DRAIN_TIMEOUT_MS + 25_000);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   await stopChildren();

@@ -13,6 +13,8 @@ import { selectBackend } from './tf/backend.js';
 export async function startApi(
   config: Config = loadConfig(),
   afterClose: () => Promise<void> = async () => {},
+  /** How long closing (and `afterClose`) may take before the process exits regardless. */
+  graceMs = 10_000,
 ) {
   const fastify = Fastify(serverOptions(config, loggerOptions(config.LOG_LEVEL, 'api')));
   const backend = await selectBackend(config.TFJS_BACKEND, (kind, why) =>
@@ -20,7 +22,7 @@ export async function startApi(
   );
   fastify.log.info({ backend }, 'TF.js backend selected');
   await fastify.register(app, { config, backend });
-  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  closeWithGrace({ delay: graceMs }, async ({ err, signal }) => {
     if (err) fastify.log.error({ err }, 'closing after an error');
     else fastify.log.info({ signal }, 'closing');
     await fastify.close();
