@@ -11,6 +11,20 @@ export const ConfigSchema = Type.Object({
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
   QUEUE_PREFIX: Type.String({ default: 'finetuned', pattern: '^[A-Za-z0-9_.-]+$' }),
   DATA_DIR: Type.String({ default: './data' }),
+  STORE_URL: Type.String({
+    default: '',
+    pattern: '^(s3://.+)?$',
+    description:
+      'Empty: datasets, models and checkpoints under DATA_DIR; s3://bucket/prefix: in an S3-compatible store',
+  }),
+  S3_ENDPOINT: Type.String({ default: '', description: 'Endpoint of an S3-compatible store other than AWS' }),
+  S3_REGION: Type.String({ default: 'us-east-1' }),
+  S3_FORCE_PATH_STYLE: Type.Boolean({ default: false }),
+  S3_ACCESS_KEY_ID: Type.String({
+    default: '',
+    description: "Empty: the AWS SDK's default credential chain",
+  }),
+  S3_SECRET_ACCESS_KEY: Type.String({ default: '' }),
   TFJS_BACKEND: Type.Enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], { default: 'auto' }),
   WORKER_CONCURRENCY: Type.Integer({ default: 1, minimum: 1, maximum: 64 }),
   JOB_ATTEMPTS: Type.Integer({ default: 3, minimum: 1, maximum: 100 }),
