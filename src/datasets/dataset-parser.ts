@@ -64,8 +64,7 @@ export function isFiniteFloat32(value: unknown): value is number {
 export function showValue(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return value === null ? 'null' : String(typeof value);
+  return describe(value);
 }
 
 function checkNumber(value: unknown, row: number, column: () => string): number {
