@@ -3,7 +3,6 @@ import fp from 'fastify-plugin';
 import { loadKeys, type KeyRing, type Principal, type Scope } from '../auth/api-keys.js';
 import { ProblemError } from '../errors.js';
 import { problems } from '../routes/schemas.js';
-import { sendProblem } from './problem.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -80,30 +79,19 @@ export default fp(
       schema.description = [schema.description, `Needs the scope \`${scope}\`.`].filter(Boolean).join(' ');
     });
 
-    // Failures are sent from here rather than thrown, so they are problem+json on every route, the dashboard's too.
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', async (request) => {
       const { scope } = request.routeOptions.config;
       if (!scope) return;
       const key = presentedKey(request);
       const browser = request.routeOptions.url?.startsWith('/admin') ?? false;
-      if (!key)
-        return sendProblem(
-          reply,
-          request,
-          unauthorized('send an API key as `Authorization: Bearer <key>`', browser),
-        );
+      if (!key) throw unauthorized('send an API key as `Authorization: Bearer <key>`', browser);
       const principal = ring.verify(key);
-      if (!principal) return sendProblem(reply, request, unauthorized('the API key is not valid', browser));
+      if (!principal) throw unauthorized('the API key is not valid', browser);
       request.principal = principal;
       request.tenant = principal.tenant;
       request.log = request.log.child({ keyId: principal.keyId, tenant: principal.tenant });
-      if (!principal.scopes.has(scope) && !principal.scopes.has('admin')) {
-        return sendProblem(
-          reply,
-          request,
-          new ProblemError(403, 'forbidden', `this API key lacks the scope '${scope}'`, { scope }),
-        );
-      }
+      if (!principal.scopes.has(scope) && !principal.scopes.has('admin'))
+        throw new ProblemError(403, 'forbidden', `this API key lacks the scope '${scope}'`, { scope });
     });
   },
   { name: 'auth', dependencies: ['config'] },

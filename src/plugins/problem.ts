@@ -28,10 +28,7 @@ function send(
     });
 }
 
-/**
- * Sends a {@link ProblemError} as the response, for hooks whose thrown errors would reach another plugin's error
- * handler (the queue dashboard has its own).
- */
+/** Sends a {@link ProblemError} as the response: for the error handler, and for errors raised outside any route. */
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: ProblemError) {
   reply.headers(error.headers);
   return send(reply, request, error.status, error.code, error.message, error.extensions);
