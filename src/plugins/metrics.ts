@@ -145,11 +145,23 @@ export default fp(
     );
     gauge('finetuned_inference_hosts', 'Inference hosts running', () => pool().hosts);
 
-    const tfGauge = (
-      name: string,
-      help: string,
-      pick: (memory: { numTensors: number; numBytes: number }) => number,
-    ) =>
+    // Both TF.js gauges read one sample per scrape, so each inference host is asked once, not once per gauge.
+    type Memory = { numTensors: number; numBytes: number };
+    let sample: { at: number; byProcess: Promise<Array<[string, Memory]>> } | undefined;
+    const memoryByProcess = () => {
+      if (!sample || Date.now() - sample.at > 1_000) {
+        const api: [string, Memory] = ['api', tf.memory()];
+        sample = {
+          at: Date.now(),
+          byProcess: app.predictor.pool.hostStats().then(
+            (hosts) => [api, ...hosts.map((host, i): [string, Memory] => [`inference-${i}`, host])],
+            () => [api],
+          ),
+        };
+      }
+      return sample.byProcess;
+    };
+    const tfGauge = (name: string, help: string, pick: (memory: Memory) => number) =>
       new Gauge({
         name,
         help,
@@ -157,9 +169,7 @@ export default fp(
         registers: [registry],
         async collect() {
           this.reset();
-          this.set({ process: 'api' }, pick(tf.memory()));
-          const hosts = await app.predictor.pool.hostStats().catch(() => []);
-          hosts.forEach((host, i) => this.set({ process: `inference-${i}` }, pick(host)));
+          for (const [owner, memory] of await memoryByProcess()) this.set({ process: owner }, pick(memory));
         },
       });
     tfGauge('finetuned_tfjs_tensors', 'TF.js tensors held, by process', (memory) => memory.numTensors);
