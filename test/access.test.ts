@@ -10,7 +10,7 @@ import { selectBackend } from '../src/tf/backend.js';
 import { assertProblem, buildApp } from './helpers/app.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, testKeys, type TestEnv } from './helpers/env.js';
-import { modelUpload, saveModel, sha256, smallCnn } from './helpers/tf-model.js';
+import { modelUpload, postModel, saveModel, sha256, smallCnn } from './helpers/tf-model.js';
 
 const NO_ADMIN = [
   'datasets:read',
@@ -90,14 +90,7 @@ describe('access control', () => {
     const cnn = smallCnn();
     const body = modelUpload(await saveModel(cnn));
     cnn.dispose();
-    const response = await fastify.inject({
-      method: 'POST',
-      url: '/v1/models',
-      headers: { authorization: bearer(name), 'content-type': body.contentType },
-      payload: body.payload,
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<{ id: string }>().id;
+    return (await postModel(fastify, body, { authorization: bearer(name) })).id;
   };
 
   const uploadDataset = async (name: KeyName) => {

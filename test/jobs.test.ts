@@ -9,7 +9,7 @@ import { selectBackend } from '../src/tf/backend.js';
 import { assertProblem, buildApp } from './helpers/app.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { modelUpload, saveModel, smallCnn, smallMlp } from './helpers/tf-model.js';
+import { modelUpload, postModel, saveModel, smallCnn, smallMlp } from './helpers/tf-model.js';
 import { startWorker, waitForJob, type InProcessWorker } from './helpers/worker.js';
 
 const MISSING_DATASET = 'ds_01hzzzzzzzzzzzzzzzzzzzzzzz';
@@ -41,15 +41,10 @@ describe('jobs API', () => {
   const uploadModel = async (model: ReturnType<typeof smallCnn>, labels?: string[]) => {
     const saved = await saveModel(model);
     model.dispose();
-    const body = modelUpload(saved, labels ? [{ name: 'labels', data: JSON.stringify(labels) }] : []);
-    const response = await fastify.inject({
-      method: 'POST',
-      url: '/v1/models',
-      headers: { 'content-type': body.contentType },
-      payload: body.payload,
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<ModelRecord>();
+    return postModel(
+      fastify,
+      modelUpload(saved, labels ? [{ name: 'labels', data: JSON.stringify(labels) }] : []),
+    );
   };
 
   const submit = (body: Record<string, unknown>) =>

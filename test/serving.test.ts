@@ -11,7 +11,7 @@ import { assertProblem, buildApp } from './helpers/app.js';
 import { digitRows } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { listen } from './helpers/processes.js';
-import { modelUpload, saveModel, smallCnn, type SavedModel } from './helpers/tf-model.js';
+import { modelUpload, postModel, saveModel, smallCnn, type SavedModel } from './helpers/tf-model.js';
 
 const MISSING_ID = 'mdl_01hzzzzzzzzzzzzzzzzzzzzzzz';
 
@@ -130,17 +130,8 @@ describe('serving predictions', () => {
   let modelA: ModelRecord;
   let modelB: ModelRecord;
 
-  const upload = async (app: FastifyInstance, saved: SavedModel, name: string) => {
-    const body = modelUpload(saved, [{ name: 'name', data: name }]);
-    const response = await app.inject({
-      method: 'POST',
-      url: '/v1/models',
-      headers: { 'content-type': body.contentType },
-      payload: body.payload,
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<ModelRecord>();
-  };
+  const upload = (app: FastifyInstance, saved: SavedModel, name: string) =>
+    postModel(app, modelUpload(saved, [{ name: 'name', data: name }]));
 
   const predict = (app: FastifyInstance, idOrAlias: string, instances: unknown[], topK = 10) =>
     app.inject({ method: 'POST', url: `/v1/models/${idOrAlias}/predict`, payload: { instances, topK } });

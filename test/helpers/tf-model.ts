@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import type { ModelJson } from '../../src/models/model-store.js';
+import type { FastifyInstance } from 'fastify';
+import assert from 'node:assert/strict';
+import type { ModelJson, ModelRecord } from '../../src/models/model-store.js';
 import { multipartBody, type Part } from './multipart.js';
 
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
@@ -40,6 +42,22 @@ export function modelUpload(saved: SavedModel, extra: Part[] = [], modelJson = J
     { name: 'weights', filename: 'weights.bin', data: saved.weights },
     ...extra,
   ]);
+}
+
+/** POSTs a model upload (as {@link modelUpload} makes it) and returns the stored record; anything but 201 fails. */
+export async function postModel(
+  app: FastifyInstance,
+  body: { payload: Buffer; contentType: string },
+  headers: Record<string, string> = {},
+): Promise<ModelRecord> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/models',
+    headers: { ...headers, 'content-type': body.contentType },
+    payload: body.payload,
+  });
+  assert.equal(response.statusCode, 201, response.body);
+  return response.json<ModelRecord>();
 }
 
 /** A small CNN on 8×8×1 images with 10 outputs, seeded so its weights are the same every run. */
