@@ -4,10 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import app, { serverOptions } from '../src/app.js';
 import { hashKey, newKey } from '../src/auth/api-keys.js';
 import { loadConfig, type Config } from '../src/config.js';
+import { createRedis } from '../src/redis.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
 
 /** A bench run's own Redis key prefixes and DATA_DIR, and what closes them. */
@@ -45,7 +46,7 @@ export async function startBenchRun(
     RATE_LIMIT_PER_MINUTE: 100_000_000,
     ...overrides,
   });
-  const admin = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const admin = createRedis(config, 'producer');
   const closers: Array<() => Promise<unknown>> = [];
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>

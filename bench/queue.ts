@@ -16,7 +16,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { listenApi, percentile, startBenchRun } from './harness.js';
 import { newId } from '../src/ids.js';
 import { resolveJobSpec, type JobRequest } from '../src/jobs/job-spec.js';
@@ -27,7 +26,7 @@ import {
   type TrainingPayload,
   type TrainingResultValue,
 } from '../src/queue/catalogue.js';
-import { createRedis } from '../src/redis.js';
+import { createRedis, describeRedis } from '../src/redis.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const JOBS = Number(process.env.BENCH_JOBS ?? 500);
@@ -88,7 +87,7 @@ try {
   const settings = `BENCH_JOBS=${JOBS} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_LATENCY_JOBS=${LATENCY_JOBS}`;
   console.log(`${settings} tsx ${path.relative(ROOT, fileURLToPath(import.meta.url))}`);
   console.log(
-    `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown cpu'}, Node ${process.version}, Redis ${redisVersion} at ${config.REDIS_URL}, TF.js backend ${backend.name} (${backend.device})`,
+    `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown cpu'}, Node ${process.version}, Redis ${redisVersion} at ${describeRedis(config)}, TF.js backend ${backend.name} (${backend.device})`,
   );
 
   const upload = await fetch(`${base}/v1/datasets?name=bench-digits`, {
@@ -120,7 +119,7 @@ try {
   };
 
   // The baseline queue: same Redis, its own prefix, the API's job options and the same payload.
-  const rawConnection = createRedis(config.REDIS_URL, 'producer');
+  const rawConnection = createRedis(config, 'producer');
   closers.push(async () => rawConnection.disconnect());
   await once(rawConnection, 'ready');
   const rawQueue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
@@ -204,7 +203,7 @@ try {
   }
   const workerReadySeconds = (performance.now() - workerStarted) / 1000;
 
-  const follower = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const follower = createRedis(config, 'worker');
   closers.push(async () => follower.disconnect());
   /** Reads the job's log from `after` until a status event `wanted` accepts; when it arrived, and where. */
   const awaitStatus = async (jobId: string, after: string, wanted: (status: string) => boolean) => {
@@ -251,7 +250,7 @@ try {
 
   // 2c. The baseline: queue.add to processor start, plain BullMQ worker in this process, processor returns at once.
   const pickedUp = new Map<string, number>();
-  const rawWorkerConnection = createRedis(config.REDIS_URL, 'worker');
+  const rawWorkerConnection = createRedis(config, 'worker');
   closers.push(async () => rawWorkerConnection.disconnect());
   const rawWorker = new Worker<TrainingPayload, TrainingResultValue>(
     QUEUES.training,

@@ -8,8 +8,28 @@ const MiB = 1024 * 1024;
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
   HOST: Type.String({ default: '127.0.0.1' }),
-  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
-  QUEUE_PREFIX: Type.String({ default: 'finetuned', pattern: '^[A-Za-z0-9_.-]+$' }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://[^/?#]*(/\\d+)?$' }),
+  REDIS_TLS_CA_FILE: Type.String({
+    default: '',
+    description:
+      "With rediss://: PEM file of the CA that signed Redis's (and Sentinel's) certificate; empty: the system CAs",
+  }),
+  REDIS_SENTINELS: Type.String({
+    default: '',
+    pattern: '^(\\S+:\\d+(,\\S+:\\d+)*)?$',
+    description:
+      'host:port,host:port: find the Redis primary through these Sentinels; REDIS_URL then gives only the scheme, credentials and database',
+  }),
+  REDIS_SENTINEL_NAME: Type.String({
+    default: 'mymaster',
+    description: 'The primary name the Sentinels monitor',
+  }),
+  REDIS_SENTINEL_PASSWORD: Type.String({ default: '' }),
+  QUEUE_PREFIX: Type.String({
+    default: 'finetuned',
+    pattern: '^[A-Za-z0-9_.-]+$',
+    description: 'Prefix of every Redis key and channel, so that several deployments can share one Redis',
+  }),
   DATA_DIR: Type.String({ default: './data' }),
   STORE_URL: Type.String({
     default: '',

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config.js';
-import { ensureLocalRedis } from './redis.js';
+import { describeRedis, ensureLocalRedis } from './redis.js';
 import { startApi } from './server.js';
 
 const RESTARTS_PER_MINUTE = 5;
@@ -61,10 +61,10 @@ function startWorker(): void {
 }
 
 try {
-  redis = await ensureLocalRedis(config.REDIS_URL, path.join(config.DATA_DIR, 'redis'));
+  redis = await ensureLocalRedis(config, path.join(config.DATA_DIR, 'redis'));
   if (redis)
     console.log(
-      `started redis-server for ${config.REDIS_URL} with its files in ${path.join(config.DATA_DIR, 'redis')}`,
+      `started redis-server for ${describeRedis(config)} with its files in ${path.join(config.DATA_DIR, 'redis')}`,
     );
   startWorker();
   // Closing waits for the worker's drain and for Redis, with room to spare.

@@ -247,7 +247,7 @@ describe('job lifecycle over HTTP: event streams, cancellation, idempotency, liv
     worker = spawnWorker(env.config, { WORKER_HEARTBEAT_MS: HEARTBEAT_MS, JOB_ATTEMPTS: 1 });
     ({ server, base } = await listen(env.config));
     ({ server: idleServer, base: idleBase } = await listen(idle.config));
-    idleRedis = createRedis(idle.config.REDIS_URL, 'producer');
+    idleRedis = createRedis(idle.config, 'producer');
     idleQueue = new Queue(QUEUES.training, { connection: idleRedis, prefix: idle.prefix });
     digits = await uploadDigits(base, 30);
     idleDigits = await uploadDigits(idleBase, 5);

@@ -207,7 +207,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     const lockMs = 500;
     const patient = worker({ WORKER_LOCK_MS: lockMs, WORKER_STALLED_INTERVAL_MS: 500 });
     await ready(patient);
-    const connection = createRedis(env.config.REDIS_URL, 'worker');
+    const connection = createRedis(env.config, 'worker');
     const queueEvents = new QueueEvents(QUEUES.training, { connection, prefix: env.prefix });
     const stalled: string[] = [];
     queueEvents.on('stalled', ({ jobId }) => stalled.push(jobId));

@@ -61,7 +61,7 @@ describe('training worker (real BullMQ worker in this process, no HTTP)', () => 
     low = await upload('digits 0-4', ['0', '1', '2', '3', '4']);
     high = await upload('digits 5-9', ['5', '6', '7', '8', '9']);
 
-    producer = createRedis(env.config.REDIS_URL, 'producer');
+    producer = createRedis(env.config, 'producer');
     queue = new Queue(QUEUES.training, {
       connection: producer,
       prefix: env.prefix,

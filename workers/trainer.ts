@@ -60,7 +60,7 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
     'TF.js backend selected',
   );
 
-  const connection = createRedis(config.REDIS_URL, 'worker');
+  const connection = createRedis(config, 'worker');
   const events = new JobEvents(connection, config.QUEUE_PREFIX);
   const active = new Map<string, ActiveJob>();
   let draining = false;

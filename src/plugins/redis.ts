@@ -21,7 +21,7 @@ declare module 'fastify' {
 /** The producer connection to Redis and the training queue on it; closed with the app. */
 export default fp(
   async function redisPlugin(app: FastifyInstance) {
-    const redis = createRedis(app.config.REDIS_URL, 'producer');
+    const redis = createRedis(app.config, 'producer');
     redis.on('error', (error) => app.log.warn({ err: error }, 'redis connection error'));
     if (redis.status !== 'ready') await once(redis, 'ready');
     const queue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {

@@ -35,7 +35,7 @@ export interface WorkerProcess {
   kill: () => Promise<void>;
 }
 
-/** A real worker process (workers/trainer.ts) on the test's Redis prefix and data directory. */
+/** A real worker process (workers/trainer.ts) on the test's Redis (connection and prefix) and data directory. */
 export function spawnWorker(config: Config, env: Record<string, string | number> = {}): WorkerProcess {
   // The child is a worker, not a test: it must not think it reports to this test runner.
   const inherited = { ...process.env };
@@ -47,6 +47,10 @@ export function spawnWorker(config: Config, env: Record<string, string | number>
       DATA_DIR: config.DATA_DIR,
       QUEUE_PREFIX: config.QUEUE_PREFIX,
       REDIS_URL: config.REDIS_URL,
+      REDIS_TLS_CA_FILE: config.REDIS_TLS_CA_FILE,
+      REDIS_SENTINELS: config.REDIS_SENTINELS,
+      REDIS_SENTINEL_NAME: config.REDIS_SENTINEL_NAME,
+      REDIS_SENTINEL_PASSWORD: config.REDIS_SENTINEL_PASSWORD,
       LOG_LEVEL: 'warn',
       TFJS_BACKEND: 'auto',
       ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
