@@ -66,7 +66,7 @@ export const ConfigSchema = Type.Object({
     default: 0,
     minimum: 0,
     maximum: 65535,
-    description: "Port of a worker's /metrics; 0 serves none",
+    description: "Port of a worker's /metrics and /health; 0 serves none",
   }),
   IDEMPOTENCY_TTL_SECONDS: Type.Integer({ default: 24 * 3600, minimum: 1 }),
   SSE_HEARTBEAT_MS: Type.Integer({ default: 15_000, minimum: 100 }),

@@ -104,7 +104,7 @@ describe('per-tenant quotas', () => {
     assertProblem(await submit(first), 429, 'quota_exceeded');
   });
 
-  it("a trained model counts against its tenant's storage; the worker counts the jobs on its /metrics", async () => {
+  it("a trained model counts against its tenant's storage; the worker counts the jobs on its /metrics and is healthy", async () => {
     const before = await fastify.quotas.usage('default');
     const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
     const worker = await startWorker({ ...env.config, WORKER_METRICS_PORT: metricsPort });
@@ -128,6 +128,10 @@ describe('per-tenant quotas', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       assert.match(metrics, /^finetuned_jobs_total\{outcome="succeeded"\} 2$/m);
       assert.match(metrics, /^finetuned_job_duration_seconds_count\{outcome="succeeded"\} 2$/m);
+      // The same port answers the container health check.
+      const health = await fetch(`http://127.0.0.1:${metricsPort}/health`);
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: 'ok' });
     } finally {
       await worker.close();
     }

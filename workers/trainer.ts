@@ -150,7 +150,12 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
 
   const metrics =
     config.WORKER_METRICS_PORT > 0
-      ? await serveWorkerMetrics(worker, active, config.WORKER_METRICS_PORT, logger)
+      ? await serveWorkerMetrics(worker, active, config.WORKER_METRICS_PORT, logger, () => {
+          if (draining) return 'draining';
+          if (!worker.isRunning()) return 'not running';
+          if (connection.status !== 'ready') return `redis ${connection.status}`;
+          return undefined;
+        })
       : undefined;
 
   await worker.waitUntilReady();

@@ -16,13 +16,15 @@ function outcomeOf(job: Job<TrainingPayload>, failed: boolean): string {
 
 /**
  * A training worker's Prometheus metrics, served at `/metrics` on `port`: attempts by outcome and their duration,
- * the samples per second of the jobs running here, this process's TF.js memory, and Node's own metrics.
+ * the samples per second of the jobs running here, this process's TF.js memory, and Node's own metrics. `/health`
+ * beside them answers 200, or 503 with the reason `unhealthy` gives, for container health checks.
  */
 export async function serveWorkerMetrics(
   worker: Worker<TrainingPayload, TrainingResultValue>,
   active: Map<string, ActiveJob>,
   port: number,
   logger: Logger,
+  unhealthy: () => string | undefined,
 ): Promise<http.Server> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -75,6 +77,13 @@ export async function serveWorkerMetrics(
   });
 
   const server = http.createServer((request, response) => {
+    if (request.url === '/health') {
+      const problem = unhealthy();
+      response
+        .writeHead(problem ? 503 : 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(problem ? { status: 'unhealthy', reason: problem } : { status: 'ok' }));
+      return;
+    }
     if (request.url !== '/metrics') {
       response.writeHead(404).end();
       return;
@@ -88,6 +97,6 @@ export async function serveWorkerMetrics(
     server.once('error', reject);
     server.listen(port, () => resolve());
   });
-  logger.info({ port }, 'worker metrics at /metrics');
+  logger.info({ port }, 'worker metrics at /metrics, health at /health');
   return server;
 }
