@@ -34,6 +34,17 @@ export const unprocessable = (code: string, detail: string, extensions?: Record<
 export const unavailable = (code: string, detail: string, retryAfterSeconds = 1) =>
   new ProblemError(503, code, detail, {}, { 'retry-after': String(retryAfterSeconds) });
 
+/** The store failed (unreachable, refusing, out of space): a 503 that keeps the cause for the log. */
+export function storeUnavailable(cause: unknown): ProblemError {
+  const error = unavailable(
+    'store_unavailable',
+    'the dataset and model store could not be reached; try again shortly',
+    5,
+  );
+  error.cause = cause;
+  return error;
+}
+
 export const conflict = (code: string, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(409, code, detail, extensions);
 

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ProblemError, STATUS_TITLES } from '../errors.js';
+import { ProblemError, STATUS_TITLES, unavailable } from '../errors.js';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -71,7 +71,10 @@ function validationField(error: FastifyError): { field: string; detail: string }
 
 /** The one error handler: every error becomes RFC 9457 problem+json with a stable `code`; 5xx hide internals. */
 export function problemErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof ProblemError) return sendProblem(reply, request, error);
+  if (error instanceof ProblemError) {
+    if (error.status >= 500 && error.cause) request.log.error({ err: error.cause }, error.message);
+    return sendProblem(reply, request, error);
+  }
   if (error.validation) {
     const { field, detail } = validationField(error);
     return send(reply, request, 400, 'validation_failed', detail, {
@@ -90,6 +93,14 @@ export function problemErrorHandler(error: FastifyError, request: FastifyRequest
     return send(reply, request, status, code, error.message);
   }
   request.log.error({ err: error }, 'request failed');
+  // A request that failed while the Redis connection is down failed for that.
+  const redis = request.server.redis as FastifyInstance['redis'] | undefined;
+  if (redis && redis.status !== 'ready')
+    return sendProblem(
+      reply,
+      request,
+      unavailable('redis_unavailable', 'the job queue (Redis) cannot be reached; try again shortly', 5),
+    );
   return send(
     reply,
     request,
