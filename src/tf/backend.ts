@@ -26,7 +26,8 @@ const INSTALL_HINTS: Record<Concrete, string> = {
 
 let selected: BackendInfo | undefined;
 
-async function activate(kind: Concrete): Promise<BackendInfo> {
+/** `required`: the backend was asked for by name, so `tensorflow-gpu` must find a GPU, not fall back to the CPU. */
+async function activate(kind: Concrete, required = false): Promise<BackendInfo> {
   switch (kind) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
@@ -38,6 +39,10 @@ async function activate(kind: Concrete): Promise<BackendInfo> {
       if (!(await tf.setBackend('tensorflow')))
         throw new Error(`${pkg} loaded but its backend did not initialise`);
       const native = tf.backend() as { isUsingGpuDevice?: boolean };
+      if (kind === 'tensorflow-gpu' && required && !native.isUsingGpuDevice)
+        throw new Error(
+          `${pkg} loaded, but TensorFlow found no GPU it can use (is the NVIDIA driver installed, and the GPU given to the container?)`,
+        );
       return { name: 'tensorflow', package: pkg, device: native.isUsingGpuDevice ? 'gpu' : 'cpu' };
     }
     case 'wasm': {
@@ -73,7 +78,7 @@ export async function selectBackend(
   if (selected) return selected;
   if (requested !== 'auto') {
     try {
-      selected = await activate(requested);
+      selected = await activate(requested, true);
     } catch (error) {
       throw new Error(
         `TFJS_BACKEND=${requested} cannot be used: ${reason(error)}. To use it, ${INSTALL_HINTS[requested]}; ` +
