@@ -90,6 +90,30 @@ describe('a dependency that goes away', () => {
     assert.equal((await fastify.inject({ method: 'GET', url: '/v1/jobs' })).statusCode, 200);
   });
 
+  it('Redis full (maxmemory with noeviction): writes are 503 redis_unavailable naming the refusal; reads go on', async () => {
+    const dataset = await fastify.inject({
+      method: 'POST',
+      url: '/v1/datasets',
+      headers: { 'content-type': 'text/csv' },
+      payload: digitsCsv({ perClass: 2 }),
+    });
+    assert.equal(dataset.statusCode, 201, dataset.body);
+    await fastify.redis.config('SET', 'maxmemory', '1');
+    try {
+      const submit = await fastify.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        payload: { dataset: dataset.json<{ id: string }>().id, architecture: { type: 'mlp' } },
+      });
+      const problem = assertProblem(submit, 503, 'redis_unavailable');
+      assert.match(problem.detail, /refused the command \(OOM\)/);
+      assert.equal(submit.headers['retry-after'], '5');
+      assert.equal((await fastify.inject({ method: 'GET', url: '/v1/jobs' })).statusCode, 200);
+    } finally {
+      await fastify.redis.config('SET', 'maxmemory', '0');
+    }
+  });
+
   it('store unreachable: uploads and reads are 503 store_unavailable with Retry-After, and /ready says so', async () => {
     const upload = await storeless.inject({
       method: 'POST',

@@ -69,6 +69,23 @@ function validationField(error: FastifyError): { field: string; detail: string }
   };
 }
 
+/** Redis errors that say it cannot take the command now: full (noeviction), a demoted or lost primary, loading. */
+const REDIS_REFUSALS = /\b(OOM|READONLY|MASTERDOWN|LOADING|NOREPLICAS)\b/;
+/** ioredis's errors when it has no connection to send a command on, and the socket's own. */
+const REDIS_DISCONNECTED =
+  /Stream isn't writeable|Connection is closed|Reached the max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT/;
+
+/** Why Redis failed the request (refusing, or unreachable), judged by the error and by the connection; or undefined. */
+function redisFailure(error: Error, app: FastifyInstance): string | undefined {
+  const redis = app.redis as FastifyInstance['redis'] | undefined;
+  if (!redis) return undefined;
+  const refusal = REDIS_REFUSALS.exec(error.message)?.[1];
+  if (refusal) return `the job queue (Redis) refused the command (${refusal}); try again shortly`;
+  if (redis.status !== 'ready' || REDIS_DISCONNECTED.test(error.message))
+    return 'the job queue (Redis) cannot be reached; try again shortly';
+  return undefined;
+}
+
 /** The one error handler: every error becomes RFC 9457 problem+json with a stable `code`; 5xx hide internals. */
 export function problemErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof ProblemError) {
@@ -93,14 +110,8 @@ export function problemErrorHandler(error: FastifyError, request: FastifyRequest
     return send(reply, request, status, code, error.message);
   }
   request.log.error({ err: error }, 'request failed');
-  // A request that failed while the Redis connection is down failed for that.
-  const redis = request.server.redis as FastifyInstance['redis'] | undefined;
-  if (redis && redis.status !== 'ready')
-    return sendProblem(
-      reply,
-      request,
-      unavailable('redis_unavailable', 'the job queue (Redis) cannot be reached; try again shortly', 5),
-    );
+  const redis = redisFailure(error, request.server);
+  if (redis) return sendProblem(reply, request, unavailable('redis_unavailable', redis, 5));
   return send(
     reply,
     request,
