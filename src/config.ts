@@ -24,6 +24,10 @@ export const ConfigSchema = Type.Object({
     default: 'mymaster',
     description: 'The primary name the Sentinels monitor',
   }),
+  REDIS_SENTINEL_USERNAME: Type.String({
+    default: '',
+    description: "The Sentinels' ACL user, when they have one",
+  }),
   REDIS_SENTINEL_PASSWORD: Type.String({ default: '' }),
   QUEUE_PREFIX: Type.String({
     default: 'finetuned',

@@ -8,7 +8,12 @@ import type { Config } from './config.js';
 /** The settings a Redis connection is made from. */
 export type RedisSettings = Pick<
   Config,
-  'REDIS_URL' | 'REDIS_TLS_CA_FILE' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_NAME' | 'REDIS_SENTINEL_PASSWORD'
+  | 'REDIS_URL'
+  | 'REDIS_TLS_CA_FILE'
+  | 'REDIS_SENTINELS'
+  | 'REDIS_SENTINEL_NAME'
+  | 'REDIS_SENTINEL_USERNAME'
+  | 'REDIS_SENTINEL_PASSWORD'
 >;
 
 const caFiles = new Map<string, Buffer>();
@@ -55,6 +60,7 @@ export function redisOptions(settings: RedisSettings): RedisOptions {
       };
     }),
     name: settings.REDIS_SENTINEL_NAME,
+    sentinelUsername: settings.REDIS_SENTINEL_USERNAME || undefined,
     sentinelPassword: settings.REDIS_SENTINEL_PASSWORD || undefined,
     ...tls,
     sentinelTLS: tls.tls,

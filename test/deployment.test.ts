@@ -29,7 +29,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOCKERFILE = path.join(ROOT, 'docker/Dockerfile');
 const TARGETS = ['api', 'worker', 'worker-gpu'] as const;
 /** Variables the images set that are not the service's own configuration. */
-const FOREIGN_ENV = new Set(['NODE_ENV', 'TF_FORCE_GPU_ALLOW_GROWTH']);
+const FOREIGN_ENV = new Set([
+  'NODE_ENV',
+  'TF_FORCE_GPU_ALLOW_GROWTH',
+  'CUDA_CACHE_PATH',
+  'CUDA_CACHE_MAXSIZE',
+]);
 
 interface Stage {
   name: string;

@@ -50,6 +50,7 @@ export function spawnWorker(config: Config, env: Record<string, string | number>
       REDIS_TLS_CA_FILE: config.REDIS_TLS_CA_FILE,
       REDIS_SENTINELS: config.REDIS_SENTINELS,
       REDIS_SENTINEL_NAME: config.REDIS_SENTINEL_NAME,
+      REDIS_SENTINEL_USERNAME: config.REDIS_SENTINEL_USERNAME,
       REDIS_SENTINEL_PASSWORD: config.REDIS_SENTINEL_PASSWORD,
       LOG_LEVEL: 'warn',
       TFJS_BACKEND: 'auto',
