@@ -55,14 +55,20 @@ describe('a dependency that goes away', () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('Redis down: requests that need it are 503 redis_unavailable with Retry-After, /health stays 200, and all recover when it is back', async () => {
-    const dataset = await fastify.inject({
+  /** A small dataset, uploaded while everything is up; returns its id. */
+  const uploadDigits = async () => {
+    const response = await fastify.inject({
       method: 'POST',
       url: '/v1/datasets',
       headers: { 'content-type': 'text/csv' },
       payload: digitsCsv({ perClass: 2 }),
     });
-    assert.equal(dataset.statusCode, 201, dataset.body);
+    assert.equal(response.statusCode, 201, response.body);
+    return response.json<{ id: string }>().id;
+  };
+
+  it('Redis down: requests that need it are 503 redis_unavailable with Retry-After, /health stays 200, and all recover when it is back', async () => {
+    const datasetId = await uploadDigits();
     await redis.stop();
     await waitFor('the connection to drop', async () =>
       fastify.redis.status === 'ready' ? undefined : true,
@@ -75,7 +81,7 @@ describe('a dependency that goes away', () => {
       method: 'POST',
       url: '/v1/jobs',
       payload: {
-        dataset: dataset.json<{ id: string }>().id,
+        dataset: datasetId,
         architecture: { type: 'mlp' },
       },
     });
@@ -91,19 +97,13 @@ describe('a dependency that goes away', () => {
   });
 
   it('Redis full (maxmemory with noeviction): writes are 503 redis_unavailable naming the refusal; reads go on', async () => {
-    const dataset = await fastify.inject({
-      method: 'POST',
-      url: '/v1/datasets',
-      headers: { 'content-type': 'text/csv' },
-      payload: digitsCsv({ perClass: 2 }),
-    });
-    assert.equal(dataset.statusCode, 201, dataset.body);
+    const datasetId = await uploadDigits();
     await fastify.redis.config('SET', 'maxmemory', '1');
     try {
       const submit = await fastify.inject({
         method: 'POST',
         url: '/v1/jobs',
-        payload: { dataset: dataset.json<{ id: string }>().id, architecture: { type: 'mlp' } },
+        payload: { dataset: datasetId, architecture: { type: 'mlp' } },
       });
       const problem = assertProblem(submit, 503, 'redis_unavailable');
       assert.match(problem.detail, /refused the command \(OOM\)/);
