@@ -68,8 +68,8 @@ export class S3Store implements BlobStore {
     }
   }
 
-  /** Every key (relative to the store's root) under `prefix`, page by page. */
-  private async *keysUnder(prefix: string) {
+  /** The full key of every object under `prefix`, listed page by page. */
+  private async *keysUnder(prefix: string): AsyncGenerator<string> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
@@ -79,7 +79,7 @@ export class S3Store implements BlobStore {
           ContinuationToken: token,
         }),
       );
-      yield { objects: page.Contents ?? [] };
+      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
@@ -89,13 +89,11 @@ export class S3Store implements BlobStore {
    * S3-compatible servers answer incompletely for keys nested more than one level down.
    */
   async list(prefix: string): Promise<string[]> {
-    const below = this.key(prefix ? `${prefix}/` : '');
+    const below = this.key(prefix ? `${prefix}/` : '').length;
     const names = new Set<string>();
-    for await (const { objects } of this.keysUnder(prefix)) {
-      for (const object of objects) {
-        const name = object.Key?.slice(below.length).split('/')[0];
-        if (name) names.add(name);
-      }
+    for await (const key of this.keysUnder(prefix)) {
+      const name = key.slice(below).split('/')[0];
+      if (name) names.add(name);
     }
     return [...names].sort();
   }
@@ -107,9 +105,7 @@ export class S3Store implements BlobStore {
   async deletePrefix(prefix: string): Promise<void> {
     // Listed whole first: deleting between the pages of a listing could upset its continuation.
     const keys: Array<{ Key: string }> = [];
-    for await (const { objects } of this.keysUnder(prefix)) {
-      for (const object of objects) if (object.Key) keys.push({ Key: object.Key });
-    }
+    for await (const key of this.keysUnder(prefix)) keys.push({ Key: key });
     for (let start = 0; start < keys.length; start += 1000) {
       await this.client.send(
         new DeleteObjectsCommand({
@@ -122,9 +118,5 @@ export class S3Store implements BlobStore {
 
   async check(): Promise<void> {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-  }
-
-  close(): void {
-    this.client.destroy();
   }
 }
