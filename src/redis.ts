@@ -117,7 +117,8 @@ export async function redisAnswers(settings: RedisSettings, timeoutMs = 1000): P
   }
 }
 
-async function onPath(command: string): Promise<string | undefined> {
+/** The path of an executable `command` on the PATH, or undefined when there is none. */
+export async function onPath(command: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     const candidate = path.join(dir, command);
     try {

@@ -8,8 +8,7 @@ import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,11 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { ConfigSchema, loadConfig } from '../src/config.js';
-import type { JobView } from '../src/jobs/job-service.js';
-import { digitRows, digitsCsv } from './helpers/digits.js';
-import { createTestEnv, TEST_AUTHORIZATION, type TestEnv } from './helpers/env.js';
-import { waitFor } from './helpers/processes.js';
-import { freePort, startRedisServer } from './helpers/redis-servers.js';
+import { onPath } from '../src/redis.js';
+import { createTestEnv, type TestEnv } from './helpers/env.js';
+import { apiClient, trainAndPredict } from './helpers/http.js';
+import { freePort, spawnChild, waitFor, type Spawned } from './helpers/processes.js';
+import { startRedisServer } from './helpers/redis-servers.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -94,15 +93,6 @@ function execForm(instruction: Instruction | undefined): string[] {
   const json = /(\[.*\])\s*$/.exec(content)?.[1];
   assert.ok(json, `exec form in ${instruction?.getKeyword()} ${content}`);
   return JSON.parse(json) as string[];
-}
-
-async function onPath(command: string): Promise<boolean> {
-  try {
-    await run('sh', ['-c', `command -v ${command}`]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('Docker images', () => {
@@ -289,7 +279,7 @@ describe('docker-compose.yml', () => {
       assert.equal(await get('timeout'), '0');
     } finally {
       client.disconnect();
-      await redis.stop();
+      await redis.kill();
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
@@ -299,7 +289,7 @@ describe("the images' commands, from a fresh build", () => {
   const appDir = path.join(ROOT, 'tmp', 'image-commands');
   let env: TestEnv;
   let stages: Map<string, Stage>;
-  const children: Array<ReturnType<typeof spawn>> = [];
+  const children: Spawned[] = [];
 
   before(async () => {
     env = await createTestEnv('image-commands');
@@ -315,48 +305,35 @@ describe("the images' commands, from a fresh build", () => {
   });
 
   after(async () => {
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children) await child.kill();
     await env?.cleanup();
     await fs.rm(appDir, { recursive: true, force: true });
   });
 
   /** The environment of the target's image, pointed at this test's Redis prefix and data directory. */
-  const envFor = (target: string, extra: Record<string, string>) => {
-    const inherited = { ...process.env };
-    delete inherited.NODE_TEST_CONTEXT;
-    return {
-      ...inherited,
-      ...imageEnv(chainOf(stages, target)),
-      REDIS_URL: env.config.REDIS_URL,
-      QUEUE_PREFIX: env.prefix,
-      DATA_DIR: env.dataDir,
-      API_KEYS: env.config.API_KEYS,
-      LOG_LEVEL: 'warn',
-      // Native TensorFlow, which the images install, cannot install here.
-      TFJS_BACKEND: 'auto',
-      ...extra,
-    };
-  };
+  const envFor = (target: string, extra: Record<string, string>) => ({
+    ...imageEnv(chainOf(stages, target)),
+    REDIS_URL: env.config.REDIS_URL,
+    QUEUE_PREFIX: env.prefix,
+    DATA_DIR: env.dataDir,
+    API_KEYS: env.config.API_KEYS,
+    LOG_LEVEL: 'warn',
+    // Native TensorFlow, which the images install, cannot install here.
+    TFJS_BACKEND: 'auto',
+    ...extra,
+  });
   /** Runs an exec form as the image would, `node` being this Node. */
-  const start = (argv: string[], childEnv: NodeJS.ProcessEnv) => {
+  const start = (argv: string[], childEnv: Record<string, string>) => {
     const [command, ...args] = argv;
     assert.equal(command, 'node');
-    const child = spawn(process.execPath, args, {
-      cwd: appDir,
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const child = spawnChild(process.execPath, args, { cwd: appDir, env: childEnv });
     children.push(child);
-    return { child, output: () => output };
+    return child;
   };
-  const healthy = async (target: string, childEnv: NodeJS.ProcessEnv) => {
+  const healthy = async (target: string, childEnv: Record<string, string>) => {
     const check = start(execForm(instructionsOf(chainOf(stages, target), 'HEALTHCHECK')[0]), childEnv);
-    const [code] = (await once(check.child, 'exit')) as [number | null];
-    return { ok: code === 0, output: check.output() };
+    const [code] = await check.exited;
+    return code === 0;
   };
 
   it('API and worker start, pass their health checks, train and serve a model, and stop cleanly on SIGTERM', async () => {
@@ -364,69 +341,27 @@ describe("the images' commands, from a fresh build", () => {
     const apiEnv = envFor('api', { PORT: String(apiPort), HOST: '127.0.0.1' });
     const workerEnv = envFor('worker', { WORKER_METRICS_PORT: String(metricsPort) });
 
-    assert.equal((await healthy('api', apiEnv)).ok, false, 'nothing answers before the API starts');
+    assert.equal(await healthy('api', apiEnv), false, 'nothing answers before the API starts');
     const api = start(execForm(instructionsOf(chainOf(stages, 'api'), 'CMD').at(-1)), apiEnv);
     const worker = start(execForm(instructionsOf(chainOf(stages, 'worker'), 'CMD').at(-1)), workerEnv);
-    await waitFor('the API health check', async () => ((await healthy('api', apiEnv)).ok ? true : undefined));
+    await waitFor('the API health check', async () => ((await healthy('api', apiEnv)) ? true : undefined));
     await waitFor('the worker health check', async () =>
-      (await healthy('worker', workerEnv)).ok ? true : undefined,
+      (await healthy('worker', workerEnv)) ? true : undefined,
     );
 
-    const base = `http://127.0.0.1:${apiPort}`;
-    const call = async <T>(method: string, url: string, body?: string, type = 'application/json') => {
-      const response = await fetch(`${base}${url}`, {
-        method,
-        headers: { authorization: TEST_AUTHORIZATION, ...(body ? { 'content-type': type } : {}) },
-        body,
-      });
-      const text = await response.text();
-      assert.ok(
-        response.ok,
-        `${method} ${url}: ${response.status} ${text}\n${api.output()}\n${worker.output()}`,
-      );
-      return JSON.parse(text) as T;
-    };
-    const dataset = await call<{ id: string }>(
-      'POST',
-      '/v1/datasets',
-      digitsCsv({ perClass: 15 }),
-      'text/csv',
+    await trainAndPredict(
+      apiClient(`http://127.0.0.1:${apiPort}`, () => `${api.output()}\n${worker.output()}`),
+      worker.output,
     );
-    const { id } = await call<JobView>(
-      'POST',
-      '/v1/jobs',
-      JSON.stringify({
-        dataset: dataset.id,
-        architecture: { type: 'mlp', hiddenUnits: [32] },
-        hyperparameters: { epochs: 2 },
-      }),
-    );
-    const job = await waitFor(`job ${id}`, async () => {
-      const view = await call<JobView>('GET', `/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
-    });
-    assert.equal(job.status, 'succeeded', `${JSON.stringify(job.error)}\n${worker.output()}`);
-    const rows = digitRows({ perClass: 1 });
-    const { predictions } = await call<{ predictions: unknown[] }>(
-      'POST',
-      `/v1/models/${job.modelId}/predict`,
-      JSON.stringify({ instances: rows.map((row) => row.pixels) }),
-    );
-    assert.equal(predictions.length, rows.length);
 
     for (const [target, process, targetEnv] of [
       ['worker', worker, workerEnv],
       ['api', api, apiEnv],
     ] as const) {
-      const exited = once(process.child, 'exit') as Promise<[number | null]>;
       process.child.kill('SIGTERM');
-      const [code] = await exited;
+      const [code] = await process.exited;
       assert.equal(code, 0, `${target} exits 0 on SIGTERM:\n${process.output()}`);
-      assert.equal(
-        (await healthy(target, targetEnv)).ok,
-        false,
-        `${target}'s health check fails once it stopped`,
-      );
+      assert.equal(await healthy(target, targetEnv), false, `${target}'s health check fails once it stopped`);
     }
   });
 });

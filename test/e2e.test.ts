@@ -7,7 +7,7 @@ import type { JobView } from '../src/jobs/job-service.js';
 import type { ModelRecord } from '../src/models/model-store.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { listen, spawnWorker, type WorkerProcess } from './helpers/processes.js';
+import { listen, spawnWorker, type Spawned } from './helpers/processes.js';
 import { sha256 } from './helpers/tf-model.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -23,7 +23,7 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
   let env: TestEnv;
   let server: FastifyInstance;
   let base: string;
-  let worker: WorkerProcess;
+  let worker: Spawned;
 
   const request = async <T>(method: string, path: string, body?: string, type = 'application/json') => {
     const response = await fetch(`${base}${path}`, {

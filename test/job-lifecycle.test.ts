@@ -14,7 +14,7 @@ import { createRedis } from '../src/redis.js';
 import type { Problem } from './helpers/app.js';
 import { digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { listen, spawnWorker, waitFor, type WorkerProcess } from './helpers/processes.js';
+import { listen, spawnWorker, waitFor, type Spawned } from './helpers/processes.js';
 
 const TENANT = 'default';
 const MISSING_JOB = 'job_01hzzzzzzzzzzzzzzzzzzzzzzz';
@@ -134,7 +134,7 @@ describe('job lifecycle over HTTP: event streams, cancellation, idempotency, liv
   let env: TestEnv;
   let server: FastifyInstance;
   let base: string;
-  let worker: WorkerProcess;
+  let worker: Spawned;
   // A second prefix that no worker serves, so its jobs stay queued.
   let idle: TestEnv;
   let idleServer: FastifyInstance;

@@ -8,8 +8,8 @@ import S3rver from 's3rver';
 import { assertProblem, buildApp } from './helpers/app.js';
 import { digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { waitFor } from './helpers/processes.js';
-import { freePort, startRedisServer, type RedisProcess } from './helpers/redis-servers.js';
+import { freePort, waitFor } from './helpers/processes.js';
+import { startRedisServer, type RedisProcess } from './helpers/redis-servers.js';
 
 describe('a dependency that goes away', () => {
   let dir: string;
@@ -49,7 +49,7 @@ describe('a dependency that goes away', () => {
   after(async () => {
     await fastify?.close();
     await storeless?.close();
-    await redis?.stop();
+    await redis?.kill();
     await env?.cleanup();
     await storeEnv?.cleanup();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
@@ -69,7 +69,7 @@ describe('a dependency that goes away', () => {
 
   it('Redis down: requests that need it are 503 redis_unavailable with Retry-After, /health stays 200, and all recover when it is back', async () => {
     const datasetId = await uploadDigits();
-    await redis.stop();
+    await redis.kill();
     await waitFor('the connection to drop', async () =>
       fastify.redis.status === 'ready' ? undefined : true,
     );

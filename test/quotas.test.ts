@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { assertProblem, buildApp } from './helpers/app.js';
 import { digitsCsv } from './helpers/digits.js';
 import { createTestEnv, testKeys, type TestEnv } from './helpers/env.js';
+import { freePort } from './helpers/processes.js';
 import { startWorker, waitForJob } from './helpers/worker.js';
 
 const OTHER_KEY = 'ft_quota-test-key-of-another-tenant';
@@ -106,7 +107,7 @@ describe('per-tenant quotas', () => {
 
   it("a trained model counts against its tenant's storage; the worker counts the jobs on its /metrics and is healthy", async () => {
     const before = await fastify.quotas.usage('default');
-    const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const metricsPort = await freePort();
     const worker = await startWorker({ ...env.config, WORKER_METRICS_PORT: metricsPort });
     try {
       // The two jobs of the previous test that were not cancelled: the worker trains them.

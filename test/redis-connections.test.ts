@@ -7,67 +7,21 @@ import { after, before, describe, it } from 'node:test';
 import type { Config } from '../src/config.js';
 import type { JobView } from '../src/jobs/job-service.js';
 import { createRedis, redisAnswers, redisOptions } from '../src/redis.js';
-import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { listen, spawnWorker, waitFor } from './helpers/processes.js';
-import { freePort, makeCertificates, startRedisServer, type RedisProcess } from './helpers/redis-servers.js';
+import { apiClient, trainAndPredict } from './helpers/http.js';
+import { freePort, listen, spawnWorker, waitFor } from './helpers/processes.js';
+import { makeCertificates, startRedisServer, type RedisProcess } from './helpers/redis-servers.js';
 
 /** The API on a real port and one worker process, both on `config`'s Redis; and a job run through them. */
 async function startService(config: Config) {
   const { server, base } = await listen(config);
   const worker = spawnWorker(config);
-  const call = async <T>(method: string, url: string, body?: unknown, type = 'application/json') => {
-    const response = await fetch(`${base}${url}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': type },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as T };
-  };
-  const ok = async <T>(method: string, url: string, body?: unknown, type?: string) => {
-    const response = await call<T>(method, url, body, type);
-    assert.ok(response.status < 300, `${method} ${url}: ${response.status} ${JSON.stringify(response.body)}`);
-    return response.body;
-  };
-  /** Uploads digits, trains on them and predicts with the model: the whole path through this Redis. */
-  const trainAndPredict = async () => {
-    const dataset = await ok<{ id: string }>(
-      'POST',
-      '/v1/datasets?name=digits',
-      digitsCsv({ perClass: 20 }),
-      'text/csv',
-    );
-    const { id } = await ok<JobView>('POST', '/v1/jobs', {
-      dataset: dataset.id,
-      architecture: { type: 'mlp', hiddenUnits: [32] },
-      hyperparameters: { epochs: 3, learningRate: 0.01 },
-      seed: 3,
-    });
-    const job = await waitFor(
-      `job ${id} to finish`,
-      async () => {
-        const view = await ok<JobView>('GET', `/v1/jobs/${id}`);
-        return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
-      },
-      120_000,
-    );
-    assert.equal(job.status, 'succeeded', `${JSON.stringify(job.error)}\n${worker.output()}`);
-    const rows = digitRows({ perClass: 1 });
-    const { predictions } = await ok<{ predictions: unknown[] }>(
-      'POST',
-      `/v1/models/${job.modelId}/predict`,
-      {
-        instances: rows.map((row) => row.pixels),
-      },
-    );
-    assert.equal(predictions.length, rows.length);
-    return job;
-  };
+  const api = apiClient(base, worker.output);
   const stop = async () => {
     await worker.kill();
     await server.close();
   };
-  return { server, worker, call, ok, trainAndPredict, stop };
+  return { worker, ...api, trainAndPredict: () => trainAndPredict(api, worker.output), stop };
 }
 
 describe('Redis over TLS (rediss://) with a password', () => {
@@ -104,7 +58,7 @@ describe('Redis over TLS (rediss://) with a password', () => {
 
   after(async () => {
     await service?.stop();
-    await redis?.stop();
+    await redis?.kill();
     await env?.cleanup();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -199,7 +153,7 @@ describe('Redis through Sentinel', () => {
   after(async () => {
     await service?.stop();
     sentinelClient?.disconnect();
-    for (const server of [sentinel, replica, primary]) await server?.stop();
+    for (const server of [sentinel, replica, primary]) await server?.kill();
     await env?.cleanup();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -212,7 +166,7 @@ describe('Redis through Sentinel', () => {
     const direct = new Redis({ port: primary.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
     assert.equal(await direct.call('WAIT', '1', '5000'), 1);
     direct.disconnect();
-    await primary.stop();
+    await primary.kill();
     await waitFor('Sentinel to promote the replica', async () =>
       (await primaryPort()) === replica.port ? true : undefined,
     );

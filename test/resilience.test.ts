@@ -11,7 +11,8 @@ import { QUEUES } from '../src/queue/catalogue.js';
 import { createRedis } from '../src/redis.js';
 import { digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { listen, spawnWorker, waitFor, type WorkerProcess } from './helpers/processes.js';
+import { apiClient, finishedJob, type ApiClient } from './helpers/http.js';
+import { listen, spawnWorker, waitFor, type Spawned } from './helpers/processes.js';
 
 /** Short locks, so a dead worker's job is found within a couple of seconds. */
 const FAST_RECOVERY = { WORKER_LOCK_MS: 2_000, WORKER_STALLED_INTERVAL_MS: 1_000, JOB_BACKOFF_MS: 0 };
@@ -19,42 +20,24 @@ const FAST_RECOVERY = { WORKER_LOCK_MS: 2_000, WORKER_STALLED_INTERVAL_MS: 1_000
 describe('long jobs survive their workers (real worker processes, real Redis)', () => {
   let env: TestEnv;
   let server: FastifyInstance;
-  let base: string;
+  let api: ApiClient;
   let dataset: Dataset;
-  const workers: WorkerProcess[] = [];
+  const workers: Spawned[] = [];
 
-  const call = async <T>(method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    assert.ok(response.status < 300, `${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
   const events = async (id: string) =>
-    (await call<{ items: JobEvent[] }>('GET', `/v1/jobs/${id}/events?limit=1000`)).items;
+    (await api.ok<{ items: JobEvent[] }>('GET', `/v1/jobs/${id}/events?limit=1000`)).items;
   const worker = (env_: Record<string, number> = {}) => {
     const started = spawnWorker(env.config, { ...FAST_RECOVERY, ...env_ });
     workers.push(started);
     return started;
   };
   /** Waits until the live workers list holds a worker with this pid (it is ready to take jobs). */
-  const ready = (process: WorkerProcess) =>
+  const ready = (process: Spawned) =>
     waitFor(`worker ${process.child.pid} to be ready`, async () => {
-      const { items } = await call<{ items: Array<{ pid: number }> }>('GET', '/v1/workers');
+      const { items } = await api.ok<{ items: Array<{ pid: number }> }>('GET', '/v1/workers');
       return items.some((w) => w.pid === process.child.pid) ? true : undefined;
     });
-  const finished = (id: string) =>
-    waitFor(
-      `job ${id} to finish`,
-      async () => {
-        const job = await call<JobView>('GET', `/v1/jobs/${id}`);
-        return ['succeeded', 'failed', 'cancelled'].includes(job.status) ? job : undefined;
-      },
-      120_000,
-    );
+  const finished = (id: string) => finishedJob(api, id);
   /** Waits for the first event that matches; on a timeout, says what the workers printed. */
   const seen = async (id: string, what: string, match: (e: JobEvent) => boolean) => {
     try {
@@ -84,14 +67,12 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
 
   before(async () => {
     env = await createTestEnv('resilience');
+    let base: string;
     ({ server, base } = await listen(env.config));
-    const response = await fetch(`${base}/v1/datasets?name=digits`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/csv' },
-      body: digitsCsv(),
-    });
+    api = apiClient(base, () => workers.map((w) => w.output()).join('\n'));
+    const response = await api.call<Dataset>('POST', '/v1/datasets?name=digits', digitsCsv(), 'text/csv');
     assert.equal(response.status, 201);
-    dataset = (await response.json()) as Dataset;
+    dataset = response.body;
   });
 
   after(async () => {
@@ -106,7 +87,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
   it('kill -9 in the middle of an epoch: a second worker goes on from the last checkpoint', async () => {
     const first = worker();
     await ready(first);
-    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6, 8));
+    const { id } = await api.ok<JobView>('POST', '/v1/jobs', longJob(6, 8));
     const checkpoint = await seen(
       id,
       'a checkpoint after epoch 2',
@@ -136,11 +117,11 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     const statuses = (await events(id)).filter((e) => e.type === 'status').map((e) => e.data.status);
     assert.deepEqual(statuses, ['queued', 'running', 'retrying', 'running', 'succeeded']);
     // Checkpoints are gone with the finished job.
-    assert.deepEqual((await call<{ items: unknown[] }>('GET', `/v1/jobs/${id}/checkpoints`)).items, []);
+    assert.deepEqual((await api.ok<{ items: unknown[] }>('GET', `/v1/jobs/${id}/checkpoints`)).items, []);
   });
 
   it('the resumed job ends with the metrics of an uninterrupted run with the same seed', async () => {
-    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(6, 8));
+    const { id } = await api.ok<JobView>('POST', '/v1/jobs', longJob(6, 8));
     const uninterrupted = await finished(id);
     assert.equal(uninterrupted.status, 'succeeded');
     for (const [i, row] of crashed.history.entries()) {
@@ -163,7 +144,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     // Small batches: some 360 of them an epoch, so the stop lands inside one. Progress is reported at most twice a
     // second, in step with epochs of about that length on a fast machine, so any epoch from the 2nd to the 8th of 10
     // will do: at least two are left for the worker that resumes it.
-    const { id } = await call<JobView>('POST', '/v1/jobs', longJob(10, 4));
+    const { id } = await api.ok<JobView>('POST', '/v1/jobs', longJob(10, 4));
     await seen(
       id,
       'progress inside one of epochs 2 to 8',
@@ -214,12 +195,12 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     await queueEvents.waitUntilReady();
     try {
       // Far more epochs than it is given: however fast the machine, it is still running when it is cancelled.
-      const { id } = await call<JobView>('POST', '/v1/jobs', longJob(500));
+      const { id } = await api.ok<JobView>('POST', '/v1/jobs', longJob(500));
       await seen(id, 'running', (e) => e.type === 'status' && e.data.status === 'running');
       await sleep(8 * lockMs);
-      const running = await call<JobView>('GET', `/v1/jobs/${id}`);
+      const running = await api.ok<JobView>('GET', `/v1/jobs/${id}`);
       assert.equal(running.status, 'running');
-      await call('POST', `/v1/jobs/${id}/cancel`);
+      await api.ok('POST', `/v1/jobs/${id}/cancel`);
       const job = await finished(id);
       assert.equal(job.status, 'cancelled');
       assert.deepEqual(stalled, [], 'never marked stalled over eight lock durations');

@@ -10,7 +10,8 @@ import type { JobView } from '../src/jobs/job-service.js';
 import { openStore } from '../src/store/open-store.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
-import { listen, spawnWorker, waitFor, type WorkerProcess } from './helpers/processes.js';
+import { apiClient, finishedJob, type ApiClient } from './helpers/http.js';
+import { listen, spawnWorker, waitFor, type Spawned } from './helpers/processes.js';
 
 const BUCKET = 'finetuned-e2e';
 
@@ -19,8 +20,8 @@ describe('API and two workers sharing only Redis and an S3-compatible store', ()
   let s3: S3rver;
   let s3Dir: string;
   let server: FastifyInstance;
-  let base: string;
-  const workers: WorkerProcess[] = [];
+  let api: ApiClient;
+  const workers: Spawned[] = [];
   const workerDirs: string[] = [];
 
   before(async () => {
@@ -40,7 +41,9 @@ describe('API and two workers sharing only Redis and an S3-compatible store', ()
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
     });
+    let base: string;
     ({ server, base } = await listen(env.config));
+    api = apiClient(base, () => workers.map((w) => w.output()).join('\n'));
     // Each worker has a data directory of its own, as on a host of its own: what they share is the store.
     for (let i = 0; i < 2; i++) {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'finetuned-s3-worker-'));
@@ -71,28 +74,18 @@ describe('API and two workers sharing only Redis and an S3-compatible store', ()
     for (const dir of [s3Dir, ...workerDirs]) if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const call = async <T>(method: string, url: string, body?: unknown, type = 'application/json') => {
-    const response = await fetch(`${base}${url}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': type },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    assert.ok(response.status < 300, `${method} ${url}: ${response.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
   const events = async (id: string) =>
-    (await call<{ items: JobEvent[] }>('GET', `/v1/jobs/${id}/events?limit=1000`)).items;
+    (await api.ok<{ items: JobEvent[] }>('GET', `/v1/jobs/${id}/events?limit=1000`)).items;
   const seen = (id: string, what: string, match: (e: JobEvent) => boolean) =>
     waitFor(what, async () => (await events(id)).find(match), 60_000);
 
   it('a job crashed on one worker resumes on the other from the checkpoint in the store, and its model serves', async () => {
     await waitFor('both workers', async () => {
-      const { items } = await call<{ items: unknown[] }>('GET', '/v1/workers');
+      const { items } = await api.ok<{ items: unknown[] }>('GET', '/v1/workers');
       return items.length === 2 ? true : undefined;
     });
-    const dataset = await call<{ id: string }>('POST', '/v1/datasets?name=digits', digitsCsv(), 'text/csv');
-    const { id } = await call<JobView>('POST', '/v1/jobs', {
+    const dataset = await api.ok<{ id: string }>('POST', '/v1/datasets?name=digits', digitsCsv(), 'text/csv');
+    const { id } = await api.ok<JobView>('POST', '/v1/jobs', {
       dataset: dataset.id,
       architecture: { type: 'cnn', inputShape: [8, 8, 1], filters: [8, 16], denseUnits: 32 },
       hyperparameters: { epochs: 10, batchSize: 8, learningRate: 0.003 },
@@ -101,7 +94,7 @@ describe('API and two workers sharing only Redis and an S3-compatible store', ()
     await seen(id, 'a checkpoint', (e) => e.type === 'checkpoint');
     // Kill whichever worker runs it, between checkpoints.
     const runner = await waitFor('a worker to report the job', async () => {
-      const { items } = await call<{ items: Array<{ pid: number; jobs: Array<{ id: string }> }> }>(
+      const { items } = await api.ok<{ items: Array<{ pid: number; jobs: Array<{ id: string }> }> }>(
         'GET',
         '/v1/workers',
       );
@@ -111,14 +104,7 @@ describe('API and two workers sharing only Redis and an S3-compatible store', ()
     victim.child.kill('SIGKILL');
     await victim.exited;
 
-    const job = await waitFor(
-      `job ${id} to finish`,
-      async () => {
-        const view = await call<JobView>('GET', `/v1/jobs/${id}`);
-        return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
-      },
-      120_000,
-    );
+    const job = await finishedJob(api, id);
     assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
     assert.deepEqual(
       job.history.map((row) => row.epoch),
@@ -137,7 +123,7 @@ describe('API and two workers sharing only Redis and an S3-compatible store', ()
       assert.ok(!(await fs.readdir(dir)).includes('tenants'), `${dir} holds no stored data`);
 
     const rows = digitRows({ perClass: 1 });
-    const { predictions } = await call<{ predictions: Array<{ label: string }> }>(
+    const { predictions } = await api.ok<{ predictions: Array<{ label: string }> }>(
       'POST',
       `/v1/models/${job.modelId}/predict`,
       { instances: rows.map((row) => row.pixels) },

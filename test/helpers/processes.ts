@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import app, { serverOptions } from '../../src/app.js';
@@ -25,37 +25,41 @@ export async function listen(
   return { server, base: `http://127.0.0.1:${port}` };
 }
 
-export interface WorkerProcess {
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface Spawned {
   child: ChildProcess;
   /** Everything it printed so far. */
   output: () => string;
   /** Resolves with its exit code and signal. */
   exited: Promise<[number | null, NodeJS.Signals | null]>;
-  /** Kills it (SIGKILL) if it still runs, and waits for it. */
-  kill: () => Promise<void>;
+  /** Kills it (SIGKILL unless told otherwise) if it still runs, and waits for it. */
+  kill: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** A real worker process (workers/trainer.ts) on the test's Redis (connection and prefix) and data directory. */
-export function spawnWorker(config: Config, env: Record<string, string | number> = {}): WorkerProcess {
-  // The child is a worker, not a test: it must not think it reports to this test runner.
+/**
+ * A child process of the test, its output kept. It inherits this process's environment and `env` on top, but not
+ * the test runner's marker: it is a program under test, not a test reporting to this runner.
+ */
+export function spawnChild(
+  command: string,
+  args: string[],
+  { cwd = ROOT, env = {} }: { cwd?: string; env?: Record<string, string | number> } = {},
+): Spawned {
   const inherited = { ...process.env };
   delete inherited.NODE_TEST_CONTEXT;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/trainer.ts'], {
-    cwd: ROOT,
-    env: {
-      ...inherited,
-      DATA_DIR: config.DATA_DIR,
-      QUEUE_PREFIX: config.QUEUE_PREFIX,
-      REDIS_URL: config.REDIS_URL,
-      REDIS_TLS_CA_FILE: config.REDIS_TLS_CA_FILE,
-      REDIS_SENTINELS: config.REDIS_SENTINELS,
-      REDIS_SENTINEL_NAME: config.REDIS_SENTINEL_NAME,
-      REDIS_SENTINEL_USERNAME: config.REDIS_SENTINEL_USERNAME,
-      REDIS_SENTINEL_PASSWORD: config.REDIS_SENTINEL_PASSWORD,
-      LOG_LEVEL: 'warn',
-      TFJS_BACKEND: 'auto',
-      ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
-    },
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...inherited, ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -66,13 +70,32 @@ export function spawnWorker(config: Config, env: Record<string, string | number>
     child,
     output: () => output,
     exited,
-    kill: async () => {
+    kill: async (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
+        child.kill(signal);
         await exited;
       }
     },
   };
+}
+
+/** A real worker process (workers/trainer.ts) on the test's Redis (connection and prefix) and data directory. */
+export function spawnWorker(config: Config, env: Record<string, string | number> = {}): Spawned {
+  return spawnChild(process.execPath, ['--import', 'tsx', 'workers/trainer.ts'], {
+    env: {
+      DATA_DIR: config.DATA_DIR,
+      QUEUE_PREFIX: config.QUEUE_PREFIX,
+      REDIS_URL: config.REDIS_URL,
+      REDIS_TLS_CA_FILE: config.REDIS_TLS_CA_FILE,
+      REDIS_SENTINELS: config.REDIS_SENTINELS,
+      REDIS_SENTINEL_NAME: config.REDIS_SENTINEL_NAME,
+      REDIS_SENTINEL_USERNAME: config.REDIS_SENTINEL_USERNAME,
+      REDIS_SENTINEL_PASSWORD: config.REDIS_SENTINEL_PASSWORD,
+      LOG_LEVEL: 'warn',
+      TFJS_BACKEND: 'auto',
+      ...env,
+    },
+  });
 }
 
 /** Polls `check` every 50 ms until it returns a value other than undefined; fails after `timeoutMs`. */

@@ -1,29 +1,15 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { spawnChild, type Spawned } from './processes.js';
 
 const run = promisify(execFile);
 
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-export interface RedisProcess {
+export interface RedisProcess extends Spawned {
   port: number;
-  child: ChildProcess;
-  /** Kills it (SIGKILL unless told otherwise) if it still runs, and waits for it. */
-  stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
 /**
@@ -32,20 +18,10 @@ export interface RedisProcess {
  */
 export async function startRedisServer(dir: string, port: number, args: string[]): Promise<RedisProcess> {
   await fs.mkdir(dir, { recursive: true });
-  const child = spawn('redis-server', [...args, '--bind', '127.0.0.1', '--dir', dir, '--save', ''], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
-  const stop = async (signal: NodeJS.Signals = 'SIGKILL') => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    await exited;
-  };
+  const server = spawnChild('redis-server', [...args, '--bind', '127.0.0.1', '--dir', dir, '--save', '']);
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`redis-server ${args.join(' ')} exited:\n${output}`);
+    if (server.child.exitCode !== null)
+      throw new Error(`redis-server ${args.join(' ')} exited:\n${server.output()}`);
     const connected = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1', () => {
         socket.destroy();
@@ -53,10 +29,10 @@ export async function startRedisServer(dir: string, port: number, args: string[]
       });
       socket.on('error', () => resolve(false));
     });
-    if (connected) return { port, child, stop };
+    if (connected) return { ...server, port };
     if (i === 100) {
-      await stop();
-      throw new Error(`redis-server did not listen on ${port} within 5 s:\n${output}`);
+      await server.kill();
+      throw new Error(`redis-server did not listen on ${port} within 5 s:\n${server.output()}`);
     }
     await sleep(50);
   }
