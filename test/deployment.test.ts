@@ -66,6 +66,10 @@ async function readStages(): Promise<Map<string, Stage>> {
   return stages;
 }
 
+/** The Dockerfile, parsed once for every test here (on first use). */
+let parsed: Promise<Map<string, Stage>> | undefined;
+const stagesOnce = () => (parsed ??= readStages());
+
 /** A target and the stages it is built FROM, the target last. */
 function chainOf(stages: Map<string, Stage>, target: string): Stage[] {
   const stage = stages.get(target);
@@ -118,7 +122,7 @@ describe('Docker images', () => {
   });
 
   it('each image is multi-stage, runs as a user other than root with production dependencies only, and has a health check and a command', async () => {
-    const stages = await readStages();
+    const stages = await stagesOnce();
     for (const target of TARGETS) {
       const chain = chainOf(stages, target);
       const user = instructionsOf(chain, 'USER').at(-1)?.getArgumentsContent();
@@ -147,7 +151,7 @@ describe('Docker images', () => {
   });
 
   it('the GPU worker is on an NVIDIA CUDA 11 image with cuDNN 8 and requires the native GPU backend; the others on Node with native TensorFlow', async () => {
-    const stages = await readStages();
+    const stages = await stagesOnce();
     const gpu = chainOf(stages, 'worker-gpu');
     assert.match(gpu[0]!.base, /^nvidia\/cuda:11\.\d+\.\d+-cudnn8-runtime-ubuntu\d+\.\d+$/);
     assert.equal(imageEnv(gpu).TFJS_BACKEND, 'tensorflow-gpu');
@@ -198,7 +202,7 @@ describe('docker-compose.yml', () => {
 
   it('runs Redis, the API and a CPU worker, and a GPU worker under the gpu profile that reserves an NVIDIA GPU', async () => {
     assert.deepEqual(Object.keys(services).sort(), ['api', 'redis', 'worker', 'worker-gpu']);
-    const stages = await readStages();
+    const stages = await stagesOnce();
     for (const name of ['api', 'worker', 'worker-gpu']) {
       const service = services[name]!;
       assert.equal(service.build?.dockerfile, 'docker/Dockerfile');
@@ -293,7 +297,7 @@ describe("the images' commands, from a fresh build", () => {
 
   before(async () => {
     env = await createTestEnv('image-commands');
-    stages = await readStages();
+    stages = await stagesOnce();
     // As the image's build stage: `npm run build`, then dist/ and package.json beside each other in /app.
     await fs.rm(appDir, { recursive: true, force: true });
     await fs.mkdir(appDir, { recursive: true });
