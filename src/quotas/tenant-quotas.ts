@@ -108,8 +108,27 @@ export class TenantQuotas {
     await this.redis.zrem(redisKeys.activeJobs(this.prefix, tenant), id);
   }
 
+  /**
+   * Stores a resource within the tenant's storage quota: it is counted before `store` runs (a 413 when it would
+   * take the tenant past the quota) and uncounted again when `store` fails.
+   */
+  async storeCounted<T>(
+    tenant: string,
+    resourceId: string,
+    bytes: number,
+    store: () => Promise<T>,
+  ): Promise<T> {
+    await this.reserveBytes(tenant, resourceId, bytes);
+    try {
+      return await store();
+    } catch (error) {
+      await this.releaseBytes(tenant, resourceId);
+      throw error;
+    }
+  }
+
   /** Counts a resource about to be stored, or throws 413 when it would take the tenant past its quota. */
-  async reserveBytes(tenant: string, resourceId: string, bytes: number): Promise<void> {
+  private async reserveBytes(tenant: string, resourceId: string, bytes: number): Promise<void> {
     const current = (await this.redis.eval(
       COUNT_BYTES,
       2,

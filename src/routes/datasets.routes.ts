@@ -9,7 +9,7 @@ import {
   type DatasetFormat,
   type ParsedDataset,
 } from '../datasets/dataset-parser.js';
-import { DatasetSchema, type Dataset } from '../datasets/dataset-store.js';
+import { DatasetSchema } from '../datasets/dataset-store.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
 import { newId } from '../ids.js';
 import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
@@ -81,21 +81,16 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
         parsed = await parseJsonColumns(json, limits);
       }
       const id = newId('ds');
-      await app.quotas.reserveBytes(request.tenant, id, body.byteLength);
-      let dataset: Dataset;
-      try {
-        dataset = await app.datasets.create(
+      const dataset = await app.quotas.storeCounted(request.tenant, id, body.byteLength, () =>
+        app.datasets.create(
           request.tenant,
           name ?? `dataset ${new Date().toISOString()}`,
           format,
           body,
           parsed,
           id,
-        );
-      } catch (error) {
-        await app.quotas.releaseBytes(request.tenant, id);
-        throw error;
-      }
+        ),
+      );
       request.log.info({ datasetId: dataset.id, rows: dataset.rows }, 'dataset stored');
       return reply.code(201).header('location', `/v1/datasets/${dataset.id}`).send(dataset);
     },

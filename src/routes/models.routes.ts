@@ -146,13 +146,9 @@ export default async function modelRoutes(fastify: FastifyInstance) {
           sizeBytes: upload.sizeBytes,
           createdAt: new Date().toISOString(),
         };
-        await app.quotas.reserveBytes(request.tenant, record.id, record.sizeBytes);
-        try {
-          await app.models.create(request.tenant, record, upload.files);
-        } catch (error) {
-          await app.quotas.releaseBytes(request.tenant, record.id);
-          throw error;
-        }
+        await app.quotas.storeCounted(request.tenant, record.id, record.sizeBytes, () =>
+          app.models.create(request.tenant, record, upload.files),
+        );
         return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);
       } finally {
         model.dispose();
