@@ -1,7 +1,9 @@
 import { fastifySSE } from '@fastify/sse';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyHttpOptions, FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { Config } from './config.js';
 import admin from './plugins/admin.js';
@@ -11,6 +13,7 @@ import problem, { sendProblem } from './plugins/problem.js';
 import { ProblemError } from './errors.js';
 import configPlugin from './plugins/config.js';
 import redis from './plugins/redis.js';
+import requestIntake from './plugins/request-intake.js';
 import services from './plugins/services.js';
 import security, { SECURITY_HEADERS } from './plugins/security.js';
 import stores from './plugins/stores.js';
@@ -23,6 +26,8 @@ import modelRoutes from './routes/models.routes.js';
 import workerRoutes from './routes/workers.routes.js';
 import type { BackendInfo } from './tf/backend.js';
 
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
 export interface AppOptions {
   config: Config;
   backend: BackendInfo;
@@ -32,19 +37,37 @@ export interface AppOptions {
 export function serverOptions(
   config: Config,
   logger: FastifyServerOptions['logger'] = { level: config.LOG_LEVEL },
-): FastifyServerOptions {
+): FastifyHttpOptions<Server> {
   return {
     logger,
     bodyLimit: config.JSON_MAX_BYTES,
-    requestIdHeader: 'x-request-id',
+    // A client's X-Request-Id is kept when it is a plain token of at most 128 characters, else replaced: it is
+    // echoed in every problem and log line.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Timeouts against clients that send slowly or not at all; the body's own idle timeout is request-intake's.
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+      // How often those two are checked: Node's default, 30 s, would let a short timeout run on for up to that.
+      connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS),
+    },
     // Over-long ids reach the schemas, which name the field, rather than being cut off by the router.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     // Errors the router raises before any route (a malformed URL) are problems like any other.
     frameworkErrors: (error, request, reply) => {
-      const code = error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : 'bad_request';
+      const status = error.statusCode ?? 400;
+      const code =
+        error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : status === 414 ? 'uri_too_long' : 'bad_request';
+      // The message quotes the URL: cut, so that a long one is not echoed back whole.
+      const detail = error.message.length > 300 ? `${error.message.slice(0, 300)}…` : error.message;
       // No hooks run for these: the security headers are set here.
       reply.headers(SECURITY_HEADERS);
-      void sendProblem(reply, request, new ProblemError(error.statusCode ?? 400, code, error.message));
+      void sendProblem(reply, request, new ProblemError(status, code, detail));
     },
   };
 }
@@ -77,6 +100,7 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   fastify.removeContentTypeParser('text/plain');
   await fastify.register(problem);
   await fastify.register(configPlugin, { config, backend });
+  await fastify.register(requestIntake);
   await fastify.register(swagger);
   await fastify.register(redis);
   // Security headers go on every response, the ones authentication refuses included: helmet's hook runs first.

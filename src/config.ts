@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { envSchema } from 'env-schema';
 import { Type, type Static } from 'typebox';
@@ -55,10 +56,69 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   DATASET_MAX_BYTES: Type.Integer({ default: 100 * MiB, minimum: 1 }),
   MODEL_MAX_BYTES: Type.Integer({ default: 256 * MiB, minimum: 1 }),
+  MODEL_MAX_LAYERS: Type.Integer({
+    default: 1000,
+    minimum: 1,
+    description: 'Most layers an uploaded model may have, nested models included',
+  }),
+  MODEL_MAX_PARAMS: Type.Integer({
+    default: 64 * MiB,
+    minimum: 1,
+    description: "Most weight values an uploaded model's manifest may declare",
+  }),
+  MODEL_MAX_ACTIVATION_ELEMENTS: Type.Integer({
+    default: 16 * MiB,
+    minimum: 1,
+    description:
+      "Most values any layer of an uploaded model may produce for one instance, the model's input included",
+  }),
+  MODEL_PROBE_TIMEOUT_MS: Type.Integer({
+    default: 30_000,
+    minimum: 1,
+    description:
+      'How long an uploaded model may take to load and predict once, in its own process, before it is refused',
+  }),
+  MODEL_PROBE_MAX_BYTES: Type.Integer({
+    default: 0,
+    minimum: 0,
+    description:
+      'Resident memory of that process beyond which the model is refused; 0: 512 MiB + 6 × MODEL_MAX_BYTES',
+  }),
+  MODEL_PROBE_CONCURRENCY: Type.Integer({
+    default: 2,
+    minimum: 1,
+    maximum: 64,
+    description: 'Uploaded models checked at once; a few more wait, and beyond those an upload gets 503',
+  }),
   JSON_MAX_BYTES: Type.Integer({ default: 1 * MiB, minimum: 1 }),
   MAX_CLASSES: Type.Integer({ default: 1000, minimum: 2, maximum: 100000 }),
   MODEL_CACHE_BYTES: Type.Integer({ default: 512 * MiB, minimum: 0 }),
   JOB_BACKOFF_MS: Type.Integer({ default: 5_000, minimum: 0 }),
+  JOB_MAX_PARAMS: Type.Integer({
+    default: 32_000_000,
+    minimum: 1,
+    description:
+      'Most weights a job may train (the base up to the cut and the head); more is a 422 at submission',
+  }),
+  JOB_MAX_ACTIVATION_BYTES: Type.Integer({
+    default: 1024 * MiB,
+    minimum: 1,
+    description:
+      'Most bytes of activations (and their gradients) one training batch may hold; prediction chunks shrink to fit',
+  }),
+  JOB_MAX_BATCH_FLOPS: Type.Number({
+    // About 4 s of a 2-core wasm worker (~27 GFLOP/s on convolutions): well inside the stop grace and the lock.
+    default: 1e11,
+    minimum: 1,
+    description:
+      'Most floating-point operations one training batch (forward and backward) may take; prediction chunks shrink to fit',
+  }),
+  JOB_STOP_GRACE_MS: Type.Integer({
+    default: 10_000,
+    minimum: 1,
+    description:
+      'How long a training process has to honour a cancel before it is killed (process isolation only); a hand-off on shutdown has WORKER_DRAIN_TIMEOUT_MS',
+  }),
   CHECKPOINT_EVERY_EPOCHS: Type.Integer({ default: 1, minimum: 1 }),
   CHECKPOINT_KEEP: Type.Integer({ default: 2, minimum: 1 }),
   TRAINING_ISOLATION: Type.Enum(['process', 'inline'], { default: 'process' }),
@@ -83,6 +143,29 @@ export const ConfigSchema = Type.Object({
   TENANT_MAX_ACTIVE_JOBS: Type.Integer({ default: 20, minimum: 1 }),
   TENANT_MAX_STORED_BYTES: Type.Integer({ default: 10 * 1024 * MiB, minimum: 1 }),
   MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ default: 1000, minimum: 10 }),
+  HTTP_HEADERS_TIMEOUT_MS: Type.Integer({
+    default: 20_000,
+    minimum: 100,
+    description: "A client's whole request head must arrive within this; else the connection is closed",
+  }),
+  HTTP_BODY_IDLE_TIMEOUT_MS: Type.Integer({
+    default: 30_000,
+    minimum: 100,
+    description:
+      'A request body that sends nothing for this long is cut off (408); a slow but steady upload goes on',
+  }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({
+    default: 900_000,
+    minimum: 1_000,
+    description:
+      'The whole request, body included, must arrive within this: sized for MODEL_MAX_BYTES on a slow link',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+    default: 72_000,
+    minimum: 100,
+    description:
+      'An idle kept-alive connection is closed after this; above the idle timeout of a load balancer in front',
+  }),
   INFERENCE_HOSTS: Type.Integer({
     default: 0,
     minimum: 0,
@@ -107,16 +190,58 @@ export function loadConfig(
   overrides: Partial<Record<keyof Config, string | number>> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Config {
-  const data: Record<string, unknown> = {};
+  const data: Record<string, string | number> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = key in overrides ? overrides[key as keyof Config] : env[key];
     if (value !== undefined && value !== '') data[key] = value;
   }
-  const config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false });
+  let config: Config;
+  try {
+    config = envSchema<Config>({ schema: ConfigSchema, data, dotenv: false });
+  } catch (error) {
+    throw new ConfigError(describeInvalid((error as Error).message, data));
+  }
   const dataDir = path.resolve(config.DATA_DIR);
   return {
     ...config,
     DATA_DIR: dataDir,
     API_KEYS_FILE: path.resolve(config.API_KEYS_FILE || path.join(dataDir, 'api-keys.json')),
   };
+}
+
+/** A configuration that cannot be used: every bad variable, with why, on one line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** env-schema's `env/PORT must be integer, env/X …` as `PORT="abc" must be integer; X=… …`. */
+function describeInvalid(message: string, data: Record<string, string | number>): string {
+  const problems = message.split(/, (?=env\/)/).map((part) => {
+    const [, name, reason] = /^env\/(\w+) (.*)$/.exec(part) ?? [];
+    if (!name) return part;
+    const value = data[name];
+    return value === undefined ? `${name} ${reason}` : `${name}=${JSON.stringify(String(value))} ${reason}`;
+  });
+  return `invalid configuration: ${problems.join('; ')}`;
+}
+
+/**
+ * Reads `.env` from the working directory into the environment when there is one; variables already set win. For
+ * the start commands, before {@link loadConfig}.
+ */
+export function readDotEnv(file = '.env'): void {
+  if (fs.existsSync(file)) process.loadEnvFile(file);
+}
+
+/**
+ * {@link loadConfig} for a process's entry point: a bad value ends the process with that one line, no stack.
+ */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }

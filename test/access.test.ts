@@ -39,6 +39,7 @@ const KEYS = {
     scopes: [...NO_ADMIN, 'predict'],
   },
   globexAdmin: { id: 'globex-admin', key: 'ft_globex-admin-key', tenant: 'globex', scopes: ['admin'] },
+  operator: { id: 'operator', key: 'ft_operator-key', tenant: 'ops', scopes: ['operator'] },
 };
 type KeyName = keyof typeof KEYS;
 
@@ -218,20 +219,25 @@ describe('access control', () => {
   });
 
   describe('the queue dashboard', () => {
-    it('is 401 without a key and 403 without admin, as problem+json; 200 html for admin', async () => {
+    it('is 401 without a key and 403 without operator, as problem+json; 200 html for the operator', async () => {
       // The dashboard challenges with Basic, so that a browser asks for the key.
       assertUnauthorized(await as(null, 'GET', '/admin/queues'), 'no key', 'Basic');
       assertUnauthorized(await as(null, 'GET', '/admin/queues/api/queues'), 'no key, its API', 'Basic');
       const forbidden = assertProblem(await as('acmeWriter', 'GET', '/admin/queues'), 403, 'forbidden');
-      assert.equal(forbidden.scope, 'admin');
+      assert.equal(forbidden.scope, 'operator');
       assertProblem(await as('acmeWriter', 'GET', '/admin/queues/api/queues'), 403, 'forbidden');
+      // A tenant's admin sees every job of its own tenant through the API, and none of the others' here.
+      for (const url of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/api/redis/stats']) {
+        const problem = assertProblem(await as('acmeAdmin', 'GET', url), 403, 'forbidden');
+        assert.equal(problem.scope, 'operator', url);
+      }
 
-      const page = await as('acmeAdmin', 'GET', '/admin/queues');
+      const page = await as('operator', 'GET', '/admin/queues');
       assert.equal(page.statusCode, 200, page.body);
       assert.match(String(page.headers['content-type']), /^text\/html/);
       // A browser signs in with Basic auth, the key as the password.
       const browser = await as(null, 'GET', '/admin/queues', undefined, {
-        authorization: basic('admin', KEYS.acmeAdmin.key),
+        authorization: basic('admin', KEYS.operator.key),
       });
       assert.equal(browser.statusCode, 200, browser.body);
       assert.match(String(browser.headers['content-type']), /^text\/html/);
@@ -474,7 +480,7 @@ describe('first start without a configured key', () => {
     const { keys } = JSON.parse(fileText) as { keys: Array<Record<string, unknown>> };
     assert.equal(keys.length, 1);
     assert.equal(keys[0]!.sha256, sha256(key));
-    assert.deepEqual([keys[0]!.tenant, keys[0]!.scopes], ['default', ['admin']]);
+    assert.deepEqual([keys[0]!.tenant, keys[0]!.scopes], ['default', ['admin', 'operator']]);
   });
 
   it('the logged key works, and requests made with it do not log it', async () => {

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 
-/** What a key may do. `admin` may do everything, including the queue dashboard and the worker list. */
+/**
+ * What a key may do. `admin` may do everything within its tenant, the worker list included (showing only its
+ * tenant's jobs). `operator` is the deployment's: the queue dashboard (every tenant's jobs, Redis's details) and
+ * every tenant's jobs in the worker list; it grants nothing else, and `admin` does not grant it.
+ */
 export const SCOPES = [
   'datasets:read',
   'datasets:write',
@@ -14,6 +18,7 @@ export const SCOPES = [
   'models:write',
   'predict',
   'admin',
+  'operator',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -65,6 +70,10 @@ function parseKeys(text: string, where: string): ApiKey[] {
   }
   return document.keys;
 }
+
+/** Whether a principal may use a route that needs `scope`: `admin` holds every scope but `operator`. */
+export const holdsScope = (principal: Principal, scope: Scope) =>
+  principal.scopes.has(scope) || (scope !== 'operator' && principal.scopes.has('admin'));
 
 /** The configured keys, by hash. */
 export class KeyRing {
@@ -118,7 +127,8 @@ export async function loadKeys(options: {
     id: 'generated',
     name: 'made on first start',
     tenant: 'default',
-    scopes: ['admin'],
+    // The first key is the one who started the service: its operator too.
+    scopes: ['admin', 'operator'],
     sha256: hashKey(key),
   };
   await fs.mkdir(path.dirname(options.file), { recursive: true });

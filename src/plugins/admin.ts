@@ -8,8 +8,8 @@ import { problemErrorHandler } from './problem.js';
 export const ADMIN_QUEUES_PATH = '/admin/queues';
 
 /**
- * The queue dashboard (bull-board) at /admin/queues, for `admin` keys (Basic auth with the key as the password,
- * so a browser can sign in). Read-only: jobs are cancelled and retried through the API, which keeps their event
+ * The queue dashboard (bull-board) at /admin/queues, for `operator` keys (Basic auth with the key as the password,
+ * so a browser can sign in): it shows every tenant's jobs and Redis's details. Read-only: jobs are cancelled and retried through the API, which keeps their event
  * logs and checkpoints in step.
  */
 export default fp(

@@ -1,13 +1,16 @@
 import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
-import { loadKeys, type KeyRing, type Principal, type Scope } from '../auth/api-keys.js';
-import { ProblemError } from '../errors.js';
+import { holdsScope, loadKeys, type KeyRing, type Principal, type Scope } from '../auth/api-keys.js';
+import { badRequest, ProblemError } from '../errors.js';
 import { problems } from '../routes/schemas.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The scope a key needs for this route; routes without one are public unless under /v1 or /admin. */
-    scope?: Scope;
+    /**
+     * The scope a key needs for this route (any one of them, for a list); routes without one are public unless
+     * under /v1 or /admin.
+     */
+    scope?: Scope | readonly Scope[];
   }
   interface FastifyRequest {
     /** The key the request came with, once it is verified. */
@@ -15,8 +18,24 @@ declare module 'fastify' {
   }
 }
 
-/** Whether a route pattern needs a key (every /v1 and /admin route). */
-const isProtected = (path: string) => /^\/(v1|admin)(\/|$|\?)/.test(path);
+/** How many Authorization headers came: Node keeps only the first of several, so the raw list is counted. */
+function authorizationHeaders(request: FastifyRequest): number {
+  const raw = request.raw.rawHeaders;
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') count++;
+  return count;
+}
+
+/**
+ * The scope a route pattern needs when it names none: `operator` under /admin (the queue dashboard), `admin`
+ * under /v1; none for open routes.
+ */
+function defaultScope(path: string): Scope | undefined {
+  if (/^\/admin(\/|$|\?)/.test(path)) return 'operator';
+  if (/^\/v1(\/|$|\?)/.test(path)) return 'admin';
+  return undefined;
+}
 
 /** 401, with the challenge a client answers: Basic on the dashboard, so that a browser asks for the key. */
 const unauthorized = (detail: string, browser: boolean) =>
@@ -29,8 +48,7 @@ const unauthorized = (detail: string, browser: boolean) =>
   );
 
 /** The key a request presents: `Authorization: Bearer <key>`, or Basic with the key as password (for browsers). */
-function presentedKey(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
+function presentedKey(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const [, scheme, value] = /^(\S+)\s+(\S+)\s*$/.exec(header) ?? [];
   if (!value) return undefined;
@@ -45,7 +63,8 @@ function presentedKey(request: FastifyRequest): string | undefined {
 
 /**
  * API keys: every /v1 and /admin route needs `Authorization: Bearer <key>` whose key holds the route's scope
- * (`admin` holds all). The key decides the request's tenant. No key or an unknown one is 401; a missing scope 403.
+ * (`admin` holds all but `operator`). The key decides the request's tenant. No key or an unknown one is 401; a missing
+ * scope 403; several Authorization headers 400.
  */
 export default fp(
   async function authPlugin(app: FastifyInstance) {
@@ -62,13 +81,20 @@ export default fp(
       );
     }
     app.decorate('keyRing', ring);
+    // `Expect: 100-continue` is answered only for a valid key: others get their 401 without being asked for
+    // the body. Which scope the route needs is checked once the request is routed.
+    app.server.on('checkContinue', (req, res) => {
+      const key = presentedKey(req.headers.authorization);
+      if (key && ring.verify(key)) res.writeContinue();
+      app.server.emit('request', req, res);
+    });
     app.decorateRequest('principal', null);
 
     // Every protected route documents the errors of authentication, rate limits and load shedding.
     app.addHook('onRoute', (route) => {
       // Decided on the route pattern, never on the raw URL (which may be percent-encoded): every /v1 and /admin
-      // route needs a key, `admin` unless it names its scope.
-      const scope = route.config?.scope ?? (isProtected(route.url) ? 'admin' : undefined);
+      // route needs a key, of the scope it names or else its default one.
+      const scope = route.config?.scope ?? defaultScope(route.url);
       if (!scope) return;
       route.config = { ...route.config, scope };
       // HEAD routes share their GET route's schema object: it is extended once.
@@ -76,13 +102,18 @@ export default fp(
       const schema = route.schema as FastifySchema & { security?: object[]; description?: string };
       schema.response = { ...problems(401, 403, 429, 503), ...(schema.response as object) };
       schema.security = [{ bearerAuth: [] }];
-      schema.description = [schema.description, `Needs the scope \`${scope}\`.`].filter(Boolean).join(' ');
+      const needed = (typeof scope === 'string' ? [scope] : scope).map((s) => `\`${s}\``).join(' or ');
+      schema.description = [schema.description, `Needs the scope ${needed}.`].filter(Boolean).join(' ');
     });
 
     app.addHook('onRequest', async (request) => {
       const { scope } = request.routeOptions.config;
       if (!scope) return;
-      const key = presentedKey(request);
+      if (authorizationHeaders(request) > 1)
+        throw badRequest('duplicate_authorization', 'send one Authorization header, not several', {
+          field: '/headers/authorization',
+        });
+      const key = presentedKey(request.headers.authorization);
       const browser = request.routeOptions.url?.startsWith('/admin') ?? false;
       if (!key) throw unauthorized('send an API key as `Authorization: Bearer <key>`', browser);
       const principal = ring.verify(key);
@@ -90,8 +121,12 @@ export default fp(
       request.principal = principal;
       request.tenant = principal.tenant;
       request.log = request.log.child({ keyId: principal.keyId, tenant: principal.tenant });
-      if (!principal.scopes.has(scope) && !principal.scopes.has('admin'))
-        throw new ProblemError(403, 'forbidden', `this API key lacks the scope '${scope}'`, { scope });
+      const scopes = typeof scope === 'string' ? [scope] : scope;
+      if (!scopes.some((needed) => holdsScope(principal, needed))) {
+        throw new ProblemError(403, 'forbidden', `this API key lacks the scope '${scopes.join("' or '")}'`, {
+          scope: scopes[0],
+        });
+      }
     });
   },
   { name: 'auth', dependencies: ['config'] },

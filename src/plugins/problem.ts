@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { STATUS_CODES } from 'node:http';
 import { ProblemError, STATUS_TITLES, unavailable } from '../errors.js';
+import { redactUrl } from '../http/redact-url.js';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -19,11 +21,11 @@ function send(
       // Extensions never override the standard members.
       ...extensions,
       type: `https://finetuned.dev/problems/${code}`,
-      title: STATUS_TITLES[status] ?? 'Error',
+      title: STATUS_TITLES[status] ?? STATUS_CODES[status] ?? 'Error',
       status,
       code,
       detail,
-      instance: request.url,
+      instance: redactUrl(request.url),
       requestId: request.id,
     });
 }

@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** The key every test app accepts: the tenant 'default' with every scope. */
+/** The key every test app accepts: the tenant 'default' with every scope, `operator` included. */
 export const TEST_KEY = 'ft_test-key-for-the-default-tenant';
 export const TEST_AUTHORIZATION = `Bearer ${TEST_KEY}`;
 
@@ -17,7 +17,7 @@ export function testKeys(
   extra: Array<{ id: string; key: string; tenant: string; scopes: string[] }> = [],
 ): string {
   return JSON.stringify([
-    { id: 'test', tenant: 'default', scopes: ['admin'], sha256: hashKey(TEST_KEY) },
+    { id: 'test', tenant: 'default', scopes: ['admin', 'operator'], sha256: hashKey(TEST_KEY) },
     ...extra.map(({ id, key, tenant, scopes }) => ({ id, tenant, scopes, sha256: hashKey(key) })),
   ]);
 }

@@ -3459,7 +3459,7 @@ export interface paths {
     put?: never;
     /**
      * Cancel a job
-     * @description A queued job ends cancelled at once (200). A running one stops within a batch on whichever worker runs it (202; it then ends cancelled, with no model and no checkpoints). Cancelling again is fine; a finished job is 409. Needs the scope `jobs:write`.
+     * @description A queued job ends cancelled at once (200). A running one stops within a batch on whichever worker runs it, its training process killed past JOB_STOP_GRACE_MS (202; it then always ends cancelled, with no model and no checkpoints). Cancelling again is fine; a finished job is 409. Needs the scope `jobs:write`.
      */
     post: {
       parameters: {
@@ -4117,7 +4117,7 @@ export interface paths {
     };
     /**
      * The live training workers
-     * @description From heartbeats that expire: a worker that stops beating for three intervals is gone. Needs the scope `admin`.
+     * @description From heartbeats that expire: a worker that stops beating for three intervals is gone. Each lists the jobs it runs: the key's tenant's own, or every tenant's for a key with the scope `operator`. Needs the scope `admin` or `operator`.
      */
     get: {
       parameters: {
