@@ -17,3 +17,11 @@ export function runEntry(main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/**
+ * The file of a child's entry point `name` beside the module at `url`: `.ts` when running from source under tsx,
+ * `.js` once built.
+ */
+export function childEntry(url: string, name: string): URL {
+  return new URL(`./${name}${url.endsWith('.ts') ? '.ts' : '.js'}`, url);
+}

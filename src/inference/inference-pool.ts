@@ -3,15 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { childEntry } from '../child-process.js';
 import type { Config } from '../config.js';
-import { notFound, unavailable } from '../errors.js';
+import { notFound, unavailable, unprocessable } from '../errors.js';
 import type { BackendInfo } from '../tf/backend.js';
 import type { FromHost, HostStats, PredictMessage, ToHost } from './inference-protocol.js';
 
-const HOST_ENTRY = new URL(
-  `./inference.host${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
-  import.meta.url,
-);
+const HOST_ENTRY = childEntry(import.meta.url, 'inference.host');
 
 /** A host sends at most this many batches ahead: one running, one ready to start when it ends. */
 const HOST_DEPTH = 2;
@@ -276,10 +274,20 @@ export class InferencePool {
     if (message.type === 'error') {
       // The model may not have loaded there: it is not counted as placed there any more.
       if (this.placements.peek(batch.model.key)?.host === host) this.placements.delete(batch.model.key);
+      const { modelId } = batch.model;
       const error =
         message.code === 'model_not_found'
-          ? notFound('model', batch.model.modelId)
-          : new Error(`inference failed: ${message.message}`);
+          ? notFound('model', modelId)
+          : message.code === 'model_unservable'
+            ? unprocessable('model_unservable', `model ${modelId} cannot be served: ${message.message}`, {
+                modelId,
+              })
+            : message.code === 'model_load_failed'
+              ? unavailable(
+                  'model_load_failed',
+                  `model ${modelId} could not be loaded just now; retry shortly`,
+                )
+              : new Error(`inference failed: ${message.message}`);
       for (const item of batch.items) item.reject(error);
     } else {
       let offset = 0;

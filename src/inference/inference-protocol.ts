@@ -25,8 +25,15 @@ export interface HostStats {
   numBytes: number;
 }
 
+/**
+ * `model_unservable`: the model was read but cannot be built or predict, for a reason of its own that will not
+ * pass (the API remembers it); `model_load_failed`: it could not be built for another reason (memory, the
+ * backend), which may pass.
+ */
+export type HostErrorCode = 'model_not_found' | 'model_unservable' | 'model_load_failed' | 'inference_failed';
+
 export type FromHost =
   | { type: 'ready'; backend: BackendInfo }
   | { type: 'result'; id: number; scores: Float32Array; classes: number }
-  | { type: 'error'; id: number; code: 'model_not_found' | 'inference_failed'; message: string }
+  | { type: 'error'; id: number; code: HostErrorCode; message: string }
   | { type: 'stats'; id: number; stats: HostStats };

@@ -3,10 +3,12 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { runEntry, serveParent } from '../child-process.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
+import { buildModel, isModelFault } from '../models/model-build.js';
+import { checkModelGraph, modelLimits } from '../models/model-graph.js';
 import { ModelStore } from '../models/model-store.js';
 import { openStore } from '../store/open-store.js';
 import { selectBackend } from '../tf/backend.js';
-import type { FromHost, PredictMessage, ToHost } from './inference-protocol.js';
+import type { FromHost, HostErrorCode, PredictMessage, ToHost } from './inference-protocol.js';
 
 /**
  * An inference host: a worker thread or a child process of the API that loads models and runs the batches the
@@ -25,34 +27,43 @@ async function main() {
   // Work on one model runs in arrival order (a drop after the batches sent before it); models do not wait on each other.
   const chains = new Map<string, Promise<void>>();
 
-  const load = async (message: PredictMessage) => {
-    const model = await models.load(message.tenant, message.modelId);
-    // The first predict compiles kernels: warm up here rather than in a request. Nothing is returned from the
-    // tidy, so the output is disposed with the input.
-    try {
-      tf.tidy(() => {
-        model.predict(tf.zeros([1, ...message.inputShape]));
-      });
-    } catch (error) {
-      model.dispose();
-      throw error;
-    }
-    return model;
+  const limits = modelLimits(config);
+
+  /** Builds a model and warms it up on the input shape of its record. */
+  const build = async (artifacts: tf.io.ModelArtifacts, inputShape: number[]) => {
+    // Models stored before uploads were checked as graphs may still hold what TF.js cannot build.
+    checkModelGraph(artifacts.modelTopology, limits);
+    return (await buildModel(artifacts, () => inputShape)).model;
   };
 
-  const fail = (message: PredictMessage, code: 'model_not_found' | 'inference_failed', error: unknown) =>
+  const fail = (message: PredictMessage, code: HostErrorCode, error: unknown) =>
     send({ type: 'error', id: message.id, code, message: (error as Error).message ?? String(error) });
+
+  /**
+   * The model of a batch, loaded; undefined when the batch has been answered with why it cannot be. A failure
+   * that is the model's own is `model_unservable`, which the API remembers (see Predictor); any other may pass.
+   */
+  const load = async (message: PredictMessage): Promise<tf.LayersModel | undefined> => {
+    let artifacts: tf.io.ModelArtifacts;
+    try {
+      artifacts = await models.artifacts(message.tenant, message.modelId);
+    } catch (error) {
+      const exists = await models.get(message.tenant, message.modelId).catch(() => true);
+      return void fail(message, exists ? 'inference_failed' : 'model_not_found', error);
+    }
+    try {
+      return await build(artifacts, message.inputShape);
+    } catch (error) {
+      return void fail(message, isModelFault(error) ? 'model_unservable' : 'model_load_failed', error);
+    }
+  };
 
   /** Answers a batch, always exactly once. */
   const predict = async (message: PredictMessage) => {
     let model = loaded.get(message.key);
     if (!model) {
-      try {
-        model = await load(message);
-      } catch (error) {
-        const exists = await models.get(message.tenant, message.modelId).catch(() => true);
-        return fail(message, exists ? 'inference_failed' : 'model_not_found', error);
-      }
+      model = await load(message);
+      if (!model) return;
       if (message.keep) loaded.set(message.key, model);
     }
     try {
@@ -64,7 +75,7 @@ async function main() {
         scores.buffer as ArrayBuffer,
       ]);
     } catch (error) {
-      fail(message, 'inference_failed', error);
+      fail(message, isModelFault(error) ? 'model_unservable' : 'inference_failed', error);
     } finally {
       if (!message.keep) model.dispose();
     }

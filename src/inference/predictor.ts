@@ -54,11 +54,33 @@ export function flattenInstance(
   walk(value, 0);
 }
 
+/** A 422 naming the first instance whose scores are not all finite (softmax of extreme inputs, say). */
+function assertFiniteScores(scores: Float32Array, classes: number): void {
+  const at = scores.findIndex((score) => !Number.isFinite(score));
+  if (at < 0) return;
+  const index = Math.floor(at / classes);
+  throw unprocessable(
+    'non_finite_output',
+    `instances[${index}]: the model's scores for this instance are not finite numbers (${scores[at]})`,
+    { field: `/instances/${index}` },
+  );
+}
+
+const unservable = (detail: string, modelId: string) =>
+  unprocessable('model_unservable', detail, { modelId });
+
 /** Sorted scores of one row, labelled. */
 function rank(scores: Float32Array, labels: string[], topK: number): Prediction {
   const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
   const top = order.slice(0, topK).map((i) => ({ label: labels[i] ?? String(i), score: scores[i]! }));
   return { label: top[0]!.label, score: top[0]!.score, top };
+}
+
+export interface PredictorOptions {
+  /** How long a model version that could not be built is refused without trying again. */
+  unservableTtlMs?: number;
+  /** Milliseconds for that TTL; the process's monotonic clock unless given (tests). */
+  clock?: { now(): number };
 }
 
 /**
@@ -69,13 +91,29 @@ function rank(scores: Float32Array, labels: string[], topK: number): Prediction 
  */
 export class Predictor {
   private readonly records = new LRUCache<string, ModelRecord>({ max: 10_000, ttl: RECORD_TTL_MS });
+  /**
+   * Model versions an inference host could not build for a reason of their own (`model_unservable`), with why:
+   * refused here for a while without sending a batch. This is the one memory of them: it saves the most (no
+   * request reaches the pool), and a host that kept its own would only answer what this already answers.
+   * Failures that may pass (memory, the backend) are never remembered; the TTL bounds a wrong verdict.
+   */
+  private readonly unservable: LRUCache<string, string>;
 
   constructor(
     private readonly models: ModelStore,
     readonly pool: InferencePool,
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+    { unservableTtlMs = UNSERVABLE_TTL_MS, clock }: PredictorOptions = {},
+  ) {
+    this.unservable = new LRUCache<string, string>({
+      max: 10_000,
+      ttl: unservableTtlMs,
+      // Read the clock at each look-up, not a value cached for a millisecond: a test's clock moves at once.
+      ttlResolution: 0,
+      ...(clock ? { perf: clock } : {}),
+    });
+  }
 
   /** A model's record, from the cache when it was read recently. */
   async record(tenant: string, id: string): Promise<ModelRecord | undefined> {
@@ -105,6 +143,8 @@ export class Predictor {
       inputShape: record.inputShape,
       bytes: record.sizeBytes,
     };
+    const known = this.unservable.get(served.key);
+    if (known !== undefined) throw unservable(known, record.id);
     let result: { scores: Float32Array; classes: number };
     try {
       result = await this.pool.predict(served, flat, instances.length);
@@ -112,9 +152,12 @@ export class Predictor {
       // Deleted while its record was cached here.
       if (error instanceof ProblemError && error.code === 'model_not_found')
         this.forgetHere(tenant, record.id);
+      if (error instanceof ProblemError && error.code === 'model_unservable')
+        this.unservable.set(served.key, error.message);
       throw error;
     }
     const { scores, classes } = result;
+    assertFiniteScores(scores, classes);
     const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
     const k = Math.min(topK, classes);
     return instances.map((_, i) => rank(scores.subarray(i * classes, (i + 1) * classes), labels, k));
@@ -128,6 +171,8 @@ export class Predictor {
 
   private forgetHere(tenant: string, id: string): void {
     this.records.delete(`${tenant}/${id}`);
+    for (const key of [...this.unservable.keys()])
+      if (key.startsWith(`${tenant}/${id}@`)) this.unservable.delete(key);
     this.pool.drop(`${tenant}/${id}@`);
   }
 
@@ -147,3 +192,5 @@ export class Predictor {
 
 /** How long a model record is trusted without a deletion notice: the bound on a missed notice. */
 const RECORD_TTL_MS = 60_000;
+/** How long a model version that could not be built is refused without trying again. */
+const UNSERVABLE_TTL_MS = 10 * 60_000;

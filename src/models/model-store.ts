@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
 import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
+import { StringRecord } from '../string-record.js';
 
 /** One row of training history per epoch. */
 export const EpochRowSchema = Type.Object({
@@ -12,7 +13,7 @@ export const EpochRowSchema = Type.Object({
   val_accuracy: Type.Union([Type.Number(), Type.Null()]),
 });
 
-const Metrics = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]));
+const Metrics = StringRecord(Type.Union([Type.Number(), Type.Null()]));
 
 export const ModelSchema = Type.Object({
   id: Type.String(),

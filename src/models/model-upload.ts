@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import secureJson from 'secure-json-parse';
 import { badRequest, unprocessable } from '../errors.js';
+import { checkModelGraph, type ModelLimits } from './model-graph.js';
 import type { ModelJson } from './model-store.js';
+import { assertFiniteWeights } from './model-weights.js';
 
 const DTYPE_BYTES: Record<string, number> = {
   float32: 4,
@@ -27,10 +29,13 @@ function fileError(detail: string, file: string): Error {
 
 const MAX_TOPOLOGY_DEPTH = 64;
 
-/** Every `class_name` in a topology, with where it was found; walked iteratively with a depth bound. */
-function classNames(topology: unknown): Array<[string, string]> {
+/**
+ * Every `class_name` in the topology, with where it was found. The whole of model.json is walked, iteratively
+ * and with a depth bound, as it is all sent on (to the probe process, to clients) by serializers that recurse.
+ */
+function classNames(json: ModelJson): Array<[string, string]> {
   const found: Array<[string, string]> = [];
-  const stack: Array<[unknown, string, number]> = [[topology, 'modelTopology', 0]];
+  const stack: Array<[unknown, string, number]> = Object.entries(json).map(([key, value]) => [value, key, 0]);
   while (stack.length > 0) {
     const [node, path, depth] = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
@@ -40,8 +45,9 @@ function classNames(topology: unknown): Array<[string, string]> {
       node.forEach((item, i) => stack.push([item, `${path}[${i}]`, depth + 1]));
       continue;
     }
+    const topology = path.startsWith('modelTopology');
     for (const [key, value] of Object.entries(node)) {
-      if (key === 'class_name' && typeof value === 'string') found.push([value, path]);
+      if (topology && key === 'class_name' && typeof value === 'string') found.push([value, path]);
       else stack.push([value, `${path}.${key}`, depth + 1]);
     }
   }
@@ -100,7 +106,7 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
     throw fileError('model.json has no weightsManifest', 'model.json');
 
   const known = tf.serialization.SerializationMap.getMap().classNameMap;
-  for (const [className, path] of classNames(json.modelTopology)) {
+  for (const [className, path] of classNames(json)) {
     if (!Object.hasOwn(known, className)) {
       throw unprocessable(
         'unknown_layer_class',
@@ -158,44 +164,12 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
   return { json, files, sizeBytes };
 }
 
-/** Loads a validated upload to prove TF.js accepts it; a model TF.js rejects is a 422 naming the reason. */
-export async function loadUpload(upload: ValidUpload): Promise<tf.LayersModel> {
+/**
+ * Checks what validateUpload leaves to TF.js, before TF.js builds anything: the topology as a graph (names,
+ * inputs, node indices, cycles, sizes, weight shapes against the manifest) and every float weight finite.
+ */
+export async function checkUploadContents(upload: ValidUpload, limits: ModelLimits): Promise<void> {
   const specs = upload.json.weightsManifest.flatMap((group) => group.weights);
-  const buffers = upload.json.weightsManifest.flatMap((group) =>
-    group.paths.map((path) => {
-      const data = upload.files.get(path) as Buffer;
-      return data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
-    }),
-  );
-  let model: tf.LayersModel;
-  try {
-    model = await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: upload.json.modelTopology,
-        weightSpecs: specs,
-        weightData: tf.io.CompositeArrayBuffer.join(buffers),
-      }),
-    );
-  } catch (error) {
-    throw unprocessable('invalid_model', `TF.js cannot load this model: ${(error as Error).message}`, {
-      file: 'model.json',
-    });
-  }
-  const problem = inputProblem(model);
-  if (problem) {
-    model.dispose();
-    throw unprocessable('unsupported_model', problem, { file: 'model.json' });
-  }
-  return model;
-}
-
-function inputProblem(model: tf.LayersModel): string | undefined {
-  if (model.inputs.length !== 1)
-    return `the model has ${model.inputs.length} inputs; only single-input models are supported`;
-  if (model.outputs.length !== 1)
-    return `the model has ${model.outputs.length} outputs; only single-output models are supported`;
-  const shape = model.inputs[0]!.shape.slice(1);
-  if (shape.some((d) => d === null))
-    return `the model's input shape [${shape.join(', ')}] has unknown dimensions`;
-  return undefined;
+  checkModelGraph(upload.json.modelTopology, limits, specs);
+  await assertFiniteWeights(upload.json.weightsManifest, upload.files);
 }

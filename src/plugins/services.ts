@@ -6,8 +6,10 @@ import { defaultHostCount, InferencePool } from '../inference/inference-pool.js'
 import { Predictor } from '../inference/predictor.js';
 import { CheckpointStore } from '../jobs/checkpoint-store.js';
 import { JobEvents } from '../jobs/job-events.js';
+import { jobBudget } from '../jobs/job-cost.js';
 import { JobService } from '../jobs/job-service.js';
 import { AliasStore } from '../models/alias-store.js';
+import { ModelProbe, probeOptions } from '../models/model-probe.js';
 import { backendName } from '../tf/backend.js';
 import { TenantQuotas } from '../quotas/tenant-quotas.js';
 import { WorkerRegistry, workerHeartbeatTtl } from '../queue/worker-registry.js';
@@ -19,6 +21,8 @@ declare module 'fastify' {
     checkpoints: CheckpointStore;
     workerRegistry: WorkerRegistry;
     predictor: Predictor;
+    /** Proves that an uploaded model loads and predicts, in a throwaway process per upload. */
+    modelProbe: ModelProbe;
     aliases: AliasStore;
     quotas: TenantQuotas;
   }
@@ -28,7 +32,10 @@ declare module 'fastify' {
   }
 }
 
-/** Our own services on top of the infrastructure: jobs, predictions, and the tenant of each request. */
+/**
+ * Our own services on top of the infrastructure: jobs, predictions, the probe of uploaded models, and the tenant
+ * of each request.
+ */
 export default fp(
   async function servicesPlugin(app: FastifyInstance) {
     const { config } = app;
@@ -55,10 +62,14 @@ export default fp(
         app.models,
         events,
         checkpoints,
-        { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS, quotas },
+        { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS, quotas, budget: jobBudget(config) },
       ),
     );
     app.decorate('aliases', new AliasStore(app.redis, config.QUEUE_PREFIX));
+    // Uploaded models are built only in probe processes of their own, never on the API's event loop.
+    const probe = new ModelProbe(probeOptions(config, app.log.child({ component: 'model-probe' })));
+    app.decorate('modelProbe', probe);
+    app.addHook('onClose', async () => probe.close());
 
     // Native TF.js keeps one TensorFlow runtime per process (a second thread would take over the first's), so
     // with a native backend each inference host is a process; with wasm or plain JS, a thread.

@@ -6,9 +6,9 @@ import { badRequest, conflict, notFound, ProblemError } from '../errors.js';
 import { idPattern, newId } from '../ids.js';
 import type { Prediction } from '../inference/predictor.js';
 import { ALIAS_NAME_PATTERN, aliasNotFound } from '../models/alias-store.js';
-import { describeLayers, ModelSchema, type ModelRecord } from '../models/model-store.js';
-import { loadUpload, validateUpload } from '../models/model-upload.js';
-import { defaultCutLayer } from '../training/model.js';
+import { modelLimits } from '../models/model-graph.js';
+import { ModelSchema, type ModelRecord } from '../models/model-store.js';
+import { checkUploadContents, validateUpload } from '../models/model-upload.js';
 import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
 const PredictRequest = Type.Object(
@@ -47,6 +47,8 @@ export default async function modelRoutes(fastify: FastifyInstance) {
     limits: { fileSize: app.config.MODEL_MAX_BYTES, files: 64, fields: 8, parts: 72, fieldSize: 64 * 1024 },
   });
 
+  const limits = modelLimits(app.config);
+
   const getRecord = async (tenant: string, id: string): Promise<ModelRecord> => {
     const record = await app.models.get(tenant, id);
     if (!record) throw notFound('model', id);
@@ -62,7 +64,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
         summary:
           'Upload a TF.js LayersModel (multipart: model.json and its weight files; optional fields name, labels)',
         consumes: ['multipart/form-data'],
-        response: { 201: ModelSchema, ...problems(400, 406, 413, 415, 422) },
+        response: { 201: ModelSchema, ...problems(400, 406, 413, 415, 422, 503) },
       },
     },
     async (request, reply) => {
@@ -118,41 +120,38 @@ export default async function modelRoutes(fastify: FastifyInstance) {
         }
         labels = parsed as string[];
       }
-      const model = await loadUpload(upload);
-      try {
-        const outputs = model.outputs[0]!.shape.at(-1);
-        if (labels && outputs !== labels.length) {
-          throw badRequest(
-            'invalid_model',
-            `'labels' has ${labels.length} entries but the model outputs ${outputs} values`,
-            { field: 'labels' },
-          );
-        }
-        const record: ModelRecord = {
-          id: newId('mdl'),
-          name: fields.name?.slice(0, 200) || 'uploaded model',
-          source: 'upload',
-          inputShape: model.inputs[0]!.shape.slice(1) as number[],
-          labels,
-          layers: describeLayers(model),
-          defaultCutLayer: defaultCutLayer(model),
-          preprocessing: null,
-          metrics: {},
-          evaluation: null,
-          history: [],
-          lineage: { jobId: null, baseModelId: null, datasetId: null, datasetSha256: null },
-          backend: null,
-          files: [...upload.files.keys()],
-          sizeBytes: upload.sizeBytes,
-          createdAt: new Date().toISOString(),
-        };
-        await app.quotas.storeCounted(request.tenant, record.id, record.sizeBytes, () =>
-          app.models.create(request.tenant, record, upload.files),
+      await checkUploadContents(upload, limits);
+      const report = await app.modelProbe.probe(upload);
+      const outputs = report.outputShape.at(-1);
+      if (labels && outputs !== labels.length) {
+        throw badRequest(
+          'invalid_model',
+          `'labels' has ${labels.length} entries but the model outputs ${outputs} values`,
+          { field: 'labels' },
         );
-        return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);
-      } finally {
-        model.dispose();
       }
+      const record: ModelRecord = {
+        id: newId('mdl'),
+        name: fields.name?.slice(0, 200) || 'uploaded model',
+        source: 'upload',
+        inputShape: report.inputShape,
+        labels,
+        layers: report.layers,
+        defaultCutLayer: report.defaultCutLayer,
+        preprocessing: null,
+        metrics: {},
+        evaluation: null,
+        history: [],
+        lineage: { jobId: null, baseModelId: null, datasetId: null, datasetSha256: null },
+        backend: null,
+        files: [...upload.files.keys()],
+        sizeBytes: upload.sizeBytes,
+        createdAt: new Date().toISOString(),
+      };
+      await app.quotas.storeCounted(request.tenant, record.id, record.sizeBytes, () =>
+        app.models.create(request.tenant, record, upload.files),
+      );
+      return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);
     },
   );
 

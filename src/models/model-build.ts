@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { ProblemError } from '../errors.js';
+
+/** Where building a model failed: TF.js could not make it from its artifacts, or it could not predict. */
+export class ModelBuildError extends Error {
+  constructor(
+    readonly stage: 'load' | 'predict',
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'ModelBuildError';
+  }
+}
+
+/** Thrown by a `shapeOf` that refuses the model it was given; the model is disposed, and this rethrown. */
+export class UnsupportedModel extends Error {}
+
+export interface BuiltModel {
+  model: tf.LayersModel;
+  /** The model's scores for one instance of zeros. */
+  scores: Float32Array;
+}
+
+/**
+ * Builds a model from its artifacts and predicts one instance of zeros of the shape `shapeOf` gives it. The first
+ * predict compiles the backend's kernels, so a served model is warmed up here rather than in a request; a probed
+ * one shows here that it predicts at all. The model is disposed when any step fails.
+ */
+export async function buildModel(
+  artifacts: tf.io.ModelArtifacts,
+  shapeOf: (model: tf.LayersModel) => number[],
+): Promise<BuiltModel> {
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (error) {
+    throw new ModelBuildError('load', error);
+  }
+  try {
+    const shape = shapeOf(model);
+    try {
+      const scores = tf.tidy(
+        () => (model.predict(tf.zeros([1, ...shape])) as tf.Tensor).dataSync() as Float32Array,
+      );
+      return { model, scores };
+    } catch (error) {
+      throw new ModelBuildError('predict', error);
+    }
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+/** tfjs-layers' own error classes: what it throws for a model it cannot make or run, whatever the machine. */
+const LAYERS_ERRORS = new Set(['ValueError', 'NotImplementedError', 'AttributeError', 'AssertionError']);
+
+const isStackOverflow = (error: unknown) =>
+  error instanceof RangeError && /call stack size/i.test(error.message);
+
+/**
+ * Whether a failure to build or run a model is the model's own and would happen again on any host: a refusal of
+ * the graph check, an error class of TF.js's layers, or a stack overflow (a graph too deep to walk). Anything else
+ * (memory or backend allocation failures, a lost GPU) may pass, and is not to be remembered against the model.
+ */
+export function isModelFault(error: unknown): boolean {
+  const cause = error instanceof ModelBuildError ? error.cause : error;
+  if (cause instanceof ProblemError) return cause.status === 422;
+  if (isStackOverflow(cause)) return true;
+  return cause instanceof Error && LAYERS_ERRORS.has(cause.constructor.name);
+}
+
+/** Whether a failure is a memory allocation that did not succeed, in JavaScript or in a backend's heap. */
+export function isMemoryFault(error: unknown): boolean {
+  const cause = error instanceof ModelBuildError ? error.cause : error;
+  if (!(cause instanceof Error) || isStackOverflow(cause)) return false;
+  return /allocation failed|out of memory|\boom\b|cannot allocate|failed to allocate|invalid array length/i.test(
+    cause.message,
+  );
+}
