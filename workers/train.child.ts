@@ -3,6 +3,7 @@ import { runEntry, serveParent } from '../src/child-process.js';
 import { loadConfig } from '../src/config.js';
 import { DatasetStore } from '../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
+import { jobBudget } from '../src/jobs/job-cost.js';
 import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { openStore } from '../src/store/open-store.js';
@@ -24,6 +25,7 @@ async function main() {
     backend,
     logger,
     checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
+    budget: jobBudget(config),
   };
   let current: AbortController | undefined;
 

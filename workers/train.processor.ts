@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
 import { statusEvent, type JobEvents, type NewEvent } from '../src/jobs/job-events.js';
+import { discardCancelledJob } from '../src/jobs/job-outputs.js';
+import type { ModelStore } from '../src/models/model-store.js';
 import {
   CANCELLED_REASON,
   redisKeys,
@@ -13,7 +15,7 @@ import {
 import { countStoredModel } from '../src/quotas/tenant-quotas.js';
 import { TrainingStopped } from '../src/training/train.js';
 import { JobFailure, type RunChannel } from './training-run.js';
-import { TrainingProcessExited, type TrainingRunner } from './training-runner.js';
+import { TrainingKilled, TrainingProcessExited, type TrainingRunner } from './training-runner.js';
 
 /** A job this worker is running: how to stop it, and its latest pace. */
 export interface ActiveJob {
@@ -25,6 +27,8 @@ export interface ProcessorDeps {
   runner: TrainingRunner;
   events: JobEvents;
   checkpoints: CheckpointStore;
+  /** Where a run stores its model; a job that ends cancelled has its model deleted. */
+  models: ModelStore;
   redis: Redis;
   prefix: string;
   logger: Logger;
@@ -34,8 +38,124 @@ export interface ProcessorDeps {
   draining: () => boolean;
 }
 
+type TrainingJob = Job<TrainingPayload, TrainingResultValue>;
+
 /** The least time between progress events in a job's log; the job's own progress is updated more often. */
 const PROGRESS_EVENT_INTERVAL_MS = 500;
+
+/**
+ * How a job ends on this worker. It ends (its checkpoints go, its log gets its terminal event) only while this
+ * worker holds its lock: a worker that lost it, to a stall check while it was cut off say, leaves the job to the
+ * one that took it. A cancel the API accepted wins over any other end.
+ */
+function jobEnding(deps: ProcessorDeps, job: TrainingJob, token: string | undefined, log: Logger) {
+  const id = job.id!;
+  const { tenant } = job.data;
+  const lock = token ? { key: redisKeys.jobLock(deps.prefix, id), token } : undefined;
+  const holdsLock = async () => !lock || (await deps.redis.get(lock.key)) === lock.token;
+  return {
+    cancelAsked: async () => (await deps.redis.exists(redisKeys.cancel(deps.prefix, id))) === 1,
+    /** Ends the job cancelled, with no model and no checkpoints; returns what the processor throws. */
+    async cancelled(): Promise<Error> {
+      if (await holdsLock()) {
+        // A run that finished, or was killed, as the cancel came may have stored (and counted) its model.
+        await discardCancelledJob(deps, tenant, id);
+        await deps.events.end(id, statusEvent('cancelled'), lock);
+      }
+      log.info('job cancelled');
+      return new UnrecoverableError(CANCELLED_REASON);
+    },
+    /** Ends the job with `event` unless a cancel came first: false then, and the job is to end cancelled. */
+    async unlessCancelled(event: NewEvent): Promise<boolean> {
+      if (!(await holdsLock())) return true;
+      await deps.checkpoints.deleteAll(tenant, id);
+      return (await deps.events.endUnlessCancelled(id, event, lock)) !== 'cancelled';
+    },
+  };
+}
+type JobEnding = ReturnType<typeof jobEnding>;
+
+/** The channel a run reports through: progress and events relayed in order; a relay failure is only logged. */
+function relayChannel(deps: ProcessorDeps, job: TrainingJob, active: ActiveJob, log: Logger) {
+  let relayed = Promise.resolve();
+  const relay = (work: () => Promise<unknown>) => {
+    relayed = relayed.then(work).then(
+      () => undefined,
+      (error: unknown) => log.warn({ err: error }, 'could not record training progress'),
+    );
+  };
+  let report: TrainingProgress | null = null;
+  let lastProgressEvent = 0;
+  const channel: RunChannel = {
+    signal: active.controller.signal,
+    progress: (next) => {
+      report = next;
+      active.samplesPerSecond = next.progress?.samplesPerSecond ?? null;
+      relay(async () => {
+        await job.updateProgress(next);
+        const now = Date.now();
+        if (next.progress && now - lastProgressEvent >= PROGRESS_EVENT_INTERVAL_MS) {
+          lastProgressEvent = now;
+          await deps.events.append(job.id!, { type: 'progress', data: { ...next.progress } });
+        }
+      });
+    },
+    event: (event: NewEvent) => relay(() => deps.events.append(job.id!, event)),
+  };
+  return { channel, relayed: () => relayed, report: () => report };
+}
+
+/** Records how an attempt that threw ends, and returns what the processor throws for it. */
+async function endFailedAttempt(
+  deps: ProcessorDeps,
+  job: TrainingJob,
+  token: string | undefined,
+  error: unknown,
+  context: { ending: JobEnding; report: TrainingProgress | null; attempt: number; log: Logger },
+): Promise<Error> {
+  const { ending, log } = context;
+  const id = job.id!;
+  if (error instanceof TrainingKilled) {
+    log.warn(error.message);
+    await deps.events.append(id, { type: 'log', data: { level: 'warn', message: error.message } });
+  }
+  if (error instanceof TrainingStopped && error.reason === 'cancel') return ending.cancelled();
+  if (error instanceof TrainingStopped && error.reason === 'lost') {
+    return new Error('the worker lost the job lock; another worker has the job');
+  }
+  const stoppedByShutdown =
+    (error instanceof TrainingStopped && error.reason === 'handoff') ||
+    error instanceof TrainingProcessExited;
+  if (deps.draining() && stoppedByShutdown) {
+    // Handed back without using up an attempt; the next worker resumes from the checkpoint just written.
+    await deps.events.append(
+      id,
+      statusEvent('queued', {
+        message: 'a stopping worker handed the job back; it resumes from its checkpoint',
+      }),
+    );
+    await job.moveToWait(token);
+    log.info('job handed back to the queue');
+    return new WaitingError();
+  }
+  // Asked to cancel, a job ends cancelled whatever else stopped it (a crash, a failure): never failed or retried.
+  if (await ending.cancelAsked()) return ending.cancelled();
+  if (error instanceof JobFailure) {
+    const failure = { code: error.code, message: error.message };
+    if (context.report) await job.updateProgress({ ...context.report, error: failure });
+    if (!(await ending.unlessCancelled(statusEvent('failed', { error: failure })))) return ending.cancelled();
+    return error;
+  }
+  const message = (error as Error).message;
+  if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+    await deps.events.append(id, statusEvent('retrying', { attempt: context.attempt, message }));
+  } else if (
+    !(await ending.unlessCancelled(statusEvent('failed', { error: { code: 'training_failed', message } })))
+  ) {
+    return ending.cancelled();
+  }
+  return error as Error;
+}
 
 /**
  * The BullMQ processor of training jobs. It keeps the job's event log and state, and hands the training itself
@@ -43,32 +163,15 @@ const PROGRESS_EVENT_INTERVAL_MS = 500;
  * puts the job back in the queue for another worker; bad input fails it at once; anything else is retried.
  */
 export function createTrainingProcessor(deps: ProcessorDeps) {
-  const { events, checkpoints } = deps;
+  const { events } = deps;
 
-  return async function processTraining(
-    job: Job<TrainingPayload, TrainingResultValue>,
-    token?: string,
-  ): Promise<TrainingResultValue> {
+  return async function processTraining(job: TrainingJob, token?: string): Promise<TrainingResultValue> {
     const id = job.id!;
     const { tenant, spec } = job.data;
     const attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
     const log = deps.logger.child({ jobId: id, attempt });
-    // The job ends (its checkpoints go, its log gets its terminal event) only while this worker holds its lock:
-    // a worker that lost it, to a stall check while it was cut off say, leaves the job to the one that took it.
-    const lock = token ? { key: redisKeys.jobLock(deps.prefix, id), token } : undefined;
-    const holdsLock = async () => !lock || (await deps.redis.get(lock.key)) === lock.token;
-    const end = async (event: NewEvent) => {
-      if (!(await holdsLock())) return;
-      await checkpoints.deleteAll(tenant, id);
-      await events.end(id, event, lock);
-    };
-
-    const endCancelled = async () => {
-      await end(statusEvent('cancelled'));
-      log.info('job cancelled');
-      return new UnrecoverableError(CANCELLED_REASON);
-    };
-    if (await deps.redis.exists(redisKeys.cancel(deps.prefix, id))) throw await endCancelled();
+    const ending = jobEnding(deps, job, token, log);
+    if (await ending.cancelAsked()) throw await ending.cancelled();
 
     if ((await events.lastStatus(id)) === 'running') {
       await events.append(
@@ -84,75 +187,24 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
     deps.active.set(id, active);
     // A job taken up as the worker began to stop goes straight back.
     if (deps.draining()) active.controller.abort('handoff');
-    // Messages from the run are relayed in order; a relay failure is logged, not fatal to training.
-    let relayed = Promise.resolve();
-    const relay = (work: () => Promise<unknown>) => {
-      relayed = relayed.then(work).then(
-        () => undefined,
-        (error: unknown) => log.warn({ err: error }, 'could not record training progress'),
-      );
-    };
-    let report: TrainingProgress | null = null;
-    let lastProgressEvent = 0;
-    const channel: RunChannel = {
-      signal: active.controller.signal,
-      progress: (next) => {
-        report = next;
-        active.samplesPerSecond = next.progress?.samplesPerSecond ?? null;
-        relay(async () => {
-          await job.updateProgress(next);
-          const now = Date.now();
-          if (next.progress && now - lastProgressEvent >= PROGRESS_EVENT_INTERVAL_MS) {
-            lastProgressEvent = now;
-            await events.append(id, { type: 'progress', data: { ...next.progress } });
-          }
-        });
-      },
-      event: (event: NewEvent) => relay(() => events.append(id, event)),
-    };
+    const { channel, relayed, report } = relayChannel(deps, job, active, log);
 
+    let cancelled: Error | undefined;
     try {
       const result = await deps.runner.run({ jobId: id, tenant, spec, attempt }, channel);
-      await relayed;
-      // Counted whatever the tenant's quota (new training is refused while storage is full, not its results), and
-      // once per model however often an attempt gets this far.
+      await relayed();
+      // Counted before the job ends, so a job that ended succeeded always has its model counted: whatever the
+      // tenant's quota (new training is refused while storage is full, not its results), and once per model
+      // however often an attempt gets this far. A cancel that wins below uncounts it with the model.
       await countStoredModel(deps.redis, deps.prefix, tenant, result.modelId, result.modelBytes);
-      await end(statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics }));
+      // Succeeded only if no cancel was accepted first; otherwise the model goes and the job ends cancelled.
+      const event = statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics });
+      if (!(await ending.unlessCancelled(event))) throw (cancelled = await ending.cancelled());
       return result;
     } catch (error) {
-      await relayed;
-      if (error instanceof TrainingStopped && error.reason === 'cancel') throw await endCancelled();
-      if (error instanceof TrainingStopped && error.reason === 'lost') {
-        throw new Error('the worker lost the job lock; another worker has the job');
-      }
-      const stoppedByShutdown =
-        (error instanceof TrainingStopped && error.reason === 'handoff') ||
-        error instanceof TrainingProcessExited;
-      if (deps.draining() && stoppedByShutdown) {
-        // Handed back without using up an attempt; the next worker resumes from the checkpoint just written.
-        await events.append(
-          id,
-          statusEvent('queued', {
-            message: 'a stopping worker handed the job back; it resumes from its checkpoint',
-          }),
-        );
-        await job.moveToWait(token);
-        log.info('job handed back to the queue');
-        throw new WaitingError();
-      }
-      if (error instanceof JobFailure) {
-        const failure = { code: error.code, message: error.message };
-        if (report) await job.updateProgress({ ...(report as TrainingProgress), error: failure });
-        await end(statusEvent('failed', { error: failure }));
-        throw error;
-      }
-      const message = (error as Error).message;
-      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
-        await events.append(id, statusEvent('retrying', { attempt, message }));
-      } else {
-        await end(statusEvent('failed', { error: { code: 'training_failed', message } }));
-      }
-      throw error;
+      if (error === cancelled) throw error;
+      await relayed();
+      throw await endFailedAttempt(deps, job, token, error, { ending, report: report(), attempt, log });
     } finally {
       deps.active.delete(id);
     }

@@ -1,11 +1,13 @@
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'bullmq';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, readDotEnv, type Config } from '../src/config.js';
 import { DatasetStore } from '../src/datasets/dataset-store.js';
 import { newId } from '../src/ids.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
-import { JobEvents, statusEvent } from '../src/jobs/job-events.js';
+import { jobBudget } from '../src/jobs/job-cost.js';
+import { JobEvents } from '../src/jobs/job-events.js';
+import { discardCancelledJob } from '../src/jobs/job-outputs.js';
 import { failureOf } from '../src/jobs/job-service.js';
 import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
@@ -49,6 +51,7 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
       backend,
       logger,
       checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
+      budget: jobBudget(config),
     });
   } else {
     const processes = new ProcessRunner(config, logger);
@@ -64,10 +67,12 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   const events = new JobEvents(connection, config.QUEUE_PREFIX);
   const active = new Map<string, ActiveJob>();
   let draining = false;
+  const models = new ModelStore(store);
   const processor = createTrainingProcessor({
     runner,
     events,
     checkpoints,
+    models,
     redis: connection,
     prefix: config.QUEUE_PREFIX,
     logger,
@@ -85,14 +90,17 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   });
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'job failed');
-    // Stall detection fails a job whose workers kept dying without any of them recording it: end it here.
-    // (A job that already ended keeps its terminal event: a log ends once.)
+    // Stall detection fails a job whose workers kept dying without any of them recording it: end it here,
+    // cancelled if a cancel was accepted first. (A job that already ended keeps its terminal event.)
     if (!job?.id) return;
     const jobId = job.id;
+    const { tenant } = job.data;
     void (async () => {
       if (!(await job.isFailed()) || (await events.ended(jobId))) return;
-      await checkpoints.deleteAll(job.data.tenant, jobId);
-      await events.end(jobId, statusEvent('failed', { error: failureOf(err.message, null) }));
+      await checkpoints.deleteAll(tenant, jobId);
+      const ended = await events.endFailed(jobId, { error: failureOf(err.message, null) });
+      const outputs = { models, checkpoints, redis: connection, prefix: config.QUEUE_PREFIX };
+      if (ended === 'cancelled') await discardCancelledJob(outputs, tenant, jobId);
     })().catch((error: unknown) => logger.warn({ err: error }, 'could not record the failure'));
   });
   // Cut off from Redis for longer than the lock: the job is someone else's now; stop without a trace.
@@ -188,6 +196,7 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  readDotEnv();
   startTrainer()
     .then((trainer) => {
       const stop = (signal: string) => {

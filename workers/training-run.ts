@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DatasetData, DatasetStore } from '../src/datasets/dataset-store.js';
 import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
+import { estimateJobCost, type JobBudget } from '../src/jobs/job-cost.js';
 import type { NewEvent } from '../src/jobs/job-events.js';
 import { modelIdOfJob } from '../src/jobs/job-service.js';
 import type { JobSpec } from '../src/jobs/job-spec.js';
@@ -26,6 +27,8 @@ export interface RunDeps {
   backend: BackendInfo;
   logger: Logger;
   checkpointEvery: number;
+  /** What one job may cost: prediction chunks are sized to fit it. */
+  budget: JobBudget;
 }
 
 /** One attempt at a training job, as the worker hands it to the process that trains. */
@@ -125,8 +128,17 @@ export async function runTraining(
     throw error;
   }
 
+  // Sized as at submission, where a job whose rows are too large to predict even one at a time was refused.
+  const shape = { featureShape: dataset.featureShape, classes: dataset.labels.length, rows: dataset.rows };
+  const predictChunkRows = estimateJobCost(spec, shape, baseRecord, deps.budget).predictChunkRows;
   logger.info(
-    { dataset: dataset.id, rows: dataset.rows, baseModel: spec.baseModel, checkpoint: latest?.info.id },
+    {
+      dataset: dataset.id,
+      rows: dataset.rows,
+      baseModel: spec.baseModel,
+      checkpoint: latest?.info.id,
+      predictChunkRows,
+    },
     'training started',
   );
   let result: TrainingResult;
@@ -152,6 +164,7 @@ export async function runTraining(
         basePreprocessing: baseRecord?.preprocessing?.standardize ?? null,
         resume: latest?.checkpoint,
         checkpointEvery: deps.checkpointEvery,
+        predictChunkRows,
         signal: channel.signal,
       },
       {

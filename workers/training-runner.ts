@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
+import { childEntry } from '../src/child-process.js';
 import type { Config } from '../src/config.js';
 import type { NewEvent } from '../src/jobs/job-events.js';
 import type { TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
@@ -11,12 +12,15 @@ import { JobFailure, runTraining, type RunChannel, type RunDeps, type RunRequest
 /** Runs training attempts: in this process, or in training processes of their own. */
 export interface TrainingRunner {
   run(request: RunRequest, channel: RunChannel): Promise<TrainingResultValue>;
-  /** Ends any training at once (its process is killed); the runs reject. */
+  /** Ends any training at once (the worker's drain bound): its process is killed and its run rejects. */
   kill(): void;
   close(): Promise<void>;
 }
 
-/** Trains in the worker's own process: for tests that count its tensors, and for debugging. */
+/**
+ * Trains in the worker's own process: for tests that count its tensors, and for debugging. A stop is honoured
+ * at the next batch boundary however long that takes: there is no training process to kill.
+ */
 export class InlineRunner implements TrainingRunner {
   constructor(private readonly deps: RunDeps) {}
   run(request: RunRequest, channel: RunChannel) {
@@ -66,9 +70,22 @@ export class TrainingProcessExited extends Error {
   }
 }
 
-const CHILD_ENTRY = fileURLToPath(
-  new URL(`./train.child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-);
+/**
+ * The training process did not stop within JOB_STOP_GRACE_MS of being asked (a batch too long to wait for), so it
+ * was killed: the job stops as asked (`reason`: a cancel, or a lost lock), as if it had stopped at a batch
+ * boundary without a checkpoint.
+ */
+export class TrainingKilled extends TrainingStopped {
+  constructor(
+    reason: string,
+    readonly graceMs: number,
+  ) {
+    super(reason);
+    this.message = `the training process had not stopped ${graceMs} ms after a ${reason} request, so it was killed`;
+  }
+}
+
+const CHILD_ENTRY = fileURLToPath(childEntry(import.meta.url, 'train.child'));
 
 /**
  * Trains each job in a training process of its own (one per concurrent job, kept for the next job), so the
@@ -78,7 +95,8 @@ const CHILD_ENTRY = fileURLToPath(
  */
 export class ProcessRunner implements TrainingRunner {
   private readonly idle: ChildProcess[] = [];
-  private readonly busy = new Set<ChildProcess>();
+  /** Training processes running a job, each with how to kill it and end its run. */
+  private readonly busy = new Map<ChildProcess, () => void>();
 
   constructor(
     private readonly config: Config,
@@ -122,11 +140,27 @@ export class ProcessRunner implements TrainingRunner {
 
   async run(request: RunRequest, channel: RunChannel): Promise<TrainingResultValue> {
     const child = this.idle.pop() ?? (await this.spawn()).child;
-    this.busy.add(child);
     return new Promise<TrainingResultValue>((resolve, reject) => {
-      const stop = () =>
-        child.send({ type: 'stop', reason: String(channel.signal.reason) } satisfies ToTrainer);
+      let grace: NodeJS.Timeout | undefined;
+      // A stop is honoured at the next batch boundary; a process still busy past the grace period is killed. Not
+      // a hand-off: it has the worker's drain bound (WORKER_DRAIN_TIMEOUT_MS, past which the worker kills every
+      // training process) to finish its batch and write the checkpoint it hands back, which a kill would cut.
+      const stop = () => {
+        const reason = String(channel.signal.reason);
+        child.send({ type: 'stop', reason } satisfies ToTrainer);
+        if (reason === 'handoff') return;
+        grace ??= setTimeout(
+          () => kill(reason, this.config.JOB_STOP_GRACE_MS),
+          this.config.JOB_STOP_GRACE_MS,
+        );
+      };
+      const kill = (reason: string, afterMs: number) => {
+        settle(true);
+        child.kill('SIGKILL');
+        reject(new TrainingKilled(reason, afterMs));
+      };
       const settle = (gone: boolean) => {
+        clearTimeout(grace);
         child.off('message', onMessage);
         child.off('exit', onExit);
         channel.signal.removeEventListener('abort', stop);
@@ -154,6 +188,9 @@ export class ProcessRunner implements TrainingRunner {
         settle(true);
         reject(new TrainingProcessExited(code, signal));
       };
+      // At the drain bound, the run was asked to hand off (unless a cancel came first) that long ago.
+      const drainBound = () => (channel.signal.aborted ? String(channel.signal.reason) : 'handoff');
+      this.busy.set(child, () => kill(drainBound(), this.config.WORKER_DRAIN_TIMEOUT_MS));
       child.on('message', onMessage);
       child.on('exit', onExit);
       channel.signal.addEventListener('abort', stop, { once: true });
@@ -165,7 +202,8 @@ export class ProcessRunner implements TrainingRunner {
   }
 
   kill() {
-    for (const child of [...this.busy, ...this.idle]) child.kill('SIGKILL');
+    for (const killRun of [...this.busy.values()]) killRun();
+    for (const child of this.idle) child.kill('SIGKILL');
   }
 
   /** Idle training processes exit when their channel closes; busy ones are left to their runs. */

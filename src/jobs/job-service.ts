@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { badRequest, conflict, notFound, unprocessable } from '../errors.js';
 import { newId } from '../ids.js';
-import type { ModelRecord, ModelStore } from '../models/model-store.js';
+import type { ModelStore } from '../models/model-store.js';
 import {
   CANCELLED_REASON,
   DELETING_TTL_SECONDS,
@@ -18,8 +18,12 @@ import {
 import { validationRows } from '../training/data.js';
 import type { TenantQuotas } from '../quotas/tenant-quotas.js';
 import type { CheckpointStore } from './checkpoint-store.js';
+import { checkBase } from './base-model-check.js';
+import { checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
 import { statusEvent, type JobEvent, type JobEvents, type JobStatus } from './job-events.js';
+import { discardCancelledJob, type JobOutputs } from './job-outputs.js';
 import { resolveJobSpec, type JobRequest, type JobSpec } from './job-spec.js';
+import { queuePosition } from './queue-position.js';
 
 /** What a job view is made from: a BullMQ job, or the record a job cancelled before it ran left behind. */
 type JobSnapshot = Pick<
@@ -37,6 +41,8 @@ export interface JobServiceOptions {
   /** Per-tenant quotas checked on submission; none in tools that only read jobs. */
   quotas?: TenantQuotas;
   idempotencyTtlSeconds: number;
+  /** What one job may cost, checked on submission. */
+  budget: JobBudget;
 }
 
 /** A job as GET /v1/jobs/:id shows it. */
@@ -98,8 +104,7 @@ function resourcesOf(spec: JobSpec): Array<{ kind: ResourceKind; id: string }> {
   return used;
 }
 
-/** The model id a job registers: derived from the job id, so a retried job overwrites rather than duplicates. */
-export const modelIdOfJob = (jobId: string) => `mdl_${jobId.slice('job_'.length)}`;
+export { modelIdOfJob } from './job-outputs.js';
 
 /** Submits, reads and lists training jobs. Everything checkable at submission is checked here. */
 export class JobService {
@@ -229,11 +234,12 @@ export class JobService {
         },
       );
     }
-    if (spec.baseModel) {
-      const base = await this.models.get(tenant, spec.baseModel);
-      if (!base) throw notFound('model', spec.baseModel);
-      checkBase(base, dataset.featureShape, spec);
-    }
+    const base = spec.baseModel ? await this.models.get(tenant, spec.baseModel) : undefined;
+    if (spec.baseModel && !base) throw notFound('model', spec.baseModel);
+    if (base) checkBase(base, dataset.featureShape, spec);
+    const shape = { featureShape: dataset.featureShape, classes: dataset.labels.length, rows: dataset.rows };
+    const budget = this.options.budget;
+    checkJobCost(spec, estimateJobCost(spec, shape, base, budget), budget);
     return spec;
   }
 
@@ -326,24 +332,30 @@ export class JobService {
   /**
    * Cancels a job. A queued one is taken off the queue at once and ends `cancelled`; for a running one the
    * request is recorded and published, and the worker running it stops within a batch (`accepted`: the job
-   * is still running). Cancelling a cancelled job again is fine; a succeeded or failed one is a 409.
+   * is still running). Cancelling a cancelled job again is fine; a succeeded or failed one is a 409. The request
+   * is recorded only if the job has not ended, atomically with the worker's end, so a 202 always ends cancelled.
    */
   async cancel(tenant: string, id: string): Promise<{ job: JobView; accepted: boolean }> {
     const found = await this.find(id);
     if (!found || found.snapshot.data.tenant !== tenant) throw notFound('job', id);
     const view = await this.view(found);
     if (view.status === 'cancelled') return { job: view, accepted: false };
-    if (view.status === 'succeeded' || view.status === 'failed') {
-      throw conflict(
-        'job_finished',
-        `job ${id} has already ${view.status}; only unfinished jobs can be cancelled`,
-        {
-          status: view.status,
-        },
-      );
-    }
+    const finished = (status: string) =>
+      conflict('job_finished', `job ${id} has already ${status}; only unfinished jobs can be cancelled`, {
+        status,
+      });
+    if (view.status === 'succeeded' || view.status === 'failed') throw finished(view.status);
     // Recorded before anything else: a worker that takes the job from here on sees it and stops.
-    await this.redis.set(redisKeys.cancel(this.prefix, id), '1');
+    const ended = await this.events.requestCancel(id);
+    if (ended === 'succeeded' || ended === 'failed') throw finished(ended);
+    if (ended !== null) {
+      // The log ended first, so nothing was recorded. Ended cancelled: a 202 while the worker is still stopping.
+      // Ended some other way (its status unreadable): as the job shows now, never as a cancel recorded.
+      const now = await this.get(tenant, id);
+      if (ended === 'cancelled') return { job: now, accepted: now.status !== 'cancelled' };
+      if (now.status === 'cancelled') return { job: now, accepted: false };
+      throw finished(now.status === 'succeeded' || now.status === 'failed' ? now.status : 'ended');
+    }
     await this.redis.publish(redisKeys.cancelChannel(this.prefix), id);
     const job = await this.queue.getJob(id);
     const state = job ? await job.getState() : 'unknown';
@@ -370,8 +382,8 @@ export class JobService {
       }
       await this.events.end(id, statusEvent('cancelled', { message: 'cancelled before it ran' }));
       await this.options.quotas?.releaseJob(tenant, id);
-      // A job waiting to retry may have checkpoints from its earlier attempts.
-      await this.checkpoints.deleteAll(tenant, id);
+      // A job waiting to retry may have checkpoints, or a model stored just before it crashed, from earlier attempts.
+      await discardCancelledJob(this.outputs(), tenant, id);
       return { job: await this.view({ snapshot: { ...record, id }, state: 'cancelled' }), accepted: false };
     }
     return { job: await this.get(tenant, id), accepted: true };
@@ -400,15 +412,25 @@ export class JobService {
     if (found) await this.endLog(found.snapshot.data.tenant, await this.view(found));
   }
 
-  /** Appends the terminal event a finished job's log lacks; nothing for an unfinished job. */
+  /**
+   * Appends the terminal event a finished job's log lacks; nothing for an unfinished job. A failed job with a
+   * cancel recorded (a 202 that stall detection overtook) ends cancelled, as cancelled jobs do: no model.
+   */
   private async endLog(tenant: string, view: JobView): Promise<void> {
+    let ended: string | null = null;
     if (view.status === 'failed') {
       await this.checkpoints.deleteAll(tenant, view.id);
-      await this.events.end(view.id, statusEvent('failed', { error: view.error }));
+      ended = await this.events.endFailed(view.id, { error: view.error });
     }
     if (view.status === 'succeeded')
       await this.events.end(view.id, statusEvent('succeeded', { modelId: view.modelId }));
-    if (view.status === 'cancelled') await this.events.end(view.id, statusEvent('cancelled'));
+    if (view.status === 'cancelled' && (await this.events.end(view.id, statusEvent('cancelled'))))
+      ended = 'cancelled';
+    if (ended === 'cancelled') await discardCancelledJob(this.outputs(), tenant, view.id);
+  }
+
+  private outputs(): JobOutputs {
+    return { models: this.models, checkpoints: this.checkpoints, redis: this.redis, prefix: this.prefix };
   }
 
   /**
@@ -497,20 +519,19 @@ export class JobService {
     return { items, nextCursor: exhausted ? null : (cursor ?? null) };
   }
 
-  private async queuePosition(id: string): Promise<number | null> {
-    const [position, length] = await Promise.all([
-      this.redis.lpos(this.queue.keys.wait!, id),
-      this.redis.llen(this.queue.keys.wait!),
-    ]);
-    // Jobs are pushed on the left and taken from the right: position 1 runs next.
-    return position === null ? null : length - position;
+  /** 1 when the job runs next of its tenant's jobs: other tenants' jobs are not counted, nor shown. */
+  private queuePosition(tenant: string, id: string): Promise<number> {
+    const keys = { wait: this.queue.keys.wait!, tenantActiveJobs: redisKeys.activeJobs(this.prefix, tenant) };
+    return queuePosition(this.redis, keys, id);
   }
 
-  private statusOf({ snapshot, state }: Found): JobStatus {
+  /** A failed job with a cancel recorded is cancelled: the cancel was answered 202 before it failed. */
+  private statusOf({ snapshot, state }: Found, cancelAsked: boolean): JobStatus {
     if (state === 'cancelled') return 'cancelled';
     if (state === 'active') return 'running';
     if (state === 'completed') return 'succeeded';
-    if (state === 'failed') return snapshot.failedReason === CANCELLED_REASON ? 'cancelled' : 'failed';
+    if (state === 'failed')
+      return snapshot.failedReason === CANCELLED_REASON || cancelAsked ? 'cancelled' : 'failed';
     // Waiting out the backoff after a failed attempt.
     if (state === 'delayed' && snapshot.attemptsMade > 0) return 'retrying';
     return 'queued';
@@ -519,7 +540,10 @@ export class JobService {
   private async view(found: Found): Promise<JobView> {
     const { snapshot: job } = found;
     const id = job.id!;
-    const status = this.statusOf(found);
+    const cancelAsked =
+      (found.state === 'active' || found.state === 'failed') &&
+      (await this.redis.exists(redisKeys.cancel(this.prefix, id))) === 1;
+    const status = this.statusOf(found, cancelAsked);
     const reported = (typeof job.progress === 'object' ? job.progress : null) as TrainingProgress | null;
     const result = status === 'succeeded' ? (job.returnvalue as TrainingResultValue | null) : null;
     const progress = reported?.progress ?? null;
@@ -527,11 +551,10 @@ export class JobService {
       id,
       name: job.data.spec.name,
       status,
-      queuePosition: status === 'queued' ? await this.queuePosition(id) : null,
+      queuePosition: status === 'queued' ? await this.queuePosition(job.data.tenant, id) : null,
       progress,
       etaSeconds: status === 'running' ? (progress?.etaSeconds ?? null) : null,
-      cancelRequested:
-        status === 'running' && (await this.redis.exists(redisKeys.cancel(this.prefix, id))) === 1,
+      cancelRequested: status === 'running' && cancelAsked,
       metrics: result?.metrics ?? reported?.metrics ?? {},
       history: result?.history ?? reported?.history ?? [],
       modelId: result?.modelId ?? null,
@@ -557,54 +580,4 @@ export function failureOf(
   if (reported?.error) return reported.error;
   const message = failedReason ?? 'unknown failure';
   return { code: /stalled/i.test(message) ? 'worker_lost' : 'training_failed', message };
-}
-
-/** The base model must take the dataset's rows, and the cut layer must exist. */
-function checkBase(base: ModelRecord, featureShape: number[], spec: JobSpec): void {
-  const inputSize = size(base.inputShape);
-  if (inputSize !== size(featureShape)) {
-    throw unprocessable(
-      'shape_mismatch',
-      `base model ${base.id} takes input ${show(base.inputShape)} (${inputSize} values), but dataset rows have shape ${show(featureShape)} (${size(featureShape)} values)`,
-      { field: '/baseModel', expected: base.inputShape, actual: featureShape },
-    );
-  }
-  const cut = spec.transfer?.cutLayer;
-  if (cut && !base.layers.some((layer) => layer.name === cut)) {
-    throw unprocessable(
-      'unknown_layer',
-      `base model ${base.id} has no layer '${cut}'; its layers are ${base.layers.map((l) => l.name).join(', ')}`,
-      {
-        field: '/transfer/cutLayer',
-      },
-    );
-  }
-  if (!cut && !base.defaultCutLayer) {
-    throw unprocessable(
-      'no_cut_layer',
-      `base model ${base.id} has neither a 'features' layer nor a Dense layer to cut below; name 'transfer.cutLayer'`,
-      {
-        field: '/transfer/cutLayer',
-      },
-    );
-  }
-  // Layer counts refer to the base's layers up to the cut (input layers not counted).
-  const cutAt = base.layers.findIndex((layer) => layer.name === (cut ?? base.defaultCutLayer));
-  const below = base.layers.slice(0, cutAt + 1).filter((layer) => layer.className !== 'InputLayer').length;
-  const counts: Array<[string, number | null | undefined]> = [
-    ['/transfer/freeze', typeof spec.transfer?.freeze === 'number' ? spec.transfer.freeze : null],
-    ['/hyperparameters/fineTune/unfreeze', spec.hyperparameters.fineTune?.unfreeze],
-  ];
-  for (const [field, count] of counts) {
-    if (typeof count === 'number' && count > below) {
-      throw badRequest(
-        'out_of_range',
-        `${field.slice(1)} is ${count}, but base model ${base.id} has ${below} layers up to the cut`,
-        {
-          field,
-          maximum: below,
-        },
-      );
-    }
-  }
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { idPattern } from '../ids.js';
+import { StringRecord } from '../string-record.js';
 
 const Id = (kind: 'ds' | 'mdl', description: string) =>
   Type.String({ pattern: idPattern(kind), description });
@@ -105,7 +106,7 @@ export const JobRequestSchema = Type.Object(
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     metadata: Type.Optional(
-      Type.Record(Type.String(), Type.String({ maxLength: 1000 }), {
+      StringRecord(Type.String({ maxLength: 1000 }), {
         maxProperties: 50,
         propertyNames: { minLength: 1, maxLength: 100 },
       }),

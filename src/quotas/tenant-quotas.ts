@@ -189,3 +189,14 @@ export async function countStoredModel(
   const keys = [redisKeys.storedResources(prefix, tenant), redisKeys.storedBytes(prefix, tenant)];
   await redis.eval(COUNT_BYTES, 2, ...keys, modelId, bytes, 0);
 }
+
+/** Uncounts a trained model that was deleted (its job ended cancelled); a second call changes nothing. */
+export async function uncountStoredModel(
+  redis: Redis,
+  prefix: string,
+  tenant: string,
+  modelId: string,
+): Promise<void> {
+  const keys = [redisKeys.storedResources(prefix, tenant), redisKeys.storedBytes(prefix, tenant)];
+  await redis.eval(UNCOUNT_BYTES, 2, ...keys, modelId);
+}

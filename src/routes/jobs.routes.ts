@@ -18,7 +18,11 @@ export const JobViewSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   status: Status,
-  queuePosition: Nullable(Type.Integer({ description: 'While queued: 1 runs next' })),
+  queuePosition: Nullable(
+    Type.Integer({
+      description: "While queued: 1 runs next of the tenant's own jobs (others' are not counted)",
+    }),
+  ),
   progress: Nullable(
     Type.Object({
       phase: Type.Enum(['head', 'fine-tune']),
@@ -134,7 +138,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       schema: {
         summary: 'Cancel a job',
         description:
-          'A queued job ends cancelled at once (200). A running one stops within a batch on whichever worker runs it (202; it then ends cancelled, with no model and no checkpoints). Cancelling again is fine; a finished job is 409.',
+          'A queued job ends cancelled at once (200). A running one stops within a batch on whichever worker runs it, its training process killed past JOB_STOP_GRACE_MS (202; it then always ends cancelled, with no model and no checkpoints). Cancelling again is fine; a finished job is 409.',
         params: IdParams('job'),
         response: { 200: JobViewSchema, 202: JobViewSchema, ...problems(400, 404, 409) },
       },

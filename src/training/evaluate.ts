@@ -10,21 +10,27 @@ export interface Evaluation {
   perClass: Array<{ label: string; precision: number; recall: number; support: number }>;
 }
 
-const CHUNK_ROWS = 256;
+/**
+ * The most rows predicted at once. A job whose rows are large predicts fewer at a time, so that a chunk fits its
+ * activation budget (see src/jobs/job-cost.ts, which sizes the chunk).
+ */
+export const PREDICT_CHUNK_ROWS = 256;
 
 /**
- * `model.predict` over `x` in chunks, yielding to the event loop between them so that a long pass does not
- * hold up timers (a worker's lock renewal). `read` turns each chunk's output into what is kept.
+ * `model.predict` over `x` in chunks of `chunkRows`, yielding to the event loop between them so that a long pass
+ * does not hold up timers (a worker's lock renewal). `read` turns each chunk's output into what is kept.
  */
 export async function predictInChunks<T>(
   model: tf.LayersModel,
   x: tf.Tensor,
   read: (output: tf.Tensor) => T,
+  chunkRows = PREDICT_CHUNK_ROWS,
 ): Promise<T[]> {
   const rows = x.shape[0];
+  const step = Math.max(1, Math.floor(chunkRows));
   const parts: T[] = [];
-  for (let start = 0; start < rows; start += CHUNK_ROWS) {
-    const size = Math.min(CHUNK_ROWS, rows - start);
+  for (let start = 0; start < rows; start += step) {
+    const size = Math.min(step, rows - start);
     // tidy keeps a returned tensor and releases everything else made for the chunk.
     parts.push(
       tf.tidy(() => read(model.predict(x.slice(start, size)) as tf.Tensor) as tf.TensorContainer) as T,
@@ -35,8 +41,12 @@ export async function predictInChunks<T>(
 }
 
 /** `model.predict` over `x` in chunks, as one tensor the caller disposes. */
-export async function predictTensor(model: tf.LayersModel, x: tf.Tensor): Promise<tf.Tensor> {
-  const parts = await predictInChunks(model, x, (output) => tf.keep(output));
+export async function predictTensor(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  chunkRows = PREDICT_CHUNK_ROWS,
+): Promise<tf.Tensor> {
+  const parts = await predictInChunks(model, x, (output) => tf.keep(output), chunkRows);
   const whole = tf.concat(parts);
   parts.forEach((part) => part.dispose());
   return whole;
@@ -49,10 +59,11 @@ export async function evaluate(
   y: tf.Tensor,
   labels: string[],
   split: Evaluation['split'],
+  chunkRows = PREDICT_CHUNK_ROWS,
 ): Promise<Evaluation> {
   const classes = labels.length;
   const predicted = (
-    await predictInChunks(model, x, (scores) => Array.from(scores.argMax(-1).dataSync()))
+    await predictInChunks(model, x, (scores) => Array.from(scores.argMax(-1).dataSync()), chunkRows)
   ).flat();
   const actual = tf.tidy(() => y.argMax(-1).dataSync());
   const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));

@@ -67,6 +67,8 @@ export interface TrainingInput {
   basePreprocessing?: Standardization | null;
   /** Train the head on features the frozen base computed once (default). Off only to measure what it saves. */
   featureCaching?: boolean;
+  /** Rows evaluation and feature caching predict at once; default (and at most) PREDICT_CHUNK_ROWS. */
+  predictChunkRows?: number;
   /** The least time between progress reports within an epoch; default 250 ms. */
   progressIntervalMs?: number;
   /** A checkpoint to go on from; its tensors are disposed by train(). */
@@ -567,8 +569,9 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     if (resume?.state.phase !== 'fine-tune') {
       if (featureCaching && transfer) {
         // The frozen base runs once over the data; the head then trains on its output.
-        const cached = keep(await predictTensor(transfer.extractor, trainX));
-        const cachedVal = valX ? keep(await predictTensor(transfer.extractor, valX)) : null;
+        const chunk = input.predictChunkRows;
+        const cached = keep(await predictTensor(transfer.extractor, trainX, chunk));
+        const cachedVal = valX ? keep(await predictTensor(transfer.extractor, valX, chunk)) : null;
         await runPhase('head', transfer.head, cached, cachedVal, headEpochs, h.learningRate);
       } else {
         await runPhase('head', model, trainX, valX, headEpochs, h.learningRate);
@@ -593,6 +596,7 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
       valY ?? trainY,
       labels,
       valX ? 'validation' : 'train',
+      input.predictChunkRows,
     );
     return {
       model,

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../src/config.js';
 import { DatasetStore } from '../../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../../src/jobs/checkpoint-store.js';
+import { jobBudget } from '../../src/jobs/job-cost.js';
 import { JobEvents } from '../../src/jobs/job-events.js';
 import { JobService, type JobView } from '../../src/jobs/job-service.js';
 import { ModelStore } from '../../src/models/model-store.js';
@@ -36,7 +37,7 @@ export function jobService(config: Config, queue: Queue<TrainingPayload, Trainin
     new ModelStore(store),
     new JobEvents(redis, config.QUEUE_PREFIX),
     new CheckpointStore(store, config.CHECKPOINT_KEEP),
-    { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS },
+    { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS, budget: jobBudget(config) },
   );
 }
 
