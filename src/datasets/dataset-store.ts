@@ -2,21 +2,25 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { newId } from '../ids.js';
 import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
-import type { DatasetFormat, ParsedDataset } from './dataset-parser.js';
+import { FORMAT_NAMES } from './formats/index.js';
+import type { ParsedDataset } from './rows.js';
+import { StringRecord } from '../string-record.js';
 
 export const DatasetSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  format: Type.Enum(['csv', 'ndjson', 'json']),
+  format: Type.Enum(FORMAT_NAMES),
   rows: Type.Integer(),
   featureShape: Type.Array(Type.Integer()),
   labels: Type.Array(Type.String()),
-  labelCounts: Type.Record(Type.String(), Type.Integer()),
+  labelCounts: StringRecord(Type.Integer()),
   sha256: Type.String({ description: 'SHA-256 of the uploaded bytes' }),
   sizeBytes: Type.Integer({ description: 'Size of the uploaded body' }),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type Dataset = Static<typeof DatasetSchema>;
+/** A registered format's name, as stored. */
+export type DatasetFormat = Dataset['format'];
 
 /** A stored dataset's numbers, ready for training. */
 export interface DatasetData {
@@ -53,9 +57,15 @@ export class DatasetStore {
       createdAt: new Date().toISOString(),
     };
     const features = parsed.features;
-    await this.store.put(key(tenant, dataset.id, 'features.f32'), new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+    await this.store.put(
+      key(tenant, dataset.id, 'features.f32'),
+      new Uint8Array(features.buffer, features.byteOffset, features.byteLength),
+    );
     const labels = parsed.labelIndex;
-    await this.store.put(key(tenant, dataset.id, 'labels.u32'), new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength));
+    await this.store.put(
+      key(tenant, dataset.id, 'labels.u32'),
+      new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength),
+    );
     // meta.json last: a dataset exists once its metadata does.
     await this.store.put(key(tenant, dataset.id, 'meta.json'), JSON.stringify(dataset));
     return dataset;
@@ -73,7 +83,6 @@ export class DatasetStore {
     return { items: items.filter((item): item is Dataset => item !== undefined), nextCursor };
   }
 
-
   async load(tenant: string, id: string): Promise<DatasetData> {
     const [features, labels] = await Promise.all([
       this.store.get(key(tenant, id, 'features.f32')),
@@ -81,8 +90,12 @@ export class DatasetStore {
     ]);
     if (!features || !labels) throw new Error(`dataset ${id} has no stored data`);
     return {
-      features: new Float32Array(features.buffer.slice(features.byteOffset, features.byteOffset + features.byteLength)),
-      labelIndex: new Uint32Array(labels.buffer.slice(labels.byteOffset, labels.byteOffset + labels.byteLength)),
+      features: new Float32Array(
+        features.buffer.slice(features.byteOffset, features.byteOffset + features.byteLength),
+      ),
+      labelIndex: new Uint32Array(
+        labels.buffer.slice(labels.byteOffset, labels.byteOffset + labels.byteLength),
+      ),
     };
   }
 

@@ -1,46 +1,61 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import secureJson from 'secure-json-parse';
 import { Type } from 'typebox';
-import {
-  parseCsv,
-  parseJsonColumns,
-  parseNdjson,
-  type DatasetFormat,
-  type ParsedDataset,
-} from '../datasets/dataset-parser.js';
 import { DatasetSchema } from '../datasets/dataset-store.js';
+import {
+  FORMAT_NAMES,
+  FORMAT_OPTIONS,
+  formatForMediaType,
+  MEDIA_TYPES,
+  mediaTypesTaking,
+  type RegisteredFormat,
+} from '../datasets/formats/index.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
+import { utf8Body } from '../http/charset.js';
 import { newId } from '../ids.js';
 import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
-const FORMATS: Record<string, DatasetFormat> = {
-  'text/csv': 'csv',
-  'application/x-ndjson': 'ndjson',
-  'application/json': 'json',
-};
+/** 'a', 'a or b', 'a, b or c'. */
+const orList = (items: readonly string[]) =>
+  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+
+/** The upload's format, from its Content-Type; a 415 listing the accepted types when no format takes it. */
+function formatOf(contentType: string | undefined): RegisteredFormat {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const format = formatForMediaType(type);
+  if (!format) {
+    throw new ProblemError(415, 'unsupported_media_type', `send ${orList(MEDIA_TYPES)}, not '${type}'`);
+  }
+  return format;
+}
+
+/** Refuses query options that the upload's format does not read. */
+function checkOptions(format: RegisteredFormat, options: Record<string, unknown>): void {
+  for (const [option, value] of Object.entries(options)) {
+    if (value === undefined || Object.hasOwn(format.options, option)) continue;
+    throw badRequest('invalid_dataset', `'${option}' applies only to ${orList(mediaTypesTaking(option))}`, {
+      field: `/querystring/${option}`,
+    });
+  }
+}
 
 export default async function datasetRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   // Datasets arrive as raw bytes whatever their type: they are hashed as sent and parsed here, row by row.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    ['text/csv', 'application/x-ndjson', 'application/json'],
-    { parseAs: 'buffer' },
-    (_req, body, done) => done(null, body),
-  );
+  app.removeContentTypeParser([...MEDIA_TYPES]);
+  app.addContentTypeParser([...MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.post(
     '/',
     {
-      config: { scope: 'datasets:write' },
+      config: { scope: 'datasets:write', anyCharset: true },
       bodyLimit: app.config.DATASET_MAX_BYTES,
       schema: {
-        summary: 'Upload a dataset (CSV, NDJSON or JSON)',
+        summary: `Upload a dataset (${orList(FORMAT_NAMES.map((name) => name.toUpperCase()))})`,
         querystring: Type.Object(
           {
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-            labelColumn: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            ...FORMAT_OPTIONS,
           },
           { additionalProperties: false },
         ),
@@ -48,45 +63,22 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const format = FORMATS[type];
-      const body = request.body as Buffer;
-      if (!format)
-        throw new ProblemError(
-          415,
-          'unsupported_media_type',
-          `send text/csv, application/x-ndjson or application/json, not '${type}'`,
-        );
-      if (!Buffer.isBuffer(body) || body.byteLength === 0)
+      const format = formatOf(request.headers['content-type']);
+      const raw = request.body as Buffer;
+      if (!Buffer.isBuffer(raw) || raw.byteLength === 0)
         throw badRequest('invalid_dataset', 'the body is empty');
-      const { name, labelColumn } = request.query;
-      if (labelColumn && format !== 'csv')
-        throw badRequest('invalid_dataset', "'labelColumn' applies only to text/csv", {
-          field: '/querystring/labelColumn',
-        });
-      let parsed: ParsedDataset;
-      const limits = { maxClasses: app.config.MAX_CLASSES };
-      if (format === 'csv') parsed = await parseCsv(body, limits, labelColumn);
-      else if (format === 'ndjson') parsed = await parseNdjson(body, limits);
-      else {
-        let json: unknown;
-        try {
-          json = secureJson.parse(body.toString('utf8'), undefined, {
-            protoAction: 'error',
-            constructorAction: 'error',
-          });
-        } catch (error) {
-          throw badRequest('invalid_json', `the body is not valid JSON: ${(error as Error).message}`);
-        }
-        parsed = await parseJsonColumns(json, limits);
-      }
+      // Text is parsed as UTF-8 whatever charset it came in; its hash and size are of the bytes as sent.
+      const body = format.kind === 'tabular' ? utf8Body(raw, request.headers['content-type']) : raw;
+      const { name, ...options } = request.query;
+      checkOptions(format, options);
+      const parsed = await format.parse({ body }, options, { maxClasses: app.config.MAX_CLASSES });
       const id = newId('ds');
-      const dataset = await app.quotas.storeCounted(request.tenant, id, body.byteLength, () =>
+      const dataset = await app.quotas.storeCounted(request.tenant, id, raw.byteLength, () =>
         app.datasets.create(
           request.tenant,
           name ?? `dataset ${new Date().toISOString()}`,
-          format,
-          body,
+          format.name,
+          raw,
           parsed,
           id,
         ),

@@ -1,0 +1,116 @@
+import { CsvError, parse as csvParser } from 'csv-parse';
+import { Readable } from 'node:stream';
+import { Type } from 'typebox';
+import { badRequest } from '../../errors.js';
+import { nextMacrotask } from '../../event-loop.js';
+import { defineFormat, type DatasetInput } from '../dataset-format.js';
+import { checkLabel, checkNumber, rowError, RowCollector, ROWS_PER_TURN, type ParseLimits } from '../rows.js';
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const CHUNK_BYTES = 64 * 1024;
+
+function* chunks(body: Buffer): Generator<Buffer> {
+  for (let offset = 0; offset < body.byteLength; offset += CHUNK_BYTES) {
+    yield body.subarray(offset, offset + CHUNK_BYTES);
+  }
+}
+
+/** The index of the label column, once the header is known to name it and every column once. */
+function labelIndexOf(header: string[], labelColumn: string): number {
+  const labelAt = header.indexOf(labelColumn);
+  if (labelAt < 0) {
+    throw badRequest(
+      'invalid_dataset',
+      `the header has no '${labelColumn}' column (set labelColumn= to name it)`,
+      {
+        column: labelColumn,
+        header: header.slice(0, 100),
+      },
+    );
+  }
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) {
+      throw badRequest('invalid_dataset', `the header names the column '${name}' twice`, { column: name });
+    }
+    seen.add(name);
+  }
+  if (header.length < 2) {
+    throw badRequest('invalid_dataset', 'the header names no feature column besides the label', {
+      column: labelColumn,
+    });
+  }
+  return labelAt;
+}
+
+/** Adds a data row: its cells as numbers, the label column skipped. */
+function addRecord(
+  collector: RowCollector,
+  record: string[],
+  header: string[],
+  labelAt: number,
+  row: number,
+) {
+  if (record.length !== header.length) {
+    const column = header[Math.min(record.length, header.length - 1)] ?? null;
+    throw rowError(row, column, `has ${record.length} columns, the header has ${header.length}`);
+  }
+  for (let c = 0; c < record.length; c++) {
+    if (c === labelAt) continue;
+    const cell = record[c]!;
+    if (!DECIMAL.test(cell)) throw rowError(row, header[c]!, `'${cell.slice(0, 40)}' is not a number`);
+    collector.push(checkNumber(Number(cell), row, () => header[c]!));
+  }
+  collector.endRow(checkLabel(record[labelAt], row, header[labelAt]!), row, header[labelAt]!);
+}
+
+/** Parses CSV, streaming: a header row, one label column, every other column a number. */
+async function parseCsv(input: DatasetInput, limits: ParseLimits, labelColumn = 'label') {
+  const source = 'stream' in input ? input.stream : Readable.from(chunks(input.body));
+  const parser = source.pipe(
+    csvParser({
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      max_record_size: 1 << 20,
+    }),
+  );
+  const collector = new RowCollector(limits);
+  let header: string[] | undefined;
+  let labelAt = -1;
+  let row = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!header) {
+        header = record;
+        labelAt = labelIndexOf(header, labelColumn);
+        collector.setShape([header.length - 1]);
+        continue;
+      }
+      row += 1;
+      addRecord(collector, record, header, labelAt, row);
+      if (row % ROWS_PER_TURN === 0) await nextMacrotask();
+    }
+  } catch (error) {
+    parser.destroy();
+    if (error instanceof CsvError) {
+      const info = error as { lines?: number; message: string };
+      throw badRequest('invalid_dataset', `the CSV cannot be read: ${info.message}`, { line: info.lines });
+    }
+    throw error;
+  }
+  if (!header) throw badRequest('invalid_dataset', 'the CSV is empty: expected a header row and data rows');
+  return collector.finish();
+}
+
+export const csv = defineFormat({
+  name: 'csv',
+  kind: 'tabular',
+  mediaTypes: ['text/csv'],
+  description:
+    "A header row, then one row per example: a label column ('label' unless labelColumn names another) and " +
+    'every other column a number.',
+  options: { labelColumn: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  parse: (input, options, limits) => parseCsv(input, limits, options.labelColumn),
+});
