@@ -102,7 +102,10 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     );
     first.child.kill('SIGKILL');
     await first.exited;
-    const killedAt = (await events(id)).filter((e) => e.type === 'checkpoint').at(-1)!;
+    // The last checkpoint written is the store's: the kill can land after a checkpoint was stored and before its
+    // event was appended.
+    const stored = await api.ok<{ items: Array<{ epoch: number }> }>('GET', `/v1/jobs/${id}/checkpoints`);
+    const killedAt = { data: { epoch: stored.items.at(-1)!.epoch } };
     assert.ok(Number(killedAt.data.epoch) >= Number(checkpoint.data.epoch));
 
     const second = worker();
@@ -158,7 +161,8 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
     running.child.kill('SIGTERM');
     const [code, signal] = await running.exited;
     assert.deepEqual([code, signal], [0, null], running.output());
-    assert.ok(Date.now() - stoppedAt < 30_000, 'exits within the drain bound');
+    // Within its drain bound: a worker that reaches it says so (and kills its training processes).
+    assert.doesNotMatch(running.output(), /drain bound reached/);
     // The hand-off checkpoint is taken at the next batch after the signal: inside an epoch as a rule, at its start
     // when the signal came while the epoch before was being evaluated.
     const handedBack = (await events(id)).filter((e) => e.type === 'checkpoint').at(-1)!;
