@@ -8,13 +8,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from './config.js';
+import { loadConfigOrExit, readDotEnv } from './config.js';
 import { describeRedis, ensureLocalRedis } from './redis.js';
 import { startApi } from './server.js';
 
 const RESTARTS_PER_MINUTE = 5;
 
-const config = loadConfig();
+readDotEnv();
+const config = loadConfigOrExit();
 const here = fileURLToPath(import.meta.url);
 const workerEntry = path.join(path.dirname(here), '..', 'workers', `trainer${path.extname(here)}`);
 

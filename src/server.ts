@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import Fastify from 'fastify';
 import { pathToFileURL } from 'node:url';
 import app, { serverOptions } from './app.js';
-import { loadConfig, type Config } from './config.js';
+import { loadConfig, readDotEnv, type Config } from './config.js';
 import { loggerOptions } from './logger.js';
 import { selectBackend } from './tf/backend.js';
 
@@ -33,6 +33,7 @@ export async function startApi(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  readDotEnv();
   startApi().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

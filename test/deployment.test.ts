@@ -162,7 +162,7 @@ describe('Docker images', () => {
       /npm rebuild [^\n]*@tensorflow\/tfjs-node-gpu/,
     );
     assert.equal(imageEnv(chainOf(stages, 'worker')).TFJS_BACKEND, 'tensorflow');
-    for (const target of ['api', 'worker']) assert.match(chainOf(stages, target)[0]!.base, /^node:20-/);
+    for (const target of ['api', 'worker']) assert.match(chainOf(stages, target)[0]!.base, /^node:24-/);
   });
 });
 
