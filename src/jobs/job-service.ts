@@ -1,10 +1,9 @@
 import { createHash, randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as tf from '@tensorflow/tfjs';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { DatasetStore } from '../datasets/dataset-store.js';
-import { badRequest, conflict, notFound, unprocessable } from '../errors.js';
+import { conflict, notFound, unprocessable } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ModelStore } from '../models/model-store.js';
 import {
@@ -15,14 +14,13 @@ import {
   type TrainingProgress,
   type TrainingResultValue,
 } from '../queue/catalogue.js';
-import { validationRows } from '../training/data.js';
 import type { TenantQuotas } from '../quotas/tenant-quotas.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { checkBase } from './base-model-check.js';
-import { checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
+import type { JobBudget } from './job-cost.js';
 import { statusEvent, type JobEvent, type JobEvents, type JobStatus } from './job-events.js';
 import { discardCancelledJob, type JobOutputs } from './job-outputs.js';
 import { resolveJobSpec, type JobRequest, type JobSpec } from './job-spec.js';
+import { checkJobAgainstRecords, checkJobRequest, type JobRecords } from './job-validation.js';
 import { queuePosition } from './queue-position.js';
 
 /** What a job view is made from: a BullMQ job, or the record a job cancelled before it ran left behind. */
@@ -68,8 +66,6 @@ export interface JobView {
   finishedAt: string | null;
 }
 
-const size = tf.util.sizeFromShape;
-const show = (shape: number[]) => `[${shape.join(', ')}]`;
 const MAX_LIST_SCAN = 5000;
 /** How long a request waits for another one with the same Idempotency-Key to create its job. */
 const IDEMPOTENCY_WAIT_MS = 10_000;
@@ -134,112 +130,20 @@ export class JobService {
 
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
   async check(tenant: string, request: JobRequest): Promise<JobSpec> {
-    if (request.baseModel && request.architecture) {
-      throw badRequest(
-        'invalid_job',
-        "give either 'baseModel' (transfer learning) or 'architecture' (from scratch), not both",
-        { field: '/architecture' },
-      );
-    }
-    if (!request.baseModel && !request.architecture) {
-      throw badRequest(
-        'invalid_job',
-        "give 'baseModel' to transfer from, or 'architecture' to train from scratch",
-        { field: '/baseModel' },
-      );
-    }
-    if (request.transfer && !request.baseModel) {
-      throw badRequest('invalid_job', "'transfer' applies only with a 'baseModel'", { field: '/transfer' });
-    }
-    if (request.hyperparameters?.fineTune && !request.baseModel) {
-      throw badRequest('invalid_job', "'fineTune' unfreezes base layers, so it needs a 'baseModel'", {
-        field: '/hyperparameters/fineTune',
-      });
-    }
-    if (request.validation?.split !== undefined && request.validation.dataset !== undefined) {
-      throw badRequest('invalid_job', "give 'validation.split' or 'validation.dataset', not both", {
-        field: '/validation',
-      });
-    }
-    const a = request.architecture;
-    if (a?.type === 'cnn' && !a.inputShape) {
-      throw badRequest('invalid_job', "a 'cnn' architecture needs 'inputShape' [height, width, channels]", {
-        field: '/architecture/inputShape',
-      });
-    }
-    if (a?.type === 'mlp') {
-      const extra = (['inputShape', 'filters', 'kernelSize', 'denseUnits'] as const).find(
-        (key) => a[key] !== undefined,
-      );
-      if (extra)
-        throw badRequest('invalid_job', `'${extra}' applies only to 'cnn' architectures`, {
-          field: `/architecture/${extra}`,
-        });
-    }
-    if (a?.type === 'cnn' && a.hiddenUnits) {
-      throw badRequest(
-        'invalid_job',
-        "'hiddenUnits' applies only to 'mlp' architectures (a cnn has 'denseUnits')",
-        { field: '/architecture/hiddenUnits' },
-      );
-    }
-
+    checkJobRequest(request);
     const spec = resolveJobSpec(request, () => randomInt(2 ** 31 - 1));
     const dataset = await this.datasets.get(tenant, spec.dataset);
     if (!dataset) throw notFound('dataset', spec.dataset);
-    const featureSize = size(dataset.featureShape);
-
+    const records: JobRecords = { dataset };
     if ('dataset' in spec.validation) {
-      const validation = await this.datasets.get(tenant, spec.validation.dataset);
-      if (!validation) throw notFound('dataset', spec.validation.dataset);
-      if (size(validation.featureShape) !== featureSize) {
-        throw unprocessable(
-          'shape_mismatch',
-          `validation dataset features ${show(validation.featureShape)} do not match training features ${show(dataset.featureShape)}`,
-          { field: '/validation/dataset', expected: dataset.featureShape, actual: validation.featureShape },
-        );
-      }
-      const unknown = validation.labels.filter((label) => !dataset.labels.includes(label));
-      if (unknown.length > 0) {
-        throw unprocessable(
-          'unknown_labels',
-          `the validation dataset has labels the training dataset lacks: ${unknown.join(', ')}`,
-          {
-            field: '/validation/dataset',
-            labels: unknown,
-          },
-        );
-      }
+      records.validation = await this.datasets.get(tenant, spec.validation.dataset);
+      if (!records.validation) throw notFound('dataset', spec.validation.dataset);
     }
-    const hasValidation =
-      'dataset' in spec.validation || validationRows(dataset.labelCounts, spec.validation.split) > 0;
-    if (spec.hyperparameters.earlyStopping && !hasValidation) {
-      throw unprocessable(
-        'no_validation_data',
-        'early stopping monitors validation metrics, but this job has no validation rows',
-        {
-          field: '/hyperparameters/earlyStopping',
-        },
-      );
+    if (spec.baseModel) {
+      records.base = await this.models.get(tenant, spec.baseModel);
+      if (!records.base) throw notFound('model', spec.baseModel);
     }
-
-    if (spec.architecture?.type === 'cnn' && size(spec.architecture.inputShape) !== featureSize) {
-      throw unprocessable(
-        'shape_mismatch',
-        `the cnn inputShape ${show(spec.architecture.inputShape)} holds ${size(spec.architecture.inputShape)} values, but dataset rows have shape ${show(dataset.featureShape)} (${featureSize} values)`,
-        {
-          field: '/architecture/inputShape',
-          expected: dataset.featureShape,
-          actual: spec.architecture.inputShape,
-        },
-      );
-    }
-    const base = spec.baseModel ? await this.models.get(tenant, spec.baseModel) : undefined;
-    if (spec.baseModel && !base) throw notFound('model', spec.baseModel);
-    if (base) checkBase(base, dataset.featureShape, spec);
-    const shape = { featureShape: dataset.featureShape, classes: dataset.labels.length, rows: dataset.rows };
-    const budget = this.options.budget;
-    checkJobCost(spec, estimateJobCost(spec, shape, base, budget), budget);
+    checkJobAgainstRecords(spec, records, this.options.budget);
     return spec;
   }
 

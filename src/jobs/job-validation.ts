@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../datasets/dataset-store.js';
+import { badRequest, unprocessable } from '../errors.js';
+import type { ModelRecord } from '../models/model-store.js';
+import { validationRows } from '../training/data.js';
+import { checkBase } from './base-model-check.js';
+import { checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
+import type { JobRequest, JobSpec } from './job-spec.js';
+
+const size = tf.util.sizeFromShape;
+const show = (shape: number[]) => `[${shape.join(', ')}]`;
+
+/** The stored records a job names, as submission reads them. */
+export interface JobRecords {
+  dataset: Dataset;
+  validation?: Dataset;
+  base?: ModelRecord;
+}
+
+const invalid = (detail: string, field: string) => badRequest('invalid_job', detail, { field });
+
+/** The request's own consistency, before any record is read: which fields go together. A 400 naming the field. */
+export function checkJobRequest(request: JobRequest): void {
+  if (request.baseModel && request.architecture)
+    throw invalid(
+      "give either 'baseModel' (transfer learning) or 'architecture' (from scratch), not both",
+      '/architecture',
+    );
+  if (!request.baseModel && !request.architecture)
+    throw invalid("give 'baseModel' to transfer from, or 'architecture' to train from scratch", '/baseModel');
+  if (request.transfer && !request.baseModel)
+    throw invalid("'transfer' applies only with a 'baseModel'", '/transfer');
+  if (request.hyperparameters?.fineTune && !request.baseModel)
+    throw invalid("'fineTune' unfreezes base layers, so it needs a 'baseModel'", '/hyperparameters/fineTune');
+  if (request.validation?.split !== undefined && request.validation.dataset !== undefined)
+    throw invalid("give 'validation.split' or 'validation.dataset', not both", '/validation');
+  const a = request.architecture;
+  if (a?.type === 'cnn' && !a.inputShape)
+    throw invalid(
+      "a 'cnn' architecture needs 'inputShape' [height, width, channels]",
+      '/architecture/inputShape',
+    );
+  if (a?.type === 'mlp') {
+    const extra = (['inputShape', 'filters', 'kernelSize', 'denseUnits'] as const).find(
+      (key) => a[key] !== undefined,
+    );
+    if (extra) throw invalid(`'${extra}' applies only to 'cnn' architectures`, `/architecture/${extra}`);
+  }
+  if (a?.type === 'cnn' && a.hiddenUnits)
+    throw invalid(
+      "'hiddenUnits' applies only to 'mlp' architectures (a cnn has 'denseUnits')",
+      '/architecture/hiddenUnits',
+    );
+}
+
+/** A separate validation dataset must have the training rows' shape and only their labels. */
+function checkValidationDataset(dataset: Dataset, validation: Dataset): void {
+  if (size(validation.featureShape) !== size(dataset.featureShape)) {
+    throw unprocessable(
+      'shape_mismatch',
+      `validation dataset features ${show(validation.featureShape)} do not match training features ${show(dataset.featureShape)}`,
+      { field: '/validation/dataset', expected: dataset.featureShape, actual: validation.featureShape },
+    );
+  }
+  const unknown = validation.labels.filter((label) => !dataset.labels.includes(label));
+  if (unknown.length > 0) {
+    throw unprocessable(
+      'unknown_labels',
+      `the validation dataset has labels the training dataset lacks: ${unknown.join(', ')}`,
+      { field: '/validation/dataset', labels: unknown },
+    );
+  }
+}
+
+/**
+ * A resolved spec against the records it names: validation data, the architecture's and base's shapes, and the
+ * job's cost against the budget. Pure: the caller reads the records (and answers 404s for missing ones).
+ */
+export function checkJobAgainstRecords(spec: JobSpec, records: JobRecords, budget: JobBudget): void {
+  const { dataset, validation, base } = records;
+  if (validation) checkValidationDataset(dataset, validation);
+  const hasValidation =
+    'dataset' in spec.validation || validationRows(dataset.labelCounts, spec.validation.split) > 0;
+  if (spec.hyperparameters.earlyStopping && !hasValidation) {
+    throw unprocessable(
+      'no_validation_data',
+      'early stopping monitors validation metrics, but this job has no validation rows',
+      { field: '/hyperparameters/earlyStopping' },
+    );
+  }
+  const featureSize = size(dataset.featureShape);
+  if (spec.architecture?.type === 'cnn' && size(spec.architecture.inputShape) !== featureSize) {
+    throw unprocessable(
+      'shape_mismatch',
+      `the cnn inputShape ${show(spec.architecture.inputShape)} holds ${size(spec.architecture.inputShape)} values, but dataset rows have shape ${show(dataset.featureShape)} (${featureSize} values)`,
+      {
+        field: '/architecture/inputShape',
+        expected: dataset.featureShape,
+        actual: spec.architecture.inputShape,
+      },
+    );
+  }
+  if (base) checkBase(base, dataset.featureShape, spec);
+  const shape = { featureShape: dataset.featureShape, classes: dataset.labels.length, rows: dataset.rows };
+  checkJobCost(spec, estimateJobCost(spec, shape, base, budget), budget);
+}
