@@ -5,7 +5,7 @@ import { Type, type Static } from 'typebox';
 
 const MiB = 1024 * 1024;
 
-/** Every environment variable the service reads, with its default. The README's config table mirrors it. */
+/** Every environment variable the service reads, with its default. docs/configuration.md mirrors it. */
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
   HOST: Type.String({ default: '127.0.0.1' }),

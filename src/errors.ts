@@ -1,3 +1,5 @@
+import type { ProblemCode } from './problem-codes.js';
+
 /**
  * Errors that become RFC 9457 problem+json responses. `code` is stable and documented; `detail` is for people;
  * extension members (`field`, `row`, `column`, …) say exactly what was wrong.
@@ -5,7 +7,7 @@
 export class ProblemError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ProblemCode,
     detail: string,
     readonly extensions: Record<string, unknown> = {},
     /** Response headers that go with it, such as `Retry-After`. */
@@ -21,17 +23,17 @@ export class ProblemError extends Error {
   }
 }
 
-export const badRequest = (code: string, detail: string, extensions?: Record<string, unknown>) =>
+export const badRequest = (code: ProblemCode, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(400, code, detail, extensions);
 
-export const notFound = (kind: string, id: string) =>
+export const notFound = (kind: 'dataset' | 'model' | 'job' | 'alias' | 'file', id: string) =>
   new ProblemError(404, `${kind}_not_found`, `${kind} '${id}' does not exist`, { [`${kind}Id`]: id });
 
-export const unprocessable = (code: string, detail: string, extensions?: Record<string, unknown>) =>
+export const unprocessable = (code: ProblemCode, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(422, code, detail, extensions);
 
 /** 503 with `Retry-After`: the service is busy or a part of it is restarting. */
-export const unavailable = (code: string, detail: string, retryAfterSeconds = 1) =>
+export const unavailable = (code: ProblemCode, detail: string, retryAfterSeconds = 1) =>
   new ProblemError(503, code, detail, {}, { 'retry-after': String(retryAfterSeconds) });
 
 /** The store failed (unreachable, refusing, out of space): a 503 that keeps the cause for the log. */
@@ -45,7 +47,7 @@ export function storeUnavailable(cause: unknown): ProblemError {
   return error;
 }
 
-export const conflict = (code: string, detail: string, extensions?: Record<string, unknown>) =>
+export const conflict = (code: ProblemCode, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(409, code, detail, extensions);
 
 /** Problem titles by status, as RFC 9110 names them. */

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { STATUS_CODES } from 'node:http';
 import { ProblemError, STATUS_TITLES, unavailable } from '../errors.js';
 import { redactUrl } from '../http/redact-url.js';
+import type { ProblemCode } from '../problem-codes.js';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
@@ -37,7 +38,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
 }
 
 /** Stable codes for the errors Fastify and its plugins raise before a handler runs. */
-const FRAMEWORK_CODES: Record<string, string> = {
+const FRAMEWORK_CODES: Record<string, ProblemCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'empty_body',
