@@ -1,4 +1,6 @@
 import type { ModelRecord } from '../models/model-store.js';
+import { architectureOf, type Architecture } from '../training/architectures/index.js';
+import { denseBlocksCost, denseCost } from '../training/architectures/layers.js';
 import type { JobSpec } from './job-spec.js';
 
 /** What the estimate needs of a dataset. */
@@ -20,54 +22,21 @@ export interface CostLayer {
   baseIndex?: number;
 }
 
-export const product = (dims: number[]) => dims.reduce((n, d) => n * d, 1);
+/** The budgeted quantities a job's cost is checked on. */
+export type CostQuantity = 'params' | 'activationBytes' | 'batchFlops';
 
-function denseLayer(inputs: number, units: number): CostLayer {
-  const params = inputs * units + units;
-  return { params, outputs: units, flops: 2 * params };
-}
+export const product = (dims: number[]) => dims.reduce((n, d) => n * d, 1);
 
 /** Dense blocks (with dropout masks when dropout > 0), then the softmax classifier. */
 function denseStack(inputs: number, units: number[], dropout: number, classes: number): CostLayer[] {
-  const layers: CostLayer[] = [];
-  let width = inputs;
-  for (const n of units) {
-    layers.push(denseLayer(width, n));
-    if (dropout > 0) layers.push({ params: 0, outputs: n, flops: n });
-    width = n;
-  }
-  layers.push(denseLayer(width, classes));
-  return layers;
+  const blocks = denseBlocksCost(inputs, units, dropout);
+  return [...blocks, denseCost(blocks.at(-1)?.outputs ?? inputs, classes)];
 }
 
-function mlpLayers(spec: JobSpec & { architecture: { type: 'mlp' } }, data: DataShape): CostLayer[] {
-  const inputs = product(data.featureShape);
-  const a = spec.architecture;
-  const flatten = data.featureShape.length > 1 ? [{ params: 0, outputs: inputs, flops: 0 }] : [];
-  return [...flatten, ...denseStack(inputs, a.hiddenUnits, a.dropout, data.classes)];
-}
-
-/** Same-padded convolutions, each followed by a 2×2 max pool, as src/training/model.ts builds them. */
-function cnnLayers(spec: JobSpec & { architecture: { type: 'cnn' } }, data: DataShape): CostLayer[] {
-  const a = spec.architecture;
-  let [height, width, channels] = a.inputShape;
-  const layers: CostLayer[] = [];
-  for (const filters of a.filters) {
-    const kernel = a.kernelSize * a.kernelSize * channels * filters;
-    layers.push({
-      params: kernel + filters,
-      outputs: height * width * filters,
-      flops: 2 * height * width * kernel,
-    });
-    height = Math.ceil(height / 2);
-    width = Math.ceil(width / 2);
-    channels = filters;
-    const pooled = height * width * channels;
-    layers.push({ params: 0, outputs: pooled, flops: 4 * pooled });
-  }
-  const features = height * width * channels;
-  layers.push({ params: 0, outputs: features, flops: 0 });
-  return [...layers, ...denseStack(features, [a.denseUnits], a.dropout, data.classes)];
+/** A model built from scratch: the architecture's layers, then the classifier model.ts puts on them. */
+function architectureLayers(architecture: Architecture, data: DataShape): CostLayer[] {
+  const layers = architectureOf(architecture.type).costLayers(architecture, data);
+  return [...layers, denseCost(layers.at(-1)?.outputs ?? product(data.featureShape), data.classes)];
 }
 
 /**
@@ -100,7 +69,6 @@ function transferLayers(spec: JobSpec, data: DataShape, base: BaseSummary): Cost
 
 /** The layers of the model a job trains, in the order a row goes through them. */
 export function costLayers(spec: JobSpec, data: DataShape, base?: BaseSummary): CostLayer[] {
-  if (spec.architecture?.type === 'mlp') return mlpLayers({ ...spec, architecture: spec.architecture }, data);
-  if (spec.architecture?.type === 'cnn') return cnnLayers({ ...spec, architecture: spec.architecture }, data);
+  if (spec.architecture) return architectureLayers(spec.architecture, data);
   return transferLayers(spec, data, base ?? { layers: [], defaultCutLayer: null });
 }

@@ -1,7 +1,15 @@
 import type { Config } from '../config.js';
 import { unprocessable } from '../errors.js';
 import { PREDICT_CHUNK_ROWS } from '../training/evaluate.js';
-import { costLayers, product, type BaseSummary, type CostLayer, type DataShape } from './cost-layers.js';
+import { architectureOf } from '../training/architectures/index.js';
+import {
+  costLayers,
+  product,
+  type BaseSummary,
+  type CostLayer,
+  type CostQuantity,
+  type DataShape,
+} from './cost-layers.js';
 import type { JobSpec } from './job-spec.js';
 
 export type { BaseSummary, DataShape } from './cost-layers.js';
@@ -147,11 +155,9 @@ export function estimateJobCost(
   };
 }
 
-type Quantity = 'params' | 'activationBytes' | 'batchFlops';
-
 /** One budget a job goes over, and the request fields that bring it down (JSON pointers). */
 export interface Excess {
-  quantity: Quantity;
+  quantity: CostQuantity;
   value: number;
   limit: number;
   setting: 'JOB_MAX_PARAMS' | 'JOB_MAX_ACTIVATION_BYTES' | 'JOB_MAX_BATCH_FLOPS';
@@ -159,12 +165,11 @@ export interface Excess {
 }
 
 /** The request fields that lower `quantity` for this job; batchSize only where the training batch sets it. */
-function remedies(spec: JobSpec, quantity: Quantity, batchBound: boolean): string[] {
+function remedies(spec: JobSpec, quantity: CostQuantity, batchBound: boolean): string[] {
   const batch = batchBound ? ['/hyperparameters/batchSize'] : [];
   const a = spec.architecture;
-  if (a?.type === 'mlp') return [...batch, '/architecture/hiddenUnits'];
-  if (a?.type === 'cnn') {
-    const fields = quantity === 'activationBytes' ? ['filters'] : ['filters', 'kernelSize', 'denseUnits'];
+  if (a) {
+    const fields = architectureOf(a.type).lowers(quantity);
     return [...batch, ...fields.map((field) => `/architecture/${field}`)];
   }
   const fields = [...batch, '/transfer/cutLayer', '/transfer/head/hiddenUnits'];
@@ -178,7 +183,7 @@ function remedies(spec: JobSpec, quantity: Quantity, batchBound: boolean): strin
 
 /** The budgets `cost` goes over, in the order params, activation memory, work per batch. */
 export function budgetExcesses(spec: JobSpec, cost: JobCost, budget: JobBudget): Excess[] {
-  const checks: Array<[Quantity, number, Excess['setting']]> = [
+  const checks: Array<[CostQuantity, number, Excess['setting']]> = [
     ['params', budget.maxParams, 'JOB_MAX_PARAMS'],
     ['activationBytes', budget.maxActivationBytes, 'JOB_MAX_ACTIVATION_BYTES'],
     ['batchFlops', budget.maxBatchFlops, 'JOB_MAX_BATCH_FLOPS'],

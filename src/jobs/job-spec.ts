@@ -1,10 +1,16 @@
 import { Type, type Static } from 'typebox';
 import { idPattern } from '../ids.js';
 import { StringRecord } from '../string-record.js';
+import {
+  ArchitectureRequestSchema,
+  resolveArchitecture,
+  type Architecture,
+} from '../training/architectures/index.js';
+
+export type { Architecture } from '../training/architectures/index.js';
 
 const Id = (kind: 'ds' | 'mdl', description: string) =>
   Type.String({ pattern: idPattern(kind), description });
-const Units = Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { minItems: 1, maxItems: 8 });
 const Rate = Type.Number({ exclusiveMinimum: 0, maximum: 1 });
 const Dropout = Type.Number({ minimum: 0, maximum: 0.9 });
 const Epochs = Type.Integer({ minimum: 1, maximum: 1000 });
@@ -29,24 +35,7 @@ export const JobRequestSchema = Type.Object(
       ),
     ),
     baseModel: Type.Optional(Id('mdl', 'Pretrained model to transfer from')),
-    architecture: Type.Optional(
-      Type.Object(
-        {
-          type: Type.Enum(['mlp', 'cnn']),
-          hiddenUnits: Type.Optional(Units),
-          inputShape: Type.Optional(
-            Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { minItems: 3, maxItems: 3 }),
-          ),
-          filters: Type.Optional(
-            Type.Array(Type.Integer({ minimum: 1, maximum: 1024 }), { minItems: 1, maxItems: 6 }),
-          ),
-          kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 11 })),
-          denseUnits: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
-          dropout: Type.Optional(Dropout),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    architecture: Type.Optional(ArchitectureRequestSchema),
     transfer: Type.Optional(
       Type.Object(
         {
@@ -116,17 +105,6 @@ export const JobRequestSchema = Type.Object(
 );
 export type JobRequest = Static<typeof JobRequestSchema>;
 
-export type Architecture =
-  | { type: 'mlp'; hiddenUnits: number[]; dropout: number }
-  | {
-      type: 'cnn';
-      inputShape: [number, number, number];
-      filters: number[];
-      kernelSize: number;
-      denseUnits: number;
-      dropout: number;
-    };
-
 export interface Transfer {
   cutLayer: string | null;
   freeze: 'all' | 'none' | number;
@@ -169,27 +147,13 @@ export function resolveJobSpec(request: JobRequest, randomSeed: () => number): J
     request.validation?.dataset !== undefined
       ? { dataset: request.validation.dataset }
       : { split: request.validation?.split ?? 0.2 };
-  let architecture: Architecture | null = null;
-  const a = request.architecture;
-  if (a?.type === 'mlp')
-    architecture = { type: 'mlp', hiddenUnits: a.hiddenUnits ?? [128], dropout: a.dropout ?? 0 };
-  if (a?.type === 'cnn') {
-    architecture = {
-      type: 'cnn',
-      inputShape: (a.inputShape ?? [0, 0, 0]) as [number, number, number],
-      filters: a.filters ?? [16, 32],
-      kernelSize: a.kernelSize ?? 3,
-      denseUnits: a.denseUnits ?? 64,
-      dropout: a.dropout ?? 0.25,
-    };
-  }
   const t = request.transfer;
   return {
     name: request.name ?? `job on ${request.dataset}`,
     dataset: request.dataset,
     validation,
     baseModel: request.baseModel ?? null,
-    architecture,
+    architecture: request.architecture ? resolveArchitecture(request.architecture) : null,
     transfer: request.baseModel
       ? {
           cutLayer: t?.cutLayer ?? null,

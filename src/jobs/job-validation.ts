@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../datasets/dataset-store.js';
 import { badRequest, unprocessable } from '../errors.js';
 import type { ModelRecord } from '../models/model-store.js';
+import { architectureOf, checkArchitectureRequest } from '../training/architectures/index.js';
 import { validationRows } from '../training/data.js';
 import { checkBase } from './base-model-check.js';
 import { checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
@@ -34,23 +35,7 @@ export function checkJobRequest(request: JobRequest): void {
     throw invalid("'fineTune' unfreezes base layers, so it needs a 'baseModel'", '/hyperparameters/fineTune');
   if (request.validation?.split !== undefined && request.validation.dataset !== undefined)
     throw invalid("give 'validation.split' or 'validation.dataset', not both", '/validation');
-  const a = request.architecture;
-  if (a?.type === 'cnn' && !a.inputShape)
-    throw invalid(
-      "a 'cnn' architecture needs 'inputShape' [height, width, channels]",
-      '/architecture/inputShape',
-    );
-  if (a?.type === 'mlp') {
-    const extra = (['inputShape', 'filters', 'kernelSize', 'denseUnits'] as const).find(
-      (key) => a[key] !== undefined,
-    );
-    if (extra) throw invalid(`'${extra}' applies only to 'cnn' architectures`, `/architecture/${extra}`);
-  }
-  if (a?.type === 'cnn' && a.hiddenUnits)
-    throw invalid(
-      "'hiddenUnits' applies only to 'mlp' architectures (a cnn has 'denseUnits')",
-      '/architecture/hiddenUnits',
-    );
+  if (request.architecture) checkArchitectureRequest(request.architecture);
 }
 
 /** A separate validation dataset must have the training rows' shape and only their labels. */
@@ -88,18 +73,8 @@ export function checkJobAgainstRecords(spec: JobSpec, records: JobRecords, budge
       { field: '/hyperparameters/earlyStopping' },
     );
   }
-  const featureSize = size(dataset.featureShape);
-  if (spec.architecture?.type === 'cnn' && size(spec.architecture.inputShape) !== featureSize) {
-    throw unprocessable(
-      'shape_mismatch',
-      `the cnn inputShape ${show(spec.architecture.inputShape)} holds ${size(spec.architecture.inputShape)} values, but dataset rows have shape ${show(dataset.featureShape)} (${featureSize} values)`,
-      {
-        field: '/architecture/inputShape',
-        expected: dataset.featureShape,
-        actual: spec.architecture.inputShape,
-      },
-    );
-  }
+  if (spec.architecture)
+    architectureOf(spec.architecture.type).checkFeatures(spec.architecture, dataset.featureShape);
   if (base) checkBase(base, dataset.featureShape, spec);
   const shape = { featureShape: dataset.featureShape, classes: dataset.labels.length, rows: dataset.rows };
   checkJobCost(spec, estimateJobCost(spec, shape, base, budget), budget);

@@ -2,16 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
 import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
 import { StringRecord } from '../string-record.js';
-
-/** One row of training history per epoch. */
-export const EpochRowSchema = Type.Object({
-  epoch: Type.Integer(),
-  phase: Type.Enum(['head', 'fine-tune']),
-  loss: Type.Number(),
-  accuracy: Type.Number(),
-  val_loss: Type.Union([Type.Number(), Type.Null()]),
-  val_accuracy: Type.Union([Type.Number(), Type.Null()]),
-});
+import { StandardizationSchema } from '../training/data.js';
+import { EvaluationSchema } from '../training/evaluate.js';
+import { EpochRowSchema } from '../training/progress.js';
 
 const Metrics = StringRecord(Type.Union([Type.Number(), Type.Null()]));
 
@@ -37,32 +30,9 @@ export const ModelSchema = Type.Object({
     description:
       "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
   }),
-  preprocessing: Type.Union([
-    Type.Object({
-      standardize: Type.Object({ mean: Type.Array(Type.Number()), std: Type.Array(Type.Number()) }),
-    }),
-    Type.Null(),
-  ]),
+  preprocessing: Type.Union([Type.Object({ standardize: StandardizationSchema }), Type.Null()]),
   metrics: Metrics,
-  evaluation: Type.Union([
-    Type.Object({
-      split: Type.Enum(['validation', 'train']),
-      rows: Type.Integer(),
-      accuracy: Type.Number(),
-      confusionMatrix: Type.Array(Type.Array(Type.Integer()), {
-        description: 'Rows: true label, columns: predicted',
-      }),
-      perClass: Type.Array(
-        Type.Object({
-          label: Type.String(),
-          precision: Type.Number(),
-          recall: Type.Number(),
-          support: Type.Integer(),
-        }),
-      ),
-    }),
-    Type.Null(),
-  ]),
+  evaluation: Type.Union([EvaluationSchema, Type.Null()]),
   history: Type.Array(EpochRowSchema),
   lineage: Type.Object({
     jobId: Type.Union([Type.String(), Type.Null()]),

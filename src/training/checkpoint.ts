@@ -1,5 +1,79 @@
 import * as tf from '@tensorflow/tfjs';
-import type { CheckpointState, TrainingCheckpoint } from './train.js';
+import type { RngState, Standardization } from './data.js';
+import type { EarlyStoppingState } from './early-stopping.js';
+import { modelVariables } from './model.js';
+import type { EpochRow, Phase } from './progress.js';
+
+/** Where training stands, in plain values: everything but the tensors of a checkpoint. */
+export interface CheckpointState {
+  phase: Phase;
+  /** Epochs finished in this phase. */
+  phaseEpochsDone: number;
+  /** The phase ended (all epochs, or early stopping) and only its wrap-up remains. */
+  phaseDone: boolean;
+  /** Batches finished of the epoch under way; 0 at an epoch boundary. */
+  batchesDone: number;
+  /** Sums over the finished batches of the epoch under way, weighted by batch size. */
+  partial: { loss: number; accuracy: number; samples: number };
+  /** The shuffling RNG before the shuffle of the epoch under way (or the next one). */
+  rng: RngState;
+  dropoutSteps: number;
+  history: EpochRow[];
+  /** The best epoch early stopping restored in an earlier phase. */
+  restoredRow: EpochRow | null;
+  standardization: Standardization | null;
+  earlyStopping: EarlyStoppingState | null;
+}
+
+/**
+ * A resumable snapshot of training. The tensors handed to `onCheckpoint` belong to the training run and are
+ * valid only until the hook returns.
+ */
+export interface TrainingCheckpoint {
+  state: CheckpointState;
+  /** The whole model's weights, layer by layer (see {@link modelVariables}). */
+  weights: tf.Tensor[];
+  /** Early stopping's best weights, when it keeps them. */
+  bestWeights: tf.Tensor[] | null;
+  /** Adam's state: the iteration count, then the first and the second moment estimates. */
+  optimizer: Array<{ name: string; tensor: tf.Tensor }>;
+}
+
+/** A checkpoint that does not fit the model being resumed. */
+export class CheckpointMismatch extends Error {
+  readonly code = 'checkpoint_mismatch';
+}
+
+/** Throws unless `tensors` have the shapes of `expected`, in order. */
+function checkShapes(what: string, tensors: tf.Tensor[], expected: number[][]): void {
+  const bad =
+    tensors.length !== expected.length || tensors.some((t, i) => !tf.util.arraysEqual(t.shape, expected[i]!));
+  if (bad) throw new CheckpointMismatch(`the checkpoint's ${what} do not fit the model being trained`);
+}
+
+/** Puts a checkpoint's weights into the model; its optimizer and early-stopping state go in per phase. */
+export function restoreWeights(model: tf.LayersModel, checkpoint: TrainingCheckpoint): void {
+  const variables = modelVariables(model);
+  checkShapes(
+    'weights',
+    checkpoint.weights,
+    variables.map((v) => v.shape as number[]),
+  );
+  variables.forEach((v, i) => v.write(checkpoint.weights[i]!));
+}
+
+/** Puts a checkpoint's Adam state into the optimizer of the phase it was taken in. */
+export async function restoreOptimizer(
+  opt: tf.Optimizer,
+  fitModel: tf.LayersModel,
+  checkpoint: TrainingCheckpoint,
+): Promise<void> {
+  const trainable = fitModel.trainableWeights.map((w) => w.shape as number[]);
+  const moments = checkpoint.optimizer.slice(1).map((w) => w.tensor);
+  // A phase stopped before its first batch has no moment estimates yet.
+  if (moments.length > 0) checkShapes('optimizer state', moments, [...trainable, ...trainable]);
+  await opt.setWeights(checkpoint.optimizer);
+}
 
 const MAGIC = Buffer.from('FTCKPT1\n');
 

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
+import { Type, type Static } from 'typebox';
+import type { DatasetData } from '../datasets/dataset-store.js';
 
 export type Rng = seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
 
@@ -59,10 +61,11 @@ export function validationRows(labelCounts: Record<string, number>, fraction: nu
 }
 
 /** Per-feature mean and standard deviation, stored with the model and applied to every prediction. */
-export interface Standardization {
-  mean: number[];
-  std: number[];
-}
+export const StandardizationSchema = Type.Object({
+  mean: Type.Array(Type.Number()),
+  std: Type.Array(Type.Number()),
+});
+export type Standardization = Static<typeof StandardizationSchema>;
 
 /** Statistics of the given rows only (the training split), so validation never leaks into them. */
 export function standardization(
@@ -131,4 +134,65 @@ export function labelTensor(labelIndex: Uint32Array, rows: ArrayLike<number>, cl
   const out = new Float32Array(rows.length * classes);
   for (let r = 0; r < rows.length; r++) out[r * classes + labelIndex[rows[r]!]!] = 1;
   return tf.tensor2d(out, [rows.length, classes]);
+}
+
+/** The rows to train on, and those to validate on with the dataset they are rows of (none without validation). */
+export interface Rows {
+  train: Uint32Array;
+  validation: { data: DatasetData; rows: Uint32Array } | null;
+}
+
+/**
+ * The rows of `data` to train on, holding out the share `holdOut` of each class for validation (null: none held
+ * out); a separate validation dataset, when given, is validated on whole.
+ */
+export function selectRows(
+  data: DatasetData,
+  classes: number,
+  holdOut: number | null,
+  validationData: DatasetData | undefined,
+  rng: Rng,
+): Rows {
+  const split =
+    holdOut !== null
+      ? stratifiedSplit(data.labelIndex, classes, holdOut, rng)
+      : { train: Uint32Array.from(data.labelIndex.keys()), validation: new Uint32Array(0) };
+  return {
+    train: split.train,
+    validation: validationData
+      ? { data: validationData, rows: Uint32Array.from(validationData.labelIndex.keys()) }
+      : split.validation.length > 0
+        ? { data, rows: split.validation }
+        : null,
+  };
+}
+
+export interface DatasetTensors {
+  trainX: tf.Tensor;
+  trainY: tf.Tensor;
+  valX: tf.Tensor | null;
+  valY: tf.Tensor | null;
+}
+
+/** Standardized features and one-hot labels of the chosen rows, made all or none. */
+export function datasetTensors(
+  data: DatasetData,
+  rows: Rows,
+  inputShape: number[],
+  classes: number,
+  stats: Standardization | null,
+): DatasetTensors {
+  const { validation } = rows;
+  // Inside tidy, a failure part-way releases the tensors already made.
+  const [trainX, trainY, valX = null, valY = null] = tf.tidy(() => [
+    featureTensor(data.features, inputShape, rows.train, stats),
+    labelTensor(data.labelIndex, rows.train, classes),
+    ...(validation
+      ? [
+          featureTensor(validation.data.features, inputShape, validation.rows, stats),
+          labelTensor(validation.data.labelIndex, validation.rows, classes),
+        ]
+      : []),
+  ]);
+  return { trainX, trainY, valX, valY };
 }

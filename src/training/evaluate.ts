@@ -1,14 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
+import { Type, type Static } from 'typebox';
 import { nextMacrotask } from '../event-loop.js';
 
-export interface Evaluation {
-  split: 'validation' | 'train';
-  rows: number;
-  accuracy: number;
-  /** Rows: true label; columns: predicted label; both in `labels` order. */
-  confusionMatrix: number[][];
-  perClass: Array<{ label: string; precision: number; recall: number; support: number }>;
-}
+/** How well a trained model does on the validation split (or the training split, without one). */
+export const EvaluationSchema = Type.Object({
+  split: Type.Enum(['validation', 'train']),
+  rows: Type.Integer(),
+  accuracy: Type.Number(),
+  // Both in `labels` order.
+  confusionMatrix: Type.Array(Type.Array(Type.Integer()), {
+    description: 'Rows: true label, columns: predicted',
+  }),
+  perClass: Type.Array(
+    Type.Object({
+      label: Type.String(),
+      precision: Type.Number(),
+      recall: Type.Number(),
+      support: Type.Integer(),
+    }),
+  ),
+});
+export type Evaluation = Static<typeof EvaluationSchema>;
 
 /**
  * The most rows predicted at once. A job whose rows are large predicts fewer at a time, so that a chunk fits its

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Architecture, Transfer } from '../jobs/job-spec.js';
+import type { Transfer } from '../jobs/job-spec.js';
+import { architectureOf, type Architecture } from './architectures/index.js';
+import { dense, dropout } from './architectures/layers.js';
 
 /** Hands out distinct initializer seeds derived from the job seed, so the same seed builds the same weights. */
 export class SeedSequence {
@@ -13,26 +15,7 @@ export class SeedSequence {
   }
 }
 
-function dense(
-  units: number,
-  activation: 'relu' | 'softmax',
-  name: string,
-  seeds: SeedSequence,
-): tf.layers.Layer {
-  return tf.layers.dense({
-    units,
-    activation,
-    name,
-    kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }),
-    biasInitializer: 'zeros',
-  });
-}
-
-function dropout(rate: number, name: string, seeds: SeedSequence): tf.layers.Layer {
-  return tf.layers.dropout({ rate, name, seed: seeds.take() });
-}
-
-/** A model trained from scratch. A CNN's flattened conv output is a layer named `features`, the default cut. */
+/** A model trained from scratch: the architecture's layers, then the softmax classifier every model ends in. */
 export function buildFromArchitecture(
   architecture: Architecture,
   inputShape: number[],
@@ -40,34 +23,9 @@ export function buildFromArchitecture(
   seeds: SeedSequence,
 ): tf.LayersModel {
   const input = tf.input({ shape: inputShape, name: 'input' });
-  let x: tf.SymbolicTensor = input;
-  const apply = (layer: tf.layers.Layer) => (x = layer.apply(x) as tf.SymbolicTensor);
-  if (architecture.type === 'mlp') {
-    if (inputShape.length > 1) apply(tf.layers.flatten({ name: 'flatten' }));
-    architecture.hiddenUnits.forEach((units, i) => {
-      apply(dense(units, 'relu', `dense${i + 1}`, seeds));
-      if (architecture.dropout > 0) apply(dropout(architecture.dropout, `dropout${i + 1}`, seeds));
-    });
-  } else {
-    architecture.filters.forEach((filters, i) => {
-      apply(
-        tf.layers.conv2d({
-          filters,
-          kernelSize: architecture.kernelSize,
-          padding: 'same',
-          activation: 'relu',
-          name: `conv${i + 1}`,
-          kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }),
-        }),
-      );
-      apply(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same', name: `pool${i + 1}` }));
-    });
-    apply(tf.layers.flatten({ name: 'features' }));
-    apply(dense(architecture.denseUnits, 'relu', 'dense1', seeds));
-    if (architecture.dropout > 0) apply(dropout(architecture.dropout, 'dropout1', seeds));
-  }
-  apply(dense(classes, 'softmax', 'output', seeds));
-  return tf.model({ inputs: input, outputs: x, name: `finetuned_${architecture.type}` });
+  const features = architectureOf(architecture.type).build(architecture, input, seeds);
+  const output = dense(classes, 'softmax', 'output', seeds).apply(features) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: `finetuned_${architecture.type}` });
 }
 
 /** The default cut: the base's layer named `features`, otherwise the input of its final Dense layer. */

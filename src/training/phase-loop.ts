@@ -1,0 +1,297 @@
+import * as tf from '@tensorflow/tfjs';
+import { nextMacrotask } from '../event-loop.js';
+import type { JobSpec } from '../jobs/job-spec.js';
+import { restoreOptimizer, type CheckpointState, type TrainingCheckpoint } from './checkpoint.js';
+import { shuffleInPlace, type Rng, type RngState, type Standardization } from './data.js';
+import { withDisposal } from './disposal.js';
+import { earlyStoppingFor, type EarlyStopping } from './early-stopping.js';
+import { modelVariables, type DropoutSteps } from './model.js';
+import { progressOf, type EpochRow, type Phase, type Progress, type ProgressPlan } from './progress.js';
+
+export interface TrainingHooks {
+  /** Called at most a few times a second within epochs, and after every epoch. */
+  onProgress?: (progress: Progress) => Promise<void>;
+  /** Called after every epoch with its row. */
+  onEpoch?: (row: EpochRow) => Promise<void>;
+  onLog?: (message: string) => Promise<void>;
+  /** Called with a checkpoint to store; training waits for it. */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void>;
+}
+
+/** The loss stopped being a finite number: retrying cannot help, a lower learning rate may. */
+export class TrainingDiverged extends Error {
+  readonly code = 'training_diverged';
+}
+
+/** Training stopped at a batch boundary because its signal was aborted; `reason` is the signal's reason. */
+export class TrainingStopped extends Error {
+  constructor(readonly reason: string) {
+    super(`training stopped: ${reason}`);
+  }
+}
+
+const YIELD_INTERVAL_MS = 20;
+
+/** The size of the whole run and how often it reports and checkpoints. */
+export interface RunPlan extends ProgressPlan {
+  trainRows: number;
+  /** Write a checkpoint after every this many epochs (0: never). */
+  checkpointEvery: number;
+  /** The least time between progress reports within an epoch. */
+  progressIntervalMs: number;
+}
+
+/** What the phases of one run share: what they train towards, report to and save in checkpoints. */
+export interface TrainingRun {
+  hyperparameters: JobSpec['hyperparameters'];
+  plan: RunPlan;
+  hooks: TrainingHooks;
+  signal: AbortSignal | undefined;
+  /** The whole model, whose weights a checkpoint saves whichever model a phase fits. */
+  model: tf.LayersModel;
+  trainY: tf.Tensor;
+  valY: tf.Tensor | null;
+  /** Shuffles every epoch; its state goes into checkpoints. */
+  rng: Rng;
+  dropoutSteps: DropoutSteps;
+  standardization: Standardization | null;
+  /** The checkpoint the run goes on from, if any. */
+  resume: TrainingCheckpoint | undefined;
+  history: EpochRow[];
+  /** The best epoch early stopping restored, whose metrics become the run's. */
+  restoredRow: EpochRow | null;
+  /** When progress was last reported and the event loop last let in, across phases. */
+  pace: { lastProgressAt: number; lastYieldAt: number };
+}
+
+/** One phase: the model it fits, on which inputs, for how many epochs, at which learning rate. */
+export interface PhasePlan {
+  phase: Phase;
+  fitModel: tf.LayersModel;
+  x: tf.Tensor;
+  xVal: tf.Tensor | null;
+  epochs: number;
+  learningRate: number;
+}
+
+/** How an epoch's batches went: counted as they end, so a stop part-way knows where it stopped. */
+interface EpochTally {
+  batchesDone: number;
+  started: number;
+  startedSamples: number;
+  samplesPerSecond: number | null;
+}
+
+function logValue(logs: tf.Logs | undefined, ...keys: string[]): number | null {
+  for (const key of keys) {
+    const value = logs?.[key];
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+  }
+  return null;
+}
+
+/**
+ * Trains one phase to its last epoch or until early stopping ends it, going on from the run's checkpoint when
+ * that was taken in this phase. With early stopping that kept the best weights, the phase ends with them.
+ */
+export async function runPhase(run: TrainingRun, plan: PhasePlan): Promise<void> {
+  const resumed = run.resume?.state.phase === plan.phase ? run.resume : undefined;
+  const h = run.hyperparameters;
+  await withDisposal(async (scope) => {
+    const opt = scope.keep(tf.train.adam(plan.learningRate, h.beta1, h.beta2, h.epsilon));
+    plan.fitModel.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    if (resumed) await restoreOptimizer(opt, plan.fitModel, resumed);
+    const saved = resumed && { state: resumed.state.earlyStopping, bestWeights: resumed.bestWeights };
+    const stopper = scope.keep(earlyStoppingFor(h.earlyStopping, run.valY !== null, saved));
+    await new PhaseLoop(run, plan, opt, stopper, resumed?.state).runEpochs();
+    const best = stopper?.restore(plan.fitModel) ?? null;
+    if (best) {
+      run.restoredRow = best;
+      await run.hooks.onLog?.(stopper!.restoredMessage(best));
+    }
+  });
+}
+
+/** The epochs of one phase, and where they stand, as a checkpoint saves it. */
+class PhaseLoop {
+  private epochInPhase: number;
+  private phaseDone: boolean;
+  /** The batch the epoch under way starts from: 0 but in an epoch resumed part-way. */
+  private startBatch: number;
+  private partial: CheckpointState['partial'];
+  /** Where the last checkpoint was taken, so a stop right after one does not write it twice. */
+  private checkpointedAt: string;
+
+  constructor(
+    private readonly run: TrainingRun,
+    private readonly plan: PhasePlan,
+    private readonly opt: tf.Optimizer,
+    private readonly stopper: EarlyStopping | null,
+    resumed: CheckpointState | undefined,
+  ) {
+    this.epochInPhase = resumed?.phaseEpochsDone ?? 0;
+    this.phaseDone = resumed?.phaseDone ?? false;
+    this.startBatch = resumed?.batchesDone ?? 0;
+    this.partial = resumed ? { ...resumed.partial } : { loss: 0, accuracy: 0, samples: 0 };
+    this.checkpointedAt = resumed ? `${this.epochInPhase}/${this.startBatch}` : '';
+  }
+
+  async runEpochs(): Promise<void> {
+    while (!this.phaseDone && this.epochInPhase < this.plan.epochs) {
+      const epoch = this.run.history.length + 1;
+      const epochRng = this.run.rng.state();
+      await this.stopIfAsked(this.startBatch, epochRng);
+      const { tally, logs } = await this.fitEpoch(epoch);
+      if (tally.batchesDone < this.run.plan.batchesPerEpoch) {
+        // Stopped part-way through the epoch.
+        await this.stopIfAsked(tally.batchesDone, epochRng);
+      }
+      await this.endEpoch(this.epochRow(epoch, logs), tally.samplesPerSecond);
+    }
+  }
+
+  /** Fits one epoch (what is left of it, when resumed part-way) over a fresh shuffle; returns its last logs. */
+  private async fitEpoch(epoch: number): Promise<{ tally: EpochTally; logs: tf.Logs }> {
+    const { x, xVal, fitModel } = this.plan;
+    const { batchSize } = this.run.plan;
+    const order = shuffleInPlace(
+      Uint32Array.from({ length: x.shape[0] }, (_, i) => i),
+      this.run.rng,
+    );
+    // A resumed epoch goes on with the batches it had not done, in the same order.
+    const skip = this.startBatch * batchSize;
+    return withDisposal(async (scope) => {
+      const indices = tf.tensor1d(Int32Array.from(order.subarray(skip)), 'int32');
+      const xs = scope.keep(tf.gather(x, indices));
+      const ys = scope.keep(tf.gather(this.run.trainY, indices));
+      indices.dispose();
+      const tally: EpochTally = {
+        batchesDone: this.startBatch,
+        started: Date.now(),
+        startedSamples: this.partial.samples,
+        samplesPerSecond: null,
+      };
+      const valY = this.run.valY;
+      const result = await fitModel.fit(xs, ys, {
+        epochs: 1,
+        batchSize,
+        shuffle: false,
+        verbose: 0,
+        validationData: xVal && valY ? [xVal, valY] : undefined,
+        callbacks: { onBatchEnd: (_batch, logs) => this.onBatchEnd(epoch, tally, logs) },
+      });
+      const logs = Object.fromEntries(
+        Object.entries(result.history).map(([k, v]) => [k, v.at(-1) as number]),
+      );
+      return { tally, logs };
+    });
+  }
+
+  /** Adds a batch to the epoch's sums; reports progress, passes a stop on to TF.js and yields, each when due. */
+  private async onBatchEnd(epoch: number, tally: EpochTally, logs: tf.Logs | undefined): Promise<void> {
+    const { batchSize, trainRows, progressIntervalMs } = this.run.plan;
+    const { hooks, pace, signal } = this.run;
+    const size = Math.min(batchSize, trainRows - tally.batchesDone * batchSize);
+    this.partial.loss += (logValue(logs, 'loss') ?? Number.NaN) * size;
+    this.partial.accuracy += (logValue(logs, 'acc', 'accuracy') ?? 0) * size;
+    this.partial.samples += size;
+    tally.batchesDone += 1;
+    const now = Date.now();
+    tally.samplesPerSecond =
+      ((this.partial.samples - tally.startedSamples) / Math.max(now - tally.started, 1)) * 1000;
+    if (now - pace.lastProgressAt >= progressIntervalMs && hooks.onProgress) {
+      pace.lastProgressAt = now;
+      await hooks.onProgress(this.progress(epoch, tally.batchesDone, tally.samplesPerSecond));
+    }
+    if (signal?.aborted) this.plan.fitModel.stopTraining = true;
+    // Let timers and messages in (stop requests, heartbeats) between batches.
+    if (now - pace.lastYieldAt >= YIELD_INTERVAL_MS) {
+      pace.lastYieldAt = now;
+      await nextMacrotask();
+    }
+  }
+
+  /** The finished epoch's row; a loss that is no longer finite ends training. */
+  private epochRow(epoch: number, logs: tf.Logs): EpochRow {
+    const row: EpochRow = {
+      epoch,
+      phase: this.plan.phase,
+      loss: this.partial.loss / this.partial.samples,
+      accuracy: this.partial.accuracy / this.partial.samples,
+      val_loss: logValue(logs, 'val_loss'),
+      val_accuracy: logValue(logs, 'val_acc', 'val_accuracy'),
+    };
+    if (!Number.isFinite(row.loss)) {
+      throw new TrainingDiverged(`the loss became ${row.loss} in epoch ${epoch}; try a lower learning rate`);
+    }
+    return row;
+  }
+
+  /** Records the epoch, reports it, asks early stopping, and checkpoints when one is due. */
+  private async endEpoch(row: EpochRow, samplesPerSecond: number | null): Promise<void> {
+    const { hooks, history, plan, pace } = this.run;
+    history.push(row);
+    this.epochInPhase += 1;
+    this.startBatch = 0;
+    this.partial = { loss: 0, accuracy: 0, samples: 0 };
+    await hooks.onEpoch?.(row);
+    pace.lastProgressAt = Date.now();
+    await hooks.onProgress?.(this.progress(row.epoch, plan.batchesPerEpoch, samplesPerSecond));
+    const stop = this.stopper?.update(row, this.plan.fitModel) ?? false;
+    this.phaseDone = stop || this.epochInPhase === this.plan.epochs;
+    const due = plan.checkpointEvery > 0 && history.length % plan.checkpointEvery === 0;
+    if (due && history.length < plan.totalEpochs) await this.checkpoint(0, this.run.rng.state());
+    if (stop) await hooks.onLog?.(this.stopper!.stopMessage(this.plan.phase, row.epoch));
+  }
+
+  private progress(epoch: number, batch: number, samplesPerSecond: number | null): Progress {
+    return progressOf(this.run.plan, this.run.history, {
+      phase: this.plan.phase,
+      epoch,
+      batch,
+      samplesPerSecond,
+    });
+  }
+
+  /** Throws {@link TrainingStopped} if the signal was aborted, checkpointing first on a handoff. */
+  private async stopIfAsked(batchesDone: number, rngState: RngState): Promise<void> {
+    const { signal } = this.run;
+    if (!signal?.aborted) return;
+    const reason = String(signal.reason);
+    if (reason === 'handoff' && this.checkpointedAt !== `${this.epochInPhase}/${batchesDone}`) {
+      await this.checkpoint(batchesDone, rngState);
+    }
+    throw new TrainingStopped(reason);
+  }
+
+  /** Hands the checkpoint hook where training stands after `batchesDone` batches of the epoch under way. */
+  private async checkpoint(batchesDone: number, rngState: RngState): Promise<void> {
+    this.checkpointedAt = `${this.epochInPhase}/${batchesDone}`;
+    const { hooks, history } = this.run;
+    if (!hooks.onCheckpoint) return;
+    const optimizerWeights = await this.opt.getWeights();
+    try {
+      await hooks.onCheckpoint({
+        state: {
+          phase: this.plan.phase,
+          phaseEpochsDone: this.epochInPhase,
+          phaseDone: this.phaseDone,
+          batchesDone,
+          partial: { ...this.partial },
+          rng: rngState,
+          dropoutSteps: this.run.dropoutSteps.value,
+          history: [...history],
+          restoredRow: this.run.restoredRow,
+          standardization: this.run.standardization,
+          earlyStopping: this.stopper?.state() ?? null,
+        },
+        weights: modelVariables(this.run.model).map((v) => v.read()),
+        bestWeights: this.stopper?.bestWeights ?? null,
+        optimizer: optimizerWeights,
+      });
+    } finally {
+      // The iteration count is a new scalar; the moment estimates are the optimizer's own variables.
+      optimizerWeights[0]?.tensor.dispose();
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { Type, type Static } from 'typebox';
+
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+export const PhaseSchema = Type.Enum(['head', 'fine-tune']);
+export type Phase = Static<typeof PhaseSchema>;
+
+/** One row of training history per epoch. */
+export const EpochRowSchema = Type.Object({
+  epoch: Type.Integer(),
+  phase: PhaseSchema,
+  loss: Type.Number(),
+  accuracy: Type.Number(),
+  val_loss: NullableNumber,
+  val_accuracy: NullableNumber,
+});
+export type EpochRow = Static<typeof EpochRowSchema>;
+
+/** Where training stands among its planned batches: the part of a {@link Progress} a job view shows. */
+export const ProgressPointSchema = Type.Object({
+  phase: PhaseSchema,
+  // 1-based, across both phases.
+  epoch: Type.Integer(),
+  epochs: Type.Integer(),
+  batch: Type.Integer(),
+  batches: Type.Integer(),
+  // Share of all planned batches done, 0..1.
+  fraction: Type.Number(),
+  samplesPerSecond: NullableNumber,
+  // Seconds left at the current pace, if every planned epoch runs.
+  etaSeconds: NullableNumber,
+});
+
+/** What training reports as it goes: where it stands, the last epoch's metrics and the history so far. */
+export const ProgressSchema = Type.Object({
+  ...ProgressPointSchema.properties,
+  metrics: Type.Partial(Type.Omit(EpochRowSchema, ['epoch', 'phase'])),
+  history: Type.Array(EpochRowSchema),
+});
+export type Progress = Static<typeof ProgressSchema>;
+
+/** The size of a training run, which progress and the ETA are measured against. */
+export interface ProgressPlan {
+  /** Epochs of both phases. */
+  totalEpochs: number;
+  batchesPerEpoch: number;
+  batchSize: number;
+}
+
+/** The progress of batch `batch` of 1-based `epoch`, at `samplesPerSecond`. */
+export function progressOf(
+  plan: ProgressPlan,
+  history: EpochRow[],
+  at: { phase: Phase; epoch: number; batch: number; samplesPerSecond: number | null },
+): Progress {
+  const { totalEpochs, batchesPerEpoch } = plan;
+  const { epoch, batch, samplesPerSecond } = at;
+  const last = history.at(-1);
+  const done = (epoch - 1) * batchesPerEpoch + batch;
+  const remainingSamples = Math.max(totalEpochs * batchesPerEpoch - done, 0) * plan.batchSize;
+  return {
+    phase: at.phase,
+    epoch,
+    epochs: totalEpochs,
+    batch,
+    batches: batchesPerEpoch,
+    fraction: Math.min(done / (totalEpochs * batchesPerEpoch), 1),
+    samplesPerSecond,
+    etaSeconds: samplesPerSecond ? Math.round((remainingSamples / samplesPerSecond) * 10) / 10 : null,
+    metrics: last
+      ? {
+          loss: last.loss,
+          accuracy: last.accuracy,
+          val_loss: last.val_loss,
+          val_accuracy: last.val_accuracy,
+        }
+      : {},
+    history: [...history],
+  };
+}
