@@ -1,68 +1,59 @@
 import * as tf from '@tensorflow/tfjs';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Logger } from 'pino';
 import { runEntry, serveParent } from '../child-process.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { buildModel, isModelFault } from '../models/model-build.js';
-import { checkModelGraph, modelLimits } from '../models/model-graph.js';
+import { checkModelGraph, modelLimits, type ModelLimits } from '../models/model-graph.js';
 import { ModelStore } from '../models/model-store.js';
 import { openStore } from '../store/open-store.js';
 import { selectBackend } from '../tf/backend.js';
 import type { FromHost, HostErrorCode, PredictMessage, ToHost } from './inference-protocol.js';
 
+type Send = (message: FromHost, transfer?: ArrayBuffer[]) => void;
+
+const fail = (send: Send, message: PredictMessage, code: HostErrorCode, error: unknown) =>
+  send({ type: 'error', id: message.id, code, message: (error as Error).message ?? String(error) });
+
 /**
- * An inference host: a worker thread or a child process of the API that loads models and runs the batches the
- * pool sends it. The pool decides what stays loaded; a host only loads on first use and drops when told.
+ * The model of a batch, built and warmed up on the input shape of its record; undefined when the batch has been
+ * answered with why it cannot be. A failure that is the model's own is `model_unservable`, which the API
+ * remembers (see Predictor); any other may pass.
  */
-async function main() {
-  const config: Config = isMainThread ? loadConfig() : (workerData as { config: Config }).config;
-  const send = (message: FromHost, transfer: ArrayBuffer[] = []) => {
-    if (parentPort) parentPort.postMessage(message, transfer);
-    else process.send?.(message);
-  };
-  const logger = createLogger(config.LOG_LEVEL, 'inference-host');
-  const backend = await selectBackend(config.TFJS_BACKEND);
-  const models = new ModelStore(openStore(config));
+async function load(
+  models: ModelStore,
+  limits: ModelLimits,
+  message: PredictMessage,
+  send: Send,
+): Promise<tf.LayersModel | undefined> {
+  let artifacts: tf.io.ModelArtifacts;
+  try {
+    artifacts = await models.artifacts(message.tenant, message.modelId);
+  } catch (error) {
+    const exists = await models.get(message.tenant, message.modelId).catch(() => true);
+    return void fail(send, message, exists ? 'inference_failed' : 'model_not_found', error);
+  }
+  try {
+    // Models stored before uploads were checked as graphs may still hold what TF.js cannot build.
+    checkModelGraph(artifacts.modelTopology, limits);
+    return (await buildModel(artifacts, () => message.inputShape)).model;
+  } catch (error) {
+    return void fail(send, message, isModelFault(error) ? 'model_unservable' : 'model_load_failed', error);
+  }
+}
+
+/** What a host does with each message of the pool: its loaded models, and the work on each in order. */
+function createHandler(models: ModelStore, limits: ModelLimits, send: Send, logger: Pick<Logger, 'error'>) {
   const loaded = new Map<string, tf.LayersModel>();
   // Work on one model runs in arrival order (a drop after the batches sent before it); models do not wait on each other.
   const chains = new Map<string, Promise<void>>();
-
-  const limits = modelLimits(config);
-
-  /** Builds a model and warms it up on the input shape of its record. */
-  const build = async (artifacts: tf.io.ModelArtifacts, inputShape: number[]) => {
-    // Models stored before uploads were checked as graphs may still hold what TF.js cannot build.
-    checkModelGraph(artifacts.modelTopology, limits);
-    return (await buildModel(artifacts, () => inputShape)).model;
-  };
-
-  const fail = (message: PredictMessage, code: HostErrorCode, error: unknown) =>
-    send({ type: 'error', id: message.id, code, message: (error as Error).message ?? String(error) });
-
-  /**
-   * The model of a batch, loaded; undefined when the batch has been answered with why it cannot be. A failure
-   * that is the model's own is `model_unservable`, which the API remembers (see Predictor); any other may pass.
-   */
-  const load = async (message: PredictMessage): Promise<tf.LayersModel | undefined> => {
-    let artifacts: tf.io.ModelArtifacts;
-    try {
-      artifacts = await models.artifacts(message.tenant, message.modelId);
-    } catch (error) {
-      const exists = await models.get(message.tenant, message.modelId).catch(() => true);
-      return void fail(message, exists ? 'inference_failed' : 'model_not_found', error);
-    }
-    try {
-      return await build(artifacts, message.inputShape);
-    } catch (error) {
-      return void fail(message, isModelFault(error) ? 'model_unservable' : 'model_load_failed', error);
-    }
-  };
 
   /** Answers a batch, always exactly once. */
   const predict = async (message: PredictMessage) => {
     let model = loaded.get(message.key);
     if (!model) {
-      model = await load(message);
+      model = await load(models, limits, message, send);
       if (!model) return;
       if (message.keep) loaded.set(message.key, model);
     }
@@ -75,7 +66,7 @@ async function main() {
         scores.buffer as ArrayBuffer,
       ]);
     } catch (error) {
-      fail(message, isModelFault(error) ? 'model_unservable' : 'inference_failed', error);
+      fail(send, message, isModelFault(error) ? 'model_unservable' : 'inference_failed', error);
     } finally {
       if (!message.keep) model.dispose();
     }
@@ -86,7 +77,7 @@ async function main() {
     loaded.delete(key);
   };
 
-  const handle = (message: ToHost) => {
+  return (message: ToHost) => {
     if (message.type === 'stats') {
       const { numTensors, numBytes } = tf.memory();
       return send({
@@ -105,7 +96,21 @@ async function main() {
       if (chains.get(message.key) === next) chains.delete(message.key);
     });
   };
+}
 
+/**
+ * An inference host: a worker thread or a child process of the API that loads models and runs the batches the
+ * pool sends it. The pool decides what stays loaded; a host only loads on first use and drops when told.
+ */
+async function main() {
+  const config: Config = isMainThread ? loadConfig() : (workerData as { config: Config }).config;
+  const send: Send = (message, transfer = []) => {
+    if (parentPort) parentPort.postMessage(message, transfer);
+    else process.send?.(message);
+  };
+  const logger = createLogger(config.LOG_LEVEL, 'inference-host');
+  const backend = await selectBackend(config.TFJS_BACKEND);
+  const handle = createHandler(new ModelStore(openStore(config)), modelLimits(config), send, logger);
   if (parentPort) parentPort.on('message', handle);
   else serveParent(handle);
   send({ type: 'ready', backend });

@@ -1,12 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
+import { Histogram } from 'prom-client';
 import { isFiniteFloat32, showValue } from '../datasets/dataset-parser.js';
-import { ProblemError, unprocessable } from '../errors.js';
+import { notFound, ProblemError, unprocessable } from '../errors.js';
+import { idPattern } from '../ids.js';
+import { aliasNotFound, type AliasStore } from '../models/alias-store.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { redisKeys } from '../queue/catalogue.js';
 import { standardizeInPlace } from '../training/data.js';
-import type { InferencePool, ServedModel } from './inference-pool.js';
+import type { InferencePool } from './inference-pool.js';
+import { isVersionOf, servedModel, type ModelVersion } from './model-version.js';
 
 export interface Prediction {
   label: string;
@@ -76,6 +80,18 @@ function rank(scores: Float32Array, labels: string[], topK: number): Prediction 
   return { label: top[0]!.label, score: top[0]!.score, top };
 }
 
+const MODEL_ID = new RegExp(idPattern('mdl'));
+
+/** What a predictor reads from and talks to. */
+export interface PredictorDeps {
+  models: ModelStore;
+  aliases: Pick<AliasStore, 'get'>;
+  pool: InferencePool;
+  redis: Redis;
+  /** The queue prefix, which names the deletion channel. */
+  prefix: string;
+}
+
 export interface PredictorOptions {
   /** How long a model version that could not be built is refused without trying again. */
   unservableTtlMs?: number;
@@ -84,10 +100,10 @@ export interface PredictorOptions {
 }
 
 /**
- * Predictions for the API: checks and flattens the instances (422s name the instance), applies the model's
- * stored preprocessing, has the {@link InferencePool} predict them off the event loop, and ranks the scores.
- * Model records are cached here; a model deleted on any API instance is forgotten on all of them (see
- * {@link followDeletions}).
+ * Predictions for the API: resolves the model an id or alias names, checks and flattens the instances (422s name
+ * the instance), applies the model's stored preprocessing, has the {@link InferencePool} predict them off the
+ * event loop, ranks the scores and times each prediction by outcome. Model records are cached here; a model
+ * deleted on any API instance is forgotten on all of them (see {@link followDeletions}).
  */
 export class Predictor {
   private readonly records = new LRUCache<string, ModelRecord>({ max: 10_000, ttl: RECORD_TTL_MS });
@@ -97,16 +113,31 @@ export class Predictor {
    * request reaches the pool), and a host that kept its own would only answer what this already answers.
    * Failures that may pass (memory, the backend) are never remembered; the TTL bounds a wrong verdict.
    */
-  private readonly unservable: LRUCache<string, string>;
+  private readonly unservable: LRUCache<string, { version: ModelVersion; detail: string }>;
+  private readonly models: ModelStore;
+  private readonly aliases: Pick<AliasStore, 'get'>;
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  readonly pool: InferencePool;
+  /** Predictions from the request being checked to the scores being back, by outcome; /metrics exposes it. */
+  readonly predictSeconds = new Histogram({
+    name: 'finetuned_predict_duration_seconds',
+    help: 'Predictions from the request being checked to the scores being back, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [],
+  });
 
   constructor(
-    private readonly models: ModelStore,
-    readonly pool: InferencePool,
-    private readonly redis: Redis,
-    private readonly prefix: string,
+    { models, aliases, pool, redis, prefix }: PredictorDeps,
     { unservableTtlMs = UNSERVABLE_TTL_MS, clock }: PredictorOptions = {},
   ) {
-    this.unservable = new LRUCache<string, string>({
+    this.models = models;
+    this.aliases = aliases;
+    this.pool = pool;
+    this.redis = redis;
+    this.prefix = prefix;
+    this.unservable = new LRUCache<string, { version: ModelVersion; detail: string }>({
       max: 10_000,
       ttl: unservableTtlMs,
       // Read the clock at each look-up, not a value cached for a millisecond: a test's clock moves at once.
@@ -125,6 +156,39 @@ export class Predictor {
     return record;
   }
 
+  /**
+   * Predicts with the model `idOrAlias` names (a 404 when there is none) and records how long the prediction
+   * took and how it ended.
+   */
+  async serve(
+    tenant: string,
+    idOrAlias: string,
+    instances: unknown[],
+    topK: number,
+  ): Promise<{ modelId: string; predictions: Prediction[] }> {
+    const id = await this.resolve(tenant, idOrAlias);
+    const record = await this.record(tenant, id);
+    if (!record) throw notFound('model', id);
+    const stop = this.predictSeconds.startTimer();
+    try {
+      const predictions = await this.predict(tenant, record, instances, topK);
+      stop({ outcome: 'ok' });
+      return { modelId: record.id, predictions };
+    } catch (error) {
+      stop({ outcome: error instanceof ProblemError ? error.code : 'error' });
+      throw error;
+    }
+  }
+
+  /** The model id `idOrAlias` names: itself when it is one, else the model its alias points to. */
+  private async resolve(tenant: string, idOrAlias: string): Promise<string> {
+    if (MODEL_ID.test(idOrAlias)) return idOrAlias;
+    const alias = await this.aliases.get(tenant, idOrAlias);
+    if (!alias) throw aliasNotFound(idOrAlias);
+    return alias.modelId;
+  }
+
+  /** Predicts with the model of `record`, whose version is the one served. */
   async predict(
     tenant: string,
     record: ModelRecord,
@@ -136,15 +200,10 @@ export class Predictor {
     instances.forEach((instance, i) => flattenInstance(instance, record.inputShape, i, flat, i * size));
     const stats = record.preprocessing?.standardize;
     if (stats) standardizeInPlace(flat, stats);
-    const served: ServedModel = {
-      key: `${tenant}/${record.id}@${record.createdAt}`,
-      tenant,
-      modelId: record.id,
-      inputShape: record.inputShape,
-      bytes: record.sizeBytes,
-    };
+    const version = { tenant, modelId: record.id, createdAt: record.createdAt };
+    const served = servedModel(version, record.inputShape, record.sizeBytes);
     const known = this.unservable.get(served.key);
-    if (known !== undefined) throw unservable(known, record.id);
+    if (known !== undefined) throw unservable(known.detail, record.id);
     let result: { scores: Float32Array; classes: number };
     try {
       result = await this.pool.predict(served, flat, instances.length);
@@ -153,7 +212,7 @@ export class Predictor {
       if (error instanceof ProblemError && error.code === 'model_not_found')
         this.forgetHere(tenant, record.id);
       if (error instanceof ProblemError && error.code === 'model_unservable')
-        this.unservable.set(served.key, error.message);
+        this.unservable.set(served.key, { version, detail: error.message });
       throw error;
     }
     const { scores, classes } = result;
@@ -171,9 +230,9 @@ export class Predictor {
 
   private forgetHere(tenant: string, id: string): void {
     this.records.delete(`${tenant}/${id}`);
-    for (const key of [...this.unservable.keys()])
-      if (key.startsWith(`${tenant}/${id}@`)) this.unservable.delete(key);
-    this.pool.drop(`${tenant}/${id}@`);
+    for (const [key, { version }] of [...this.unservable.entries()])
+      if (isVersionOf(version, tenant, id)) this.unservable.delete(key);
+    this.pool.drop(tenant, id);
   }
 
   /** Listens for models deleted on other API instances on `subscriber`, a connection of its own. */
