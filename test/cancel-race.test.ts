@@ -6,7 +6,8 @@ import { parseCsv } from '../src/datasets/dataset-parser.js';
 import { DatasetStore, type Dataset } from '../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
 import { jobBudget } from '../src/jobs/job-cost.js';
-import { JobEvents, statusEvent } from '../src/jobs/job-events.js';
+import { JobEvents } from '../src/jobs/job-events.js';
+import { JobLifecycle } from '../src/jobs/job-lifecycle.js';
 import { modelIdOfJob, type JobService } from '../src/jobs/job-service.js';
 import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
@@ -85,6 +86,7 @@ describe('a cancel against a run that is ending (real worker in this process, re
     const processor = createTrainingProcessor({
       runner,
       events: new JobEvents(connection, env.prefix),
+      lifecycle: new JobLifecycle(connection, env.prefix),
       checkpoints,
       models,
       redis: connection,
@@ -120,15 +122,23 @@ describe('a cancel against a run that is ending (real worker in this process, re
     ).job.id;
 
   it('a cancel and a worker ending the job exclude each other in Redis', async () => {
+    const lifecycle = new JobLifecycle(env.redis, env.prefix);
     const log = new JobEvents(env.redis, env.prefix);
+    const running = async (id: string) => {
+      await lifecycle.transition({ id, tenant: TENANT }, 'queued');
+      await lifecycle.transition({ id, tenant: TENANT }, 'running');
+      return { id, tenant: TENANT };
+    };
     // The cancel first: the success is refused, and the job is to end cancelled.
-    assert.equal(await log.requestCancel('job_cancel_first'), null);
-    const refused = await log.endUnlessCancelled('job_cancel_first', statusEvent('succeeded'));
-    assert.equal(refused, 'cancelled');
+    const cancelFirst = await running('job_cancel_first');
+    assert.equal(await lifecycle.requestCancel('job_cancel_first'), null);
+    const refused = await lifecycle.transition(cancelFirst, 'succeeded', {}, { unlessCancelled: true });
+    assert.equal(refused, 'cancel_requested');
     assert.equal(await log.ended('job_cancel_first'), false);
     // The end first: the cancel is refused with the status the job ended with, and nothing is recorded.
-    assert.equal(await log.endUnlessCancelled('job_end_first', statusEvent('succeeded')), 'ended');
-    assert.equal(await log.requestCancel('job_end_first'), 'succeeded');
+    const endFirst = await running('job_end_first');
+    assert.equal(await lifecycle.transition(endFirst, 'succeeded', {}, { unlessCancelled: true }), 'moved');
+    assert.equal(await lifecycle.requestCancel('job_end_first'), 'succeeded');
     assert.equal(await env.redis.exists(redisKeys.cancel(env.prefix, 'job_end_first')), 0);
   });
 

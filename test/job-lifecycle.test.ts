@@ -510,6 +510,16 @@ describe('job lifecycle over HTTP: event streams, cancellation, idempotency, liv
       { type: 'status', status: 'cancelled' },
     );
     assert.equal(items.filter(isTerminalEvent).length, 1, 'one terminal event');
+    // A cancel is no failure: the job leaves BullMQ's failed jobs, which the queue dashboard and the failure
+    // metric show, for the cancelled records.
+    const counts = await waitFor('the cancelled job off the failed jobs', async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const count = (state: string) =>
+        Number(new RegExp(`^finetuned_queue_jobs\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? -1);
+      return count('failed') === 0 && count('cancelled') >= 1 ? { failed: 0 } : undefined;
+    });
+    assert.deepEqual(counts, { failed: 0 });
+    assert.equal((await api<JobView>('GET', `/v1/jobs/${id}`)).json().status, 'cancelled');
 
     expectProblem(await api('GET', `/v1/models/mdl_${id.slice('job_'.length)}`), 404, 'model_not_found');
     const after = await api<{ items: unknown[] }>('GET', `/v1/jobs/${id}/checkpoints`);

@@ -2,7 +2,9 @@ import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
-import { statusEvent, type JobEvents, type NewEvent } from '../src/jobs/job-events.js';
+import type { JobEvents, NewEvent } from '../src/jobs/job-events.js';
+import type { JobLifecycle, TransitionOptions } from '../src/jobs/job-lifecycle.js';
+import type { JobStatus } from '../src/jobs/job-events.js';
 import { discardCancelledJob } from '../src/jobs/job-outputs.js';
 import type { ModelStore } from '../src/models/model-store.js';
 import {
@@ -26,6 +28,8 @@ export interface ActiveJob {
 export interface ProcessorDeps {
   runner: TrainingRunner;
   events: JobEvents;
+  /** Writes every status the job takes. */
+  lifecycle: JobLifecycle;
   checkpoints: CheckpointStore;
   /** Where a run stores its model; a job that ends cancelled has its model deleted. */
   models: ModelStore;
@@ -53,23 +57,28 @@ function jobEnding(deps: ProcessorDeps, job: TrainingJob, token: string | undefi
   const { tenant } = job.data;
   const lock = token ? { key: redisKeys.jobLock(deps.prefix, id), token } : undefined;
   const holdsLock = async () => !lock || (await deps.redis.get(lock.key)) === lock.token;
+  const ref = { id, tenant };
   return {
-    cancelAsked: async () => (await deps.redis.exists(redisKeys.cancel(deps.prefix, id))) === 1,
+    cancelAsked: () => deps.lifecycle.cancelRequested(id),
+    /** Moves the job to `status` (not an end: see below). */
+    move: (status: JobStatus, data: Record<string, unknown> = {}, options: TransitionOptions = {}) =>
+      deps.lifecycle.transition(ref, status, data, options),
     /** Ends the job cancelled, with no model and no checkpoints; returns what the processor throws. */
     async cancelled(): Promise<Error> {
       if (await holdsLock()) {
         // A run that finished, or was killed, as the cancel came may have stored (and counted) its model.
         await discardCancelledJob(deps, tenant, id);
-        await deps.events.end(id, statusEvent('cancelled'), lock);
+        await deps.lifecycle.transition(ref, 'cancelled', {}, { lock });
       }
       log.info('job cancelled');
       return new UnrecoverableError(CANCELLED_REASON);
     },
-    /** Ends the job with `event` unless a cancel came first: false then, and the job is to end cancelled. */
-    async unlessCancelled(event: NewEvent): Promise<boolean> {
+    /** Ends the job in `status` unless a cancel came first: false then, and the job is to end cancelled. */
+    async unlessCancelled(status: 'succeeded' | 'failed', data: Record<string, unknown>): Promise<boolean> {
       if (!(await holdsLock())) return true;
       await deps.checkpoints.deleteAll(tenant, id);
-      return (await deps.events.endUnlessCancelled(id, event, lock)) !== 'cancelled';
+      const outcome = await deps.lifecycle.transition(ref, status, data, { lock, unlessCancelled: true });
+      return outcome !== 'cancel_requested';
     },
   };
 }
@@ -128,12 +137,9 @@ async function endFailedAttempt(
     error instanceof TrainingProcessExited;
   if (deps.draining() && stoppedByShutdown) {
     // Handed back without using up an attempt; the next worker resumes from the checkpoint just written.
-    await deps.events.append(
-      id,
-      statusEvent('queued', {
-        message: 'a stopping worker handed the job back; it resumes from its checkpoint',
-      }),
-    );
+    await ending.move('queued', {
+      message: 'a stopping worker handed the job back; it resumes from its checkpoint',
+    });
     await job.moveToWait(token);
     log.info('job handed back to the queue');
     return new WaitingError();
@@ -143,15 +149,13 @@ async function endFailedAttempt(
   if (error instanceof JobFailure) {
     const failure = { code: error.code, message: error.message };
     if (context.report) await job.updateProgress({ ...context.report, error: failure });
-    if (!(await ending.unlessCancelled(statusEvent('failed', { error: failure })))) return ending.cancelled();
+    if (!(await ending.unlessCancelled('failed', { error: failure }))) return ending.cancelled();
     return error;
   }
   const message = (error as Error).message;
   if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
-    await deps.events.append(id, statusEvent('retrying', { attempt: context.attempt, message }));
-  } else if (
-    !(await ending.unlessCancelled(statusEvent('failed', { error: { code: 'training_failed', message } })))
-  ) {
+    await ending.move('retrying', { attempt: context.attempt, message });
+  } else if (!(await ending.unlessCancelled('failed', { error: { code: 'training_failed', message } }))) {
     return ending.cancelled();
   }
   return error as Error;
@@ -174,14 +178,11 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
     if (await ending.cancelAsked()) throw await ending.cancelled();
 
     if ((await events.lastStatus(id)) === 'running') {
-      await events.append(
-        id,
-        statusEvent('retrying', {
-          message: 'the worker running this job stopped responding; another takes it up',
-        }),
-      );
+      await ending.move('retrying', {
+        message: 'the worker running this job stopped responding; another takes it up',
+      });
     }
-    await events.append(id, statusEvent('running', { attempt }));
+    await ending.move('running', { attempt });
 
     const active: ActiveJob = { controller: new AbortController(), samplesPerSecond: null };
     deps.active.set(id, active);
@@ -198,8 +199,8 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
       // however often an attempt gets this far. A cancel that wins below uncounts it with the model.
       await countStoredModel(deps.redis, deps.prefix, tenant, result.modelId, result.modelBytes);
       // Succeeded only if no cancel was accepted first; otherwise the model goes and the job ends cancelled.
-      const event = statusEvent('succeeded', { modelId: result.modelId, metrics: result.metrics });
-      if (!(await ending.unlessCancelled(event))) throw (cancelled = await ending.cancelled());
+      const ended = { modelId: result.modelId, metrics: result.metrics };
+      if (!(await ending.unlessCancelled('succeeded', ended))) throw (cancelled = await ending.cancelled());
       return result;
     } catch (error) {
       if (error === cancelled) throw error;

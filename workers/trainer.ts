@@ -1,30 +1,41 @@
-import os from 'node:os';
+import type http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { loadConfig, readDotEnv, type Config } from '../src/config.js';
 import { DatasetStore } from '../src/datasets/dataset-store.js';
-import { newId } from '../src/ids.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
 import { jobBudget } from '../src/jobs/job-cost.js';
 import { JobEvents } from '../src/jobs/job-events.js';
+import { JobLifecycle } from '../src/jobs/job-lifecycle.js';
+import { releaseJobSlot } from '../src/quotas/tenant-quotas.js';
 import { discardCancelledJob } from '../src/jobs/job-outputs.js';
-import { failureOf } from '../src/jobs/job-service.js';
+import { failureOf } from '../src/jobs/job-outputs.js';
 import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
-import { QUEUES, redisKeys, type TrainingPayload, type TrainingResultValue } from '../src/queue/catalogue.js';
-import { WorkerRegistry, workerHeartbeatTtl, type WorkerInfo } from '../src/queue/worker-registry.js';
+import {
+  CANCELLED_REASON,
+  QUEUES,
+  type TrainingPayload,
+  type TrainingResultValue,
+} from '../src/queue/catalogue.js';
+import { archiveCancelled } from '../src/jobs/cancelled-jobs.js';
 import { createRedis } from '../src/redis.js';
+import type { BlobStore } from '../src/store/blob-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
+import { watchCancels } from './cancel-watch.js';
+import { startHeartbeats, type Heartbeats } from './heartbeats.js';
 import { serveWorkerMetrics } from './worker-metrics.js';
-import { createTrainingProcessor, type ActiveJob } from './train.processor.js';
+import { createTrainingProcessor, type ActiveJob, type ProcessorDeps } from './train.processor.js';
 import { InlineRunner, ProcessRunner, type TrainingRunner } from './training-runner.js';
 
-/** How often the worker looks for cancel requests it may have missed on the channel (a reconnect, say). */
-const CANCEL_POLL_MS = 1_000;
+type TrainingWorker = Worker<TrainingPayload, TrainingResultValue>;
+type TrainingJob = Job<TrainingPayload, TrainingResultValue>;
 
 export interface Trainer {
-  worker: Worker<TrainingPayload, TrainingResultValue>;
+  worker: TrainingWorker;
   id: string;
   drainTimeoutMs: number;
   /** Stops taking jobs, hands running ones back with a checkpoint, and closes; bounded by the drain timeout. */
@@ -37,7 +48,42 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   const store = openStore(config);
   await store.check();
   const checkpoints = new CheckpointStore(store, config.CHECKPOINT_KEEP);
+  const { runner, backend } = await selectRunner(config, store, checkpoints, logger);
 
+  const connection = createRedis(config, 'worker');
+  const state: WorkerState = { active: new Map(), draining: false };
+  const deps = processorDeps(config, { connection, store, checkpoints, runner, logger, state });
+  const worker = createWorker(config, deps);
+  const cancels = await watchCancels(connection, config.QUEUE_PREFIX, state.active);
+  const heartbeats = startHeartbeats(config, connection, backend, state, logger);
+  const metrics = await serveMetrics(config, worker, connection, state, logger);
+
+  await worker.waitUntilReady();
+  await heartbeats.beat();
+  logger.info(
+    { queue: QUEUES.training, prefix: config.QUEUE_PREFIX, workerId: heartbeats.id },
+    'worker ready',
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= drain(config, logger, { state, runner, worker, cancels, heartbeats, metrics, connection }));
+  return { worker, id: heartbeats.id, drainTimeoutMs: config.WORKER_DRAIN_TIMEOUT_MS, close };
+}
+
+/** What the worker's parts share: the jobs running here, and whether it is shutting down. */
+interface WorkerState {
+  active: Map<string, ActiveJob>;
+  draining: boolean;
+}
+
+/** The TF.js backend and where jobs train on it: in this process, or in training processes started warm. */
+async function selectRunner(
+  config: Config,
+  store: BlobStore,
+  checkpoints: CheckpointStore,
+  logger: Logger,
+): Promise<{ runner: TrainingRunner; backend: BackendInfo }> {
   let runner: TrainingRunner;
   let backend: BackendInfo;
   if (config.TRAINING_ISOLATION === 'inline') {
@@ -62,46 +108,64 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
     { backend, concurrency: config.WORKER_CONCURRENCY, isolation: config.TRAINING_ISOLATION },
     'TF.js backend selected',
   );
+  return { runner, backend };
+}
 
-  const connection = createRedis(config, 'worker');
+/** What the processor and the worker's listeners work with, the lifecycle that writes every status among it. */
+function processorDeps(
+  config: Config,
+  parts: {
+    connection: Redis;
+    store: BlobStore;
+    checkpoints: CheckpointStore;
+    runner: TrainingRunner;
+    logger: Logger;
+    state: WorkerState;
+  },
+): ProcessorDeps {
+  const { connection, store, checkpoints, runner, logger, state } = parts;
   const events = new JobEvents(connection, config.QUEUE_PREFIX);
-  const active = new Map<string, ActiveJob>();
-  let draining = false;
-  const models = new ModelStore(store);
-  const processor = createTrainingProcessor({
+  const lifecycle = new JobLifecycle(connection, config.QUEUE_PREFIX, (error, transition) =>
+    logger.warn({ err: error, jobId: transition.jobId, status: transition.to }, 'job listener failed'),
+  );
+  // A job that ended frees its tenant's slot at once, in whichever process saw it end.
+  lifecycle.onEnded(({ tenant, jobId }) => releaseJobSlot(connection, config.QUEUE_PREFIX, tenant, jobId));
+  return {
     runner,
     events,
+    lifecycle,
     checkpoints,
-    models,
+    models: new ModelStore(store),
     redis: connection,
     prefix: config.QUEUE_PREFIX,
     logger,
-    active,
-    draining: () => draining,
-  });
-  const worker = new Worker<TrainingPayload, TrainingResultValue>(QUEUES.training, processor, {
-    connection,
-    prefix: config.QUEUE_PREFIX,
-    concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: config.WORKER_LOCK_MS,
-    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-    // A job whose worker died (its lock expired) is taken up again, within the same budget as other retries.
-    maxStalledCount: config.JOB_ATTEMPTS - 1,
-  });
+    active: state.active,
+    draining: () => state.draining,
+  };
+}
+
+/** The BullMQ worker over the training queue, with concurrency and stall handling from config. */
+function createWorker(config: Config, deps: ProcessorDeps): TrainingWorker {
+  const { logger, active } = deps;
+  const worker = new Worker<TrainingPayload, TrainingResultValue>(
+    QUEUES.training,
+    createTrainingProcessor(deps),
+    {
+      connection: deps.redis,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: config.WORKER_CONCURRENCY,
+      lockDuration: config.WORKER_LOCK_MS,
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      // A job whose worker died (its lock expired) is taken up again, within the same budget as other retries.
+      maxStalledCount: config.JOB_ATTEMPTS - 1,
+    },
+  );
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, err, attempts: job?.attemptsMade }, 'job failed');
-    // Stall detection fails a job whose workers kept dying without any of them recording it: end it here,
-    // cancelled if a cancel was accepted first. (A job that already ended keeps its terminal event.)
     if (!job?.id) return;
-    const jobId = job.id;
-    const { tenant } = job.data;
-    void (async () => {
-      if (!(await job.isFailed()) || (await events.ended(jobId))) return;
-      await checkpoints.deleteAll(tenant, jobId);
-      const ended = await events.endFailed(jobId, { error: failureOf(err.message, null) });
-      const outputs = { models, checkpoints, redis: connection, prefix: config.QUEUE_PREFIX };
-      if (ended === 'cancelled') await discardCancelledJob(outputs, tenant, jobId);
-    })().catch((error: unknown) => logger.warn({ err: error }, 'could not record the failure'));
+    void recordFailure(deps, job, job.id, err).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not record the failure'),
+    );
   });
   // Cut off from Redis for longer than the lock: the job is someone else's now; stop without a trace.
   worker.on('lockRenewalFailed', (jobIds) => {
@@ -111,88 +175,76 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   worker.on('completed', (job) =>
     logger.info({ jobId: job.id, modelId: job.returnvalue.modelId }, 'job completed'),
   );
+  return worker;
+}
 
-  // Cancels arrive on a channel; a poll catches any the channel missed.
-  const subscriber = connection.duplicate();
-  await subscriber.subscribe(redisKeys.cancelChannel(config.QUEUE_PREFIX));
-  subscriber.on('message', (_channel, jobId: string) => active.get(jobId)?.controller.abort('cancel'));
-  const cancelPoll = setInterval(() => {
-    for (const [jobId, job] of active) {
-      void connection
-        .exists(redisKeys.cancel(config.QUEUE_PREFIX, jobId))
-        .then((found) => found && job.controller.abort('cancel'))
-        .catch(() => undefined);
-    }
-  }, CANCEL_POLL_MS);
+/**
+ * Stall detection fails a job whose workers kept dying without any of them recording it: end it here, cancelled
+ * if a cancel was accepted first. (A job that already ended keeps its terminal event.)
+ */
+async function recordFailure(deps: ProcessorDeps, job: TrainingJob, jobId: string, err: Error) {
+  const { redis, prefix, models, checkpoints, events, lifecycle } = deps;
+  const { tenant } = job.data;
+  // A cancel is no failure: the job leaves the failed jobs for the cancelled records.
+  if (job.failedReason === CANCELLED_REASON) {
+    await archiveCancelled(redis, prefix, job);
+    return;
+  }
+  if (!(await job.isFailed()) || (await events.ended(jobId))) return;
+  await checkpoints.deleteAll(tenant, jobId);
+  const ended = await lifecycle.fail({ id: jobId, tenant }, { error: failureOf(err.message, null) });
+  if (ended === 'cancelled') await discardCancelledJob({ models, checkpoints, redis, prefix }, tenant, jobId);
+}
 
-  const registry = new WorkerRegistry(
-    connection,
-    config.QUEUE_PREFIX,
-    workerHeartbeatTtl(config.WORKER_HEARTBEAT_MS),
-  );
-  const info: WorkerInfo = {
-    id: newId('wrk'),
-    host: os.hostname(),
-    pid: process.pid,
-    backend: backend.name,
-    device: backend.device,
-    concurrency: config.WORKER_CONCURRENCY,
-    jobs: [],
-    samplesPerSecond: null,
-    draining: false,
-    startedAt: new Date().toISOString(),
-    lastHeartbeat: new Date().toISOString(),
-  };
-  const beat = async () => {
-    info.jobs = [...active].map(([id, job]) => ({ id, samplesPerSecond: job.samplesPerSecond }));
-    const paces = info.jobs.flatMap((job) => (job.samplesPerSecond === null ? [] : [job.samplesPerSecond]));
-    info.samplesPerSecond = paces.length > 0 ? paces.reduce((a, b) => a + b, 0) : null;
-    info.draining = draining;
-    info.lastHeartbeat = new Date().toISOString();
-    await registry.beat(info);
-  };
-  const heartbeat = setInterval(
-    () => void beat().catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed')),
-    config.WORKER_HEARTBEAT_MS,
-  );
+/** The metrics and health server, when a port is configured. */
+async function serveMetrics(
+  config: Config,
+  worker: TrainingWorker,
+  connection: Redis,
+  state: WorkerState,
+  logger: Logger,
+): Promise<http.Server | undefined> {
+  if (!(config.WORKER_METRICS_PORT > 0)) return undefined;
+  return serveWorkerMetrics(worker, state.active, config.WORKER_METRICS_PORT, logger, () => {
+    if (state.draining) return 'draining';
+    if (!worker.isRunning()) return 'not running';
+    if (connection.status !== 'ready') return `redis ${connection.status}`;
+    return undefined;
+  });
+}
 
-  const metrics =
-    config.WORKER_METRICS_PORT > 0
-      ? await serveWorkerMetrics(worker, active, config.WORKER_METRICS_PORT, logger, () => {
-          if (draining) return 'draining';
-          if (!worker.isRunning()) return 'not running';
-          if (connection.status !== 'ready') return `redis ${connection.status}`;
-          return undefined;
-        })
-      : undefined;
-
-  await worker.waitUntilReady();
-  await beat();
-  logger.info({ queue: QUEUES.training, prefix: config.QUEUE_PREFIX, workerId: info.id }, 'worker ready');
-
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    (closed ??= (async () => {
-      draining = true;
-      logger.info({ jobs: [...active.keys()] }, 'draining: handing running jobs back with a checkpoint');
-      // Past the bound, training processes are killed; their jobs go back from their last epoch checkpoint.
-      const bound = setTimeout(() => {
-        logger.warn('drain bound reached; stopping training processes');
-        runner.kill();
-      }, config.WORKER_DRAIN_TIMEOUT_MS);
-      for (const job of active.values()) job.controller.abort('handoff');
-      clearInterval(cancelPoll);
-      await worker.close();
-      clearTimeout(bound);
-      clearInterval(heartbeat);
-      await registry.remove(info.id).catch(() => undefined);
-      await runner.close();
-      metrics?.close();
-      subscriber.disconnect();
-      await worker.disconnect();
-      connection.disconnect();
-    })());
-  return { worker, id: info.id, drainTimeoutMs: config.WORKER_DRAIN_TIMEOUT_MS, close };
+/** Hands running jobs back with a checkpoint and closes everything the worker opened, within the drain bound. */
+async function drain(
+  config: Config,
+  logger: Logger,
+  parts: {
+    state: WorkerState;
+    runner: TrainingRunner;
+    worker: TrainingWorker;
+    cancels: { subscriber: Redis; poll: NodeJS.Timeout };
+    heartbeats: Heartbeats;
+    metrics: http.Server | undefined;
+    connection: Redis;
+  },
+): Promise<void> {
+  const { state, runner, worker, cancels, heartbeats, metrics, connection } = parts;
+  state.draining = true;
+  logger.info({ jobs: [...state.active.keys()] }, 'draining: handing running jobs back with a checkpoint');
+  // Past the bound, training processes are killed; their jobs go back from their last epoch checkpoint.
+  const bound = setTimeout(() => {
+    logger.warn('drain bound reached; stopping training processes');
+    runner.kill();
+  }, config.WORKER_DRAIN_TIMEOUT_MS);
+  for (const job of state.active.values()) job.controller.abort('handoff');
+  clearInterval(cancels.poll);
+  await worker.close();
+  clearTimeout(bound);
+  await heartbeats.stop();
+  await runner.close();
+  metrics?.close();
+  cancels.subscriber.disconnect();
+  await worker.disconnect();
+  connection.disconnect();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -28,6 +28,20 @@ export async function serveWorkerMetrics(
 ): Promise<http.Server> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  countAttempts(registry, worker);
+  gaugeWorkload(registry, active);
+
+  const server = http.createServer(handleRequest(registry, unhealthy));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  logger.info({ port }, 'worker metrics at /metrics, health at /health');
+  return server;
+}
+
+/** Counts the attempts that end on `worker` by outcome, and times them. */
+function countAttempts(registry: Registry, worker: Worker<TrainingPayload, TrainingResultValue>): void {
   const duration = new Histogram({
     name: 'finetuned_job_duration_seconds',
     help: 'Training attempts from start to end, by outcome',
@@ -50,6 +64,10 @@ export async function serveWorkerMetrics(
   };
   worker.on('completed', (job) => record(job, false));
   worker.on('failed', (job) => record(job, true));
+}
+
+/** Gauges read at each scrape: the running jobs, their throughput, and this process's TF.js tensors. */
+function gaugeWorkload(registry: Registry, active: Map<string, ActiveJob>): void {
   new Gauge({
     name: 'finetuned_training_samples_per_second',
     help: 'Training throughput of the jobs running on this worker',
@@ -75,8 +93,11 @@ export async function serveWorkerMetrics(
       this.set({ process: 'worker' }, tf.memory().numTensors);
     },
   });
+}
 
-  const server = http.createServer((request, response) => {
+/** Answers `/health` and `/metrics`; anything else is not found. */
+function handleRequest(registry: Registry, unhealthy: () => string | undefined): http.RequestListener {
+  return (request, response) => {
     if (request.url === '/health') {
       const problem = unhealthy();
       response
@@ -92,11 +113,5 @@ export async function serveWorkerMetrics(
       (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
       () => response.writeHead(500).end(),
     );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => resolve());
-  });
-  logger.info({ port }, 'worker metrics at /metrics, health at /health');
-  return server;
+  };
 }

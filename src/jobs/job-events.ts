@@ -30,42 +30,18 @@ export type JobEvent = Static<typeof JobEventSchema>;
 
 /** An event to append: its type and data. */
 export interface NewEvent {
-  type: EventType;
+  type: Exclude<EventType, 'status'>;
   data: Record<string, unknown>;
 }
-
-export const statusEvent = (status: JobStatus, extra: Record<string, unknown> = {}): NewEvent => ({
-  type: 'status',
-  data: { status, ...extra },
-});
 
 export const isTerminal = (event: Pick<JobEvent, 'type' | 'data'>) =>
   event.type === 'status' && TERMINAL_STATUSES.has(String(event.data.status));
 
 // Appends an event unless the log has ended: nothing follows the terminal event, not even the late events of
-// a worker that lost its job. A status event also records the job's last status.
+// a worker that lost its job.
 const APPEND = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-if ARGV[1] == 'status' then redis.call('SET', KEYS[3], ARGV[3]) end
 return redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])`;
-
-// Appends the terminal event only if none was appended before: a job ends once, whoever notices first. With a
-// lock key (KEYS[5]), only while the lock holds the given token (the worker still owns the job). With ARGV[5] '1',
-// not while a cancel is recorded (KEYS[4]): then it returns 0, and the job is to end cancelled instead.
-const APPEND_TERMINAL = `
-if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[4] then return false end
-if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-if ARGV[5] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
-redis.call('SET', KEYS[2], '1')
-redis.call('SET', KEYS[3], ARGV[3])
-return redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])`;
-
-// A cancel and a worker's end exclude each other: the cancel is recorded (KEYS[3]) only while the log has not
-// ended, and returns the status it ended with otherwise; an end that respects cancels is not written after it.
-const REQUEST_CANCEL = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[2]) or 'ended' end
-redis.call('SET', KEYS[3], '1')
-return false`;
 
 function parseEntries(entries: Array<[string, string[]]>): JobEvent[] {
   return entries.map(([id, fields]) => {
@@ -89,91 +65,21 @@ export class JobEvents {
     return redisKeys.events(this.prefix, jobId);
   }
 
-  /** Appends an event; returns its id, or null when the log has ended. A terminal status goes through {@link end}. */
+  /**
+   * Appends an event (progress, an epoch, a log line, a checkpoint); returns its id, or null when the log has
+   * ended. Status events are the job lifecycle's to write (src/jobs/job-lifecycle.ts), checked against its states.
+   */
   async append(jobId: string, event: NewEvent): Promise<string | null> {
-    if (isTerminal(event)) return this.end(jobId, event);
+    if ((event.type as EventType) === 'status')
+      throw new Error('status events are written by the job lifecycle');
     const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
     return (await this.redis.eval(
       APPEND,
-      3,
+      2,
       this.key(jobId),
       redisKeys.ended(this.prefix, jobId),
-      redisKeys.status(this.prefix, jobId),
       event.type,
       data,
-      event.type === 'status' ? String(event.data.status) : '',
-    )) as string | null;
-  }
-
-  /**
-   * Appends the job's terminal status unless it already has one; returns its id, or null when it had one. With
-   * `lock`, only while the worker's token still holds the job's lock.
-   */
-  async end(jobId: string, event: NewEvent, lock?: { key: string; token: string }): Promise<string | null> {
-    const written = await this.appendTerminal(jobId, event, lock, false);
-    return typeof written === 'string' ? written : null;
-  }
-
-  /**
-   * Ends the job with `event` (succeeded or failed) unless a cancel was asked for first: 'cancelled' then, and
-   * the caller ends it cancelled instead. 'ended' when this call ended it; null when it had ended already or the
-   * worker lost the lock.
-   */
-  async endUnlessCancelled(
-    jobId: string,
-    event: NewEvent,
-    lock?: { key: string; token: string },
-  ): Promise<'ended' | 'cancelled' | null> {
-    const written = await this.appendTerminal(jobId, event, lock, true);
-    return written === 0 ? 'cancelled' : written === null ? null : 'ended';
-  }
-
-  /**
-   * Ends a job that failed with no worker to say so (stall detection failed it): `failed`, or `cancelled` when a
-   * cancel was recorded first, since a cancel answered 202 always ends cancelled. Returns the status it ended
-   * with, or null when it had ended already.
-   */
-  async endFailed(jobId: string, data: Record<string, unknown>): Promise<'failed' | 'cancelled' | null> {
-    const ended = await this.endUnlessCancelled(jobId, statusEvent('failed', data));
-    if (ended === 'ended') return 'failed';
-    if (ended === null) return null;
-    return (await this.end(jobId, statusEvent('cancelled'))) === null ? null : 'cancelled';
-  }
-
-  private async appendTerminal(
-    jobId: string,
-    event: NewEvent,
-    lock: { key: string; token: string } | undefined,
-    unlessCancelled: boolean,
-  ): Promise<string | 0 | null> {
-    const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
-    const keys = [
-      this.key(jobId),
-      redisKeys.ended(this.prefix, jobId),
-      redisKeys.status(this.prefix, jobId),
-      redisKeys.cancel(this.prefix, jobId),
-    ];
-    if (lock) keys.push(lock.key);
-    return (await this.redis.eval(
-      APPEND_TERMINAL,
-      keys.length,
-      ...keys,
-      event.type,
-      data,
-      String(event.data.status),
-      lock?.token ?? '',
-      unlessCancelled ? '1' : '0',
-    )) as string | 0 | null;
-  }
-
-  /** Records a cancel request unless the job has ended; returns null when recorded, else the status it ended with. */
-  async requestCancel(jobId: string): Promise<string | null> {
-    return (await this.redis.eval(
-      REQUEST_CANCEL,
-      3,
-      redisKeys.ended(this.prefix, jobId),
-      redisKeys.status(this.prefix, jobId),
-      redisKeys.cancel(this.prefix, jobId),
     )) as string | null;
   }
 

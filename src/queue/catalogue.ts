@@ -1,7 +1,7 @@
 import type { DefaultJobOptions } from 'bullmq';
 import type { JobSpec } from '../jobs/job-spec.js';
 import type { BackendInfo } from '../tf/backend.js';
-import type { EpochRow, Progress } from '../training/train.js';
+import type { EpochRow, Progress } from '../training/progress.js';
 
 /** The one catalogue of queues: names, payloads, default options. The API and workers/ both import it. */
 export const QUEUES = {
@@ -45,6 +45,13 @@ export const redisKeys = {
   storedBytes: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:stored-bytes`,
   /** Deleted models are published here, so every API instance unloads them. */
   modelDeleted: (prefix: string) => `${prefix}:models:deleted`,
+  /** A tenant's jobs, every one it submitted: a sorted set by id (all scores 0), newest last. */
+  tenantJobs: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:jobs`,
+  /** The jobs that use a dataset or model (pruned of finished ones when it is deleted): a set of job ids. */
+  resourceJobs: (prefix: string, tenant: string, kind: 'dataset' | 'model', id: string) =>
+    `${prefix}:tenants:${tenant}:${kind}s:${id}:jobs`,
+  /** Where the rate limit keeps its counters: this prefix and the API key's id or the client's address. */
+  rateLimit: (prefix: string) => `${prefix}:ratelimit:`,
 };
 
 /** Payload of a training job; the BullMQ job id is the public job id. */

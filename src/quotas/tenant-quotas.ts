@@ -178,6 +178,16 @@ export class TenantQuotas {
   }
 }
 
+/** Frees a job's slot in its tenant's quota of queued and running jobs: for processes without a TenantQuotas. */
+export async function releaseJobSlot(
+  redis: Redis,
+  prefix: string,
+  tenant: string,
+  id: string,
+): Promise<void> {
+  await redis.zrem(redisKeys.activeJobs(prefix, tenant), id);
+}
+
 /** Counts a trained model against its tenant's storage, once however often it is called (a worker's retries). */
 export async function countStoredModel(
   redis: Redis,

@@ -8,6 +8,7 @@ import { DatasetStore } from '../../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../../src/jobs/checkpoint-store.js';
 import { jobBudget } from '../../src/jobs/job-cost.js';
 import { JobEvents } from '../../src/jobs/job-events.js';
+import { JobLifecycle } from '../../src/jobs/job-lifecycle.js';
 import { JobService, type JobView } from '../../src/jobs/job-service.js';
 import { ModelStore } from '../../src/models/model-store.js';
 import type { TrainingPayload, TrainingResultValue } from '../../src/queue/catalogue.js';
@@ -29,16 +30,18 @@ export async function startWorker(config: Config): Promise<InProcessWorker> {
 /** The job service as the API builds it, on a producer connection of its own. */
 export function jobService(config: Config, queue: Queue<TrainingPayload, TrainingResultValue>, redis: Redis) {
   const store = new FsStore(config.DATA_DIR);
-  return new JobService(
+  return new JobService({
     queue,
     redis,
-    config.QUEUE_PREFIX,
-    new DatasetStore(store),
-    new ModelStore(store),
-    new JobEvents(redis, config.QUEUE_PREFIX),
-    new CheckpointStore(store, config.CHECKPOINT_KEEP),
-    { idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS, budget: jobBudget(config) },
-  );
+    prefix: config.QUEUE_PREFIX,
+    datasets: new DatasetStore(store),
+    models: new ModelStore(store),
+    events: new JobEvents(redis, config.QUEUE_PREFIX),
+    lifecycle: new JobLifecycle(redis, config.QUEUE_PREFIX),
+    checkpoints: new CheckpointStore(store, config.CHECKPOINT_KEEP),
+    idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    budget: jobBudget(config),
+  });
 }
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);

@@ -1,0 +1,179 @@
+import type { Redis } from 'ioredis';
+import { redisKeys } from '../queue/catalogue.js';
+import { TERMINAL_STATUSES, type JobStatus } from './job-events.js';
+
+/** Where a job may go from each status; `new` is a job with no status yet. Terminal statuses lead nowhere. */
+export const JOB_TRANSITIONS: Readonly<Record<JobStatus | 'new', readonly JobStatus[]>> = {
+  new: ['queued'],
+  // A worker takes it up; a cancel before it ran; stall detection fails a job whose workers died before one of
+  // them recorded that it runs.
+  queued: ['running', 'cancelled', 'failed'],
+  // Another attempt after a crash; handed back by a stopping worker; its ends.
+  running: ['retrying', 'queued', 'succeeded', 'failed', 'cancelled'],
+  retrying: ['running', 'queued', 'failed', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+/** Whether `to` may follow `from`. */
+export const canTransition = (from: JobStatus | 'new', to: JobStatus) => JOB_TRANSITIONS[from].includes(to);
+
+/** A transition that happened: the job, its tenant, the status it left and the one it took, with its data. */
+export interface Transition {
+  jobId: string;
+  tenant: string;
+  from: JobStatus | 'new';
+  to: JobStatus;
+  data: Record<string, unknown>;
+}
+
+/** What came of asking for a transition. */
+export type TransitionOutcome =
+  /** Written: the job is in the new status. */
+  | 'moved'
+  /** Not written, because a cancel was accepted first: the job is to end cancelled instead. */
+  | 'cancel_requested'
+  /** Not written: the job has ended already, or the worker asking no longer holds its lock. */
+  | 'not_held'
+  /** Not written: the state machine has no such transition from where the job is. */
+  | 'refused';
+
+export interface TransitionOptions {
+  /** Only while the worker's token still holds the job's lock. */
+  lock?: { key: string; token: string };
+  /** Not while a cancel is recorded: a cancel answered 202 always ends cancelled. */
+  unlessCancelled?: boolean;
+}
+
+// One transition, atomically: nothing is written after the terminal event (a job ends once, whoever notices
+// first), nor by a worker that lost the lock, nor against the state machine (ARGV[6]: the statuses it may come
+// from), nor, when asked, over a recorded cancel. Returns the event id, or 0 (a cancel is recorded), -1
+// (refused), false (ended, or the lock is lost); the status it left comes second.
+const TRANSITION = `
+if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[4] then return {false, ''} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {false, ''} end
+local from = redis.call('GET', KEYS[3]) or 'new'
+if not string.find(ARGV[6], ',' .. from .. ',', 1, true) then return {-1, from} end
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {0, from} end
+if ARGV[7] == '1' then redis.call('SET', KEYS[2], '1') end
+redis.call('SET', KEYS[3], ARGV[3])
+return {redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[2]), from}`;
+
+// A cancel and a worker's end exclude each other: the cancel is recorded (KEYS[3]) only while the log has not
+// ended, and returns the status it ended with otherwise.
+const REQUEST_CANCEL = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[2]) or 'ended' end
+redis.call('SET', KEYS[3], '1')
+return false`;
+
+type Listener = (transition: Transition) => void | Promise<void>;
+
+/**
+ * The one owner of a job's status: every transition (queued, running, retrying, succeeded, failed, cancelled) is
+ * written here, as a `status` event in the job's log, atomically checked against the state machine. The process
+ * whose write took the job to a status tells its listeners, once per job and transition: `status` for every one,
+ * `ended` for the terminal ones (where webhooks, metrics and quota slots hang).
+ */
+export class JobLifecycle {
+  private readonly statusListeners: Listener[] = [];
+  private readonly endedListeners: Listener[] = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly onListenerError: (error: unknown, transition: Transition) => void = () => {},
+  ) {}
+
+  /** Runs `listener` after every transition this process writes. */
+  onStatus(listener: Listener): void {
+    this.statusListeners.push(listener);
+  }
+
+  /** Runs `listener` once a job ends, in the process that ended it. */
+  onEnded(listener: Listener): void {
+    this.endedListeners.push(listener);
+  }
+
+  /** Moves the job to `to`, with `data` in its status event; see {@link TransitionOutcome}. */
+  async transition(
+    job: { id: string; tenant: string },
+    to: JobStatus,
+    data: Record<string, unknown> = {},
+    options: TransitionOptions = {},
+  ): Promise<TransitionOutcome> {
+    const from = (Object.keys(JOB_TRANSITIONS) as Array<JobStatus | 'new'>).filter((status) =>
+      canTransition(status, to),
+    );
+    const keys = [
+      redisKeys.events(this.prefix, job.id),
+      redisKeys.ended(this.prefix, job.id),
+      redisKeys.status(this.prefix, job.id),
+      redisKeys.cancel(this.prefix, job.id),
+    ];
+    if (options.lock) keys.push(options.lock.key);
+    const event = JSON.stringify({ status: to, ...data, at: new Date().toISOString() });
+    const [written, left] = (await this.redis.eval(
+      TRANSITION,
+      keys.length,
+      ...keys,
+      'status',
+      event,
+      to,
+      options.lock?.token ?? '',
+      options.unlessCancelled ? '1' : '0',
+      `,${from.join(',')},`,
+      TERMINAL_STATUSES.has(to) ? '1' : '0',
+    )) as [string | number | null, string];
+    if (written === 0) return 'cancel_requested';
+    if (written === -1) return 'refused';
+    if (written === null) return 'not_held';
+    await this.tell({ jobId: job.id, tenant: job.tenant, from: left as JobStatus | 'new', to, data });
+    return 'moved';
+  }
+
+  /**
+   * Ends a job `failed` unless a cancel was accepted first; then `cancelled`. The status it ended with, or null
+   * when it had ended already.
+   */
+  async fail(
+    job: { id: string; tenant: string },
+    data: Record<string, unknown>,
+    options: TransitionOptions = {},
+  ): Promise<'failed' | 'cancelled' | null> {
+    const outcome = await this.transition(job, 'failed', data, { ...options, unlessCancelled: true });
+    if (outcome === 'moved') return 'failed';
+    if (outcome !== 'cancel_requested') return null;
+    return (await this.transition(job, 'cancelled', {}, options)) === 'moved' ? 'cancelled' : null;
+  }
+
+  /** Records a cancel request unless the job has ended; returns null when recorded, else the status it ended with. */
+  async requestCancel(jobId: string): Promise<string | null> {
+    return (await this.redis.eval(
+      REQUEST_CANCEL,
+      3,
+      redisKeys.ended(this.prefix, jobId),
+      redisKeys.status(this.prefix, jobId),
+      redisKeys.cancel(this.prefix, jobId),
+    )) as string | null;
+  }
+
+  /** Whether a cancel was accepted for the job. */
+  async cancelRequested(jobId: string): Promise<boolean> {
+    return (await this.redis.exists(redisKeys.cancel(this.prefix, jobId))) === 1;
+  }
+
+  private async tell(transition: Transition): Promise<void> {
+    const listeners = TERMINAL_STATUSES.has(transition.to)
+      ? [...this.statusListeners, ...this.endedListeners]
+      : this.statusListeners;
+    for (const listener of listeners) {
+      try {
+        await listener(transition);
+      } catch (error) {
+        // A listener's failure (a metric, a webhook queue) never undoes or fails the transition.
+        this.onListenerError(error, transition);
+      }
+    }
+  }
+}
