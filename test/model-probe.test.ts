@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config.js';
 import { ProblemError, unavailable, unprocessable } from '../src/errors.js';
 import type { InferencePool } from '../src/inference/inference-pool.js';
 import { Predictor } from '../src/inference/predictor.js';
+import type { AliasStore } from '../src/models/alias-store.js';
 import { isMemoryFault, isModelFault, ModelBuildError } from '../src/models/model-build.js';
 import { checkModelGraph, modelLimits } from '../src/models/model-graph.js';
 import { derivedProbeBytes, ModelProbe, probeOptions, type ProbeOptions } from '../src/models/model-probe.js';
@@ -117,7 +118,14 @@ describe('what the predictor remembers of models that cannot be served', () => {
       },
       drop: () => {},
     } as unknown as InferencePool;
-    const predictor = new Predictor({} as ModelStore, pool, {} as Redis, 'test', {
+    const deps = {
+      models: {} as ModelStore,
+      aliases: {} as AliasStore,
+      pool,
+      redis: {} as Redis,
+      prefix: 'test',
+    };
+    const predictor = new Predictor(deps, {
       unservableTtlMs: 1_000,
       clock,
     });

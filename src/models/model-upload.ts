@@ -74,14 +74,8 @@ function weightBytes(spec: unknown, where: string): number {
   return count * bytes;
 }
 
-/**
- * Validates an upload: model.json is a LayersModel whose manifest names exactly the uploaded weight files (plain
- * names, no paths), whose weight files have the sizes the manifest implies, and whose layers are all built-in.
- */
-export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
-  const raw = uploaded.get('model.json');
-  if (!raw)
-    throw badRequest('invalid_model', "the upload has no file named 'model.json'", { file: 'model.json' });
+/** model.json parsed (refusing `__proto__` and `constructor` keys) and shaped as a LayersModel. */
+function parseModelJson(raw: Buffer): ModelJson {
   let json: ModelJson;
   try {
     json = secureJson.parse(raw.toString('utf8'), undefined, {
@@ -104,7 +98,11 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
   }
   if (!Array.isArray(json.weightsManifest))
     throw fileError('model.json has no weightsManifest', 'model.json');
+  return json;
+}
 
+/** Refuses a topology that names any class TF.js does not have built in. */
+function checkLayerClasses(json: ModelJson): void {
   const known = tf.serialization.SerializationMap.getMap().classNameMap;
   for (const [className, path] of classNames(json)) {
     if (!Object.hasOwn(known, className)) {
@@ -118,41 +116,64 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
       );
     }
   }
+}
 
-  const named = new Set<string>();
-  json.weightsManifest.forEach((group, g) => {
-    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) {
-      throw fileError(`weightsManifest[${g}] needs 'paths' and 'weights' arrays`, 'model.json');
-    }
-    let expected = 0;
-    group.weights.forEach(
-      (spec, w) => (expected += weightBytes(spec, `weightsManifest[${g}].weights[${w}]`)),
-    );
-    let actual = 0;
-    for (const path of group.paths) {
-      if (typeof path !== 'string' || !SAFE_FILE.test(path) || path.includes('..') || path === 'model.json') {
-        throw fileError(
-          `weightsManifest[${g}] names '${String(path)}': weight paths must be plain file names (no '/', '\\' or '..')`,
-          String(path),
-        );
-      }
-      const file = uploaded.get(path);
-      if (!file) throw fileError(`weightsManifest[${g}] names '${path}', which was not uploaded`, path);
-      named.add(path);
-      actual += file.byteLength;
-    }
-    if (actual !== expected) {
+/** Checks one manifest group: plain uploaded file names holding exactly the bytes its weights describe. */
+function checkWeightGroup(
+  group: tf.io.WeightsManifestConfig[number],
+  g: number,
+  uploaded: Map<string, Buffer>,
+  named: Set<string>,
+): void {
+  if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) {
+    throw fileError(`weightsManifest[${g}] needs 'paths' and 'weights' arrays`, 'model.json');
+  }
+  let expected = 0;
+  group.weights.forEach((spec, w) => (expected += weightBytes(spec, `weightsManifest[${g}].weights[${w}]`)));
+  let actual = 0;
+  for (const path of group.paths) {
+    if (typeof path !== 'string' || !SAFE_FILE.test(path) || path.includes('..') || path === 'model.json') {
       throw fileError(
-        `weightsManifest[${g}] describes ${expected} bytes of weights but its files [${group.paths.join(', ')}] hold ${actual}`,
-        group.paths[0] ?? 'model.json',
+        `weightsManifest[${g}] names '${String(path)}': weight paths must be plain file names (no '/', '\\' or '..')`,
+        String(path),
       );
     }
-  });
+    const file = uploaded.get(path);
+    if (!file) throw fileError(`weightsManifest[${g}] names '${path}', which was not uploaded`, path);
+    named.add(path);
+    actual += file.byteLength;
+  }
+  if (actual !== expected) {
+    throw fileError(
+      `weightsManifest[${g}] describes ${expected} bytes of weights but its files [${group.paths.join(', ')}] hold ${actual}`,
+      group.paths[0] ?? 'model.json',
+    );
+  }
+}
+
+/** The weight files the manifest names, each checked; every other uploaded file but model.json is refused. */
+function checkWeightFiles(json: ModelJson, uploaded: Map<string, Buffer>): Set<string> {
+  const named = new Set<string>();
+  json.weightsManifest.forEach((group, g) => checkWeightGroup(group, g, uploaded, named));
   for (const name of uploaded.keys()) {
     if (name !== 'model.json' && !named.has(name)) {
       throw fileError(`'${name}' was uploaded but model.json does not name it`, name);
     }
   }
+  return named;
+}
+
+/**
+ * Validates an upload: model.json is a LayersModel whose manifest names exactly the uploaded weight files (plain
+ * names, no paths), whose weight files have the sizes the manifest implies, and whose layers are all built-in.
+ */
+export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
+  const raw = uploaded.get('model.json');
+  if (!raw)
+    throw badRequest('invalid_model', "the upload has no file named 'model.json'", { file: 'model.json' });
+  const json = parseModelJson(raw);
+  checkLayerClasses(json);
+  const named = checkWeightFiles(json, uploaded);
 
   const files = new Map<string, Uint8Array | string>([['model.json', raw]]);
   let sizeBytes = raw.byteLength;

@@ -13,6 +13,7 @@ import {
 import { badRequest, notFound, ProblemError } from '../errors.js';
 import { utf8Body } from '../http/charset.js';
 import { newId } from '../ids.js';
+import type { RouteApp } from './route-app.js';
 import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
 /** 'a', 'a or b', 'a, b or c'. */
@@ -39,12 +40,8 @@ function checkOptions(format: RegisteredFormat, options: Record<string, unknown>
   }
 }
 
-export default async function datasetRoutes(fastify: FastifyInstance) {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  // Datasets arrive as raw bytes whatever their type: they are hashed as sent and parsed here, row by row.
-  app.removeContentTypeParser([...MEDIA_TYPES]);
-  app.addContentTypeParser([...MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-
+/** POST /: a dataset in any registered format, parsed and stored against the tenant's quota. */
+function registerUpload(app: RouteApp): void {
   app.post(
     '/',
     {
@@ -87,7 +84,10 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       return reply.code(201).header('location', `/v1/datasets/${dataset.id}`).send(dataset);
     },
   );
+}
 
+/** GET / and GET /:id. */
+function registerReads(app: RouteApp): void {
   app.get(
     '/',
     {
@@ -114,7 +114,10 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       return dataset;
     },
   );
+}
 
+/** DELETE /:id: a dataset that no job uses. */
+function registerDelete(app: RouteApp): void {
   app.delete(
     '/:id',
     {
@@ -131,4 +134,15 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       return reply.code(204).send(null);
     },
   );
+}
+
+export default async function datasetRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  // Datasets arrive as raw bytes whatever their type: they are hashed as sent and parsed here, row by row.
+  app.removeContentTypeParser([...MEDIA_TYPES]);
+  app.addContentTypeParser([...MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // In the order they were always registered: the OpenAPI document lists routes in this order.
+  registerUpload(app);
+  registerReads(app);
+  registerDelete(app);
 }

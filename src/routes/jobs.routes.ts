@@ -4,60 +4,11 @@ import { Type } from 'typebox';
 import type { SSEReplyInterface } from '@fastify/sse';
 import { idPattern } from '../ids.js';
 import { CheckpointInfoSchema } from '../jobs/checkpoint-store.js';
-import { EVENT_ID_PATTERN, isTerminal, JOB_STATUSES, JobEventSchema } from '../jobs/job-events.js';
+import { EVENT_ID_PATTERN, isTerminal, JobEventSchema } from '../jobs/job-events.js';
 import { JobRequestSchema } from '../jobs/job-spec.js';
-import { EpochRowSchema } from '../models/model-store.js';
+import { JobStatusSchema, JobViewSchema, Nullable } from '../jobs/job-view.js';
+import type { RouteApp } from './route-app.js';
 import { IdParams, problems, pageOf, DEFAULT_PAGE_SIZE } from './schemas.js';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-const Metric = Nullable(Type.Number());
-const Status = Type.Enum([...JOB_STATUSES]);
-
-export const JobViewSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  status: Status,
-  queuePosition: Nullable(
-    Type.Integer({
-      description: "While queued: 1 runs next of the tenant's own jobs (others' are not counted)",
-    }),
-  ),
-  progress: Nullable(
-    Type.Object({
-      phase: Type.Enum(['head', 'fine-tune']),
-      epoch: Type.Integer(),
-      epochs: Type.Integer(),
-      batch: Type.Integer(),
-      batches: Type.Integer(),
-      fraction: Type.Number(),
-      samplesPerSecond: Metric,
-      etaSeconds: Metric,
-    }),
-  ),
-  etaSeconds: Nullable(Type.Number({ description: 'While running: seconds left at the current pace' })),
-  cancelRequested: Type.Boolean({
-    description: 'A cancel was asked for; the worker running the job stops within a batch',
-  }),
-  metrics: Type.Object({
-    loss: Type.Optional(Metric),
-    accuracy: Type.Optional(Metric),
-    val_loss: Type.Optional(Metric),
-    val_accuracy: Type.Optional(Metric),
-  }),
-  history: Type.Array(EpochRowSchema),
-  modelId: Nullable(Type.String()),
-  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
-  backend: Nullable(Type.Object({ name: Type.String(), device: Type.String() })),
-  attempts: Type.Integer(),
-  spec: Type.Object(
-    {},
-    { additionalProperties: true, description: 'The request with every default filled in' },
-  ),
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Nullable(Type.String({ format: 'date-time' })),
-  finishedAt: Nullable(Type.String({ format: 'date-time' })),
-});
 
 const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -70,12 +21,33 @@ const IdempotencyHeaders = Type.Object({
   ),
 });
 
-export default async function jobRoutes(fastify: FastifyInstance) {
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const streams = new Set<AbortController>();
-  // Open event streams would hold a graceful shutdown up: they end first, and clients reconnect elsewhere.
-  app.addHook('preClose', async () => streams.forEach((stream) => stream.abort()));
+const JobListQuery = Type.Object(
+  {
+    status: Type.Optional(JobStatusSchema),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
+    cursor: Type.Optional(Type.String({ pattern: idPattern('job') })),
+  },
+  { additionalProperties: false },
+);
+const EventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN })),
+});
+const EventsQuery = Type.Object(
+  {
+    after: Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN, default: '0' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+const EventsPage = Type.Object({
+  items: Type.Array(JobEventSchema),
+  ended: Type.Boolean({
+    description: "This page holds the job's terminal event, or there is nothing after it",
+  }),
+});
 
+/** POST /: a job submitted, or the one an earlier request with the same idempotency key submitted. */
+function registerSubmit(app: RouteApp): void {
   app.post(
     '/',
     {
@@ -98,21 +70,17 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       return reply.code(201).header('location', `/v1/jobs/${job.id}`).send(job);
     },
   );
+}
 
+/** GET / and GET /:id. */
+function registerReads(app: RouteApp): void {
   app.get(
     '/',
     {
       config: { scope: 'jobs:read' },
       schema: {
         summary: 'List jobs, newest first',
-        querystring: Type.Object(
-          {
-            status: Type.Optional(Status),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
-            cursor: Type.Optional(Type.String({ pattern: idPattern('job') })),
-          },
-          { additionalProperties: false },
-        ),
+        querystring: JobListQuery,
         response: {
           200: Type.Object({ items: Type.Array(JobViewSchema), nextCursor: Nullable(Type.String()) }),
           ...problems(400),
@@ -130,7 +98,10 @@ export default async function jobRoutes(fastify: FastifyInstance) {
     },
     async (request) => app.jobs.get(request.tenant, request.params.id),
   );
+}
 
+/** POST /:id/cancel. */
+function registerCancel(app: RouteApp): void {
   app.post(
     '/:id/cancel',
     {
@@ -149,7 +120,45 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       return reply.code(accepted ? 202 : 200).send(job);
     },
   );
+}
 
+/** A JSON page of the job's events after `after`, and whether the job's story ends there. */
+async function readEventsPage(app: RouteApp, tenant: string, id: string, after: string, limit: number) {
+  const items = await app.jobs.readEvents(tenant, id, after, limit);
+  return {
+    items,
+    ended: items.some(isTerminal) || (items.length === 0 && (await app.jobEvents.ended(id))),
+  };
+}
+
+/** Sends the job's events after `after` as they come, until the job ends, the client goes or the API closes. */
+async function streamEvents(
+  app: RouteApp,
+  streams: Set<AbortController>,
+  sse: SSEReplyInterface,
+  id: string,
+  after: string,
+): Promise<void> {
+  const stream = new AbortController();
+  streams.add(stream);
+  sse.onClose(() => stream.abort());
+  try {
+    const events = app.jobEvents.follow(id, after, stream.signal, {
+      idleMs: app.config.SSE_HEARTBEAT_MS,
+      onIdle: () => app.jobs.settle(id),
+    });
+    await sse.send(
+      (async function* () {
+        for await (const event of events) yield { id: event.id, event: event.type, data: event };
+      })(),
+    );
+  } finally {
+    streams.delete(stream);
+  }
+}
+
+/** GET /:id/events, as Server-Sent Events or JSON pages; `streams` holds the open streams. */
+function registerEvents(app: RouteApp, streams: Set<AbortController>): void {
   app.get(
     '/:id/events',
     {
@@ -160,21 +169,10 @@ export default async function jobRoutes(fastify: FastifyInstance) {
         description:
           'With `Accept: text/event-stream`: a live stream of the events after `Last-Event-ID` (or `after`), ending after the terminal status; keep-alive comments while idle. Otherwise: JSON, up to `limit` events after `after`.',
         params: IdParams('job'),
-        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN })) }),
-        querystring: Type.Object(
-          {
-            after: Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN, default: '0' })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-          },
-          { additionalProperties: false },
-        ),
+        headers: EventsHeaders,
+        querystring: EventsQuery,
         response: {
-          200: Type.Object({
-            items: Type.Array(JobEventSchema),
-            ended: Type.Boolean({
-              description: "This page holds the job's terminal event, or there is nothing after it",
-            }),
-          }),
+          200: EventsPage,
           204: Type.Null({
             description: 'Event stream only: the job has ended and there is nothing after Last-Event-ID',
           }),
@@ -187,11 +185,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       const sse = reply.sse as SSEReplyInterface | undefined;
       if (!sse) {
         const { after = '0', limit = 100 } = request.query;
-        const items = await app.jobs.readEvents(request.tenant, id, after, limit);
-        return {
-          items,
-          ended: items.some(isTerminal) || (items.length === 0 && (await app.jobEvents.ended(id))),
-        };
+        return readEventsPage(app, request.tenant, id, after, limit);
       }
       const lastEventId = request.headers['last-event-id'];
       await app.jobs.getSettled(request.tenant, id);
@@ -200,25 +194,13 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       if ((await app.jobEvents.ended(id)) && (await app.jobEvents.read(id, after, 1)).length === 0) {
         return reply.code(204).send(null);
       }
-      const stream = new AbortController();
-      streams.add(stream);
-      sse.onClose(() => stream.abort());
-      try {
-        const events = app.jobEvents.follow(id, after, stream.signal, {
-          idleMs: app.config.SSE_HEARTBEAT_MS,
-          onIdle: () => app.jobs.settle(id),
-        });
-        await sse.send(
-          (async function* () {
-            for await (const event of events) yield { id: event.id, event: event.type, data: event };
-          })(),
-        );
-      } finally {
-        streams.delete(stream);
-      }
+      await streamEvents(app, streams, sse, id, after);
     },
   );
+}
 
+/** GET /:id/checkpoints. */
+function registerCheckpoints(app: RouteApp): void {
   app.get(
     '/:id/checkpoints',
     {
@@ -235,4 +217,17 @@ export default async function jobRoutes(fastify: FastifyInstance) {
       return { items: await app.checkpoints.list(request.tenant, job.id) };
     },
   );
+}
+
+export default async function jobRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const streams = new Set<AbortController>();
+  // Open event streams would hold a graceful shutdown up: they end first, and clients reconnect elsewhere.
+  app.addHook('preClose', async () => streams.forEach((stream) => stream.abort()));
+  // In the order they were always registered: the OpenAPI document lists routes in this order.
+  registerSubmit(app);
+  registerReads(app);
+  registerCancel(app);
+  registerEvents(app, streams);
+  registerCheckpoints(app);
 }

@@ -2858,16 +2858,27 @@ export interface paths {
             };
             /** @description Pretrained model to transfer from */
             baseModel?: string;
-            architecture?: {
-              /** @enum {unknown} */
-              type: 'mlp' | 'cnn';
-              hiddenUnits?: number[];
-              inputShape?: number[];
-              filters?: number[];
-              kernelSize?: number;
-              denseUnits?: number;
-              dropout?: number;
-            };
+            architecture?:
+              | {
+                  hiddenUnits?: number[];
+                  dropout?: number;
+                  inputShape?: number[];
+                  filters?: number[];
+                  kernelSize?: number;
+                  denseUnits?: number;
+                  /** @enum {string} */
+                  type: 'mlp';
+                }
+              | {
+                  hiddenUnits?: number[];
+                  dropout?: number;
+                  inputShape?: number[];
+                  filters?: number[];
+                  kernelSize?: number;
+                  denseUnits?: number;
+                  /** @enum {string} */
+                  type: 'cnn';
+                };
             transfer?: {
               cutLayer?: string;
               freeze?: ('all' | 'none') | number;

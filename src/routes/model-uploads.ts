@@ -1,0 +1,138 @@
+import type { FastifyRequest } from 'fastify';
+import { badRequest, ProblemError } from '../errors.js';
+import { newId } from '../ids.js';
+import { modelLimits } from '../models/model-graph.js';
+import type { ProbeReport } from '../models/model-probe.js';
+import { modelRecord } from '../models/model-record.js';
+import { ModelSchema, type ModelRecord } from '../models/model-store.js';
+import { checkUploadContents, validateUpload, type ValidUpload } from '../models/model-upload.js';
+import type { RouteApp } from './route-app.js';
+import { problems } from './schemas.js';
+
+/** What a multipart upload carried: its files by name, and its text fields. */
+interface UploadParts {
+  files: Map<string, Buffer>;
+  fields: Record<string, string>;
+}
+
+/** Reads every part of a multipart upload, refusing one whose files together exceed `maxBytes`. */
+async function readUploadParts(request: FastifyRequest, maxBytes: number): Promise<UploadParts> {
+  const files = new Map<string, Buffer>();
+  const fields: Record<string, string> = {};
+  let total = 0;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      const data = await part.toBuffer();
+      total += data.byteLength;
+      if (total > maxBytes) {
+        throw new ProblemError(
+          413,
+          'model_too_large',
+          `the model's files exceed MODEL_MAX_BYTES (${maxBytes} bytes)`,
+        );
+      }
+      const name = part.filename;
+      if (files.has(name))
+        throw badRequest('invalid_model', `the file '${name}' was uploaded twice`, { file: name });
+      files.set(name, data);
+    }
+  } catch (error) {
+    if (error instanceof ProblemError || (error as { statusCode?: number }).statusCode) throw error;
+    // Cut off, or without a boundary: what the multipart parser could not read.
+    throw badRequest('invalid_multipart', `the multipart body cannot be read: ${(error as Error).message}`);
+  }
+  return { files, fields };
+}
+
+/** The optional `labels` field: a JSON array of non-empty strings, or null when it was left out. */
+function parseLabels(field: string | undefined): string[] | null {
+  if (field === undefined) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(field);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    !parsed.every((l) => typeof l === 'string' && l.length > 0 && l.length <= 200)
+  ) {
+    throw badRequest('invalid_model', "the 'labels' field must be a JSON array of non-empty strings", {
+      field: 'labels',
+    });
+  }
+  return parsed as string[];
+}
+
+/** Checks the upload's graph and weights, then loads it in a probe process; the labels must fit its outputs. */
+async function probeUpload(
+  app: RouteApp,
+  upload: ValidUpload,
+  labels: string[] | null,
+): Promise<ProbeReport> {
+  await checkUploadContents(upload, modelLimits(app.config));
+  const report = await app.modelProbe.probe(upload);
+  const outputs = report.outputShape.at(-1);
+  if (labels && outputs !== labels.length) {
+    throw badRequest(
+      'invalid_model',
+      `'labels' has ${labels.length} entries but the model outputs ${outputs} values`,
+      { field: 'labels' },
+    );
+  }
+  return report;
+}
+
+/** The record of an uploaded model: no lineage, no preprocessing, no training history. */
+function uploadedRecord(
+  name: string | undefined,
+  labels: string[] | null,
+  upload: ValidUpload,
+  report: ProbeReport,
+): ModelRecord {
+  return modelRecord({
+    id: newId('mdl'),
+    name: name?.slice(0, 200) || 'uploaded model',
+    source: 'upload',
+    inputShape: report.inputShape,
+    labels,
+    layers: report.layers,
+    defaultCutLayer: report.defaultCutLayer,
+    files: [...upload.files.keys()],
+    sizeBytes: upload.sizeBytes,
+  });
+}
+
+/** POST /: a model uploaded as multipart, checked, probed, then stored against the tenant's quota. */
+export function registerUpload(app: RouteApp): void {
+  app.post(
+    '/',
+    {
+      config: { scope: 'models:write' },
+      bodyLimit: app.config.MODEL_MAX_BYTES,
+      schema: {
+        summary:
+          'Upload a TF.js LayersModel (multipart: model.json and its weight files; optional fields name, labels)',
+        consumes: ['multipart/form-data'],
+        response: { 201: ModelSchema, ...problems(400, 406, 413, 415, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart())
+        throw new ProblemError(415, 'unsupported_media_type', 'upload the model as multipart/form-data');
+      const { files, fields } = await readUploadParts(request, app.config.MODEL_MAX_BYTES);
+      const upload = validateUpload(files);
+      const labels = parseLabels(fields.labels);
+      const report = await probeUpload(app, upload, labels);
+      const record = uploadedRecord(fields.name, labels, upload, report);
+      await app.quotas.storeCounted(request.tenant, record.id, record.sizeBytes, () =>
+        app.models.create(request.tenant, record, upload.files),
+      );
+      return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);
+    },
+  );
+}
