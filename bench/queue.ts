@@ -21,7 +21,7 @@ import { newId } from '../src/ids.js';
 import { resolveJobSpec, type JobRequest } from '../src/jobs/job-spec.js';
 import {
   QUEUES,
-  redisKeys,
+  redisKeysFor,
   trainingJobOptions,
   type TrainingPayload,
   type TrainingResultValue,
@@ -207,7 +207,7 @@ try {
   closers.push(async () => follower.disconnect());
   /** Reads the job's log from `after` until a status event `wanted` accepts; when it arrived, and where. */
   const awaitStatus = async (jobId: string, after: string, wanted: (status: string) => boolean) => {
-    const key = redisKeys.events(config.QUEUE_PREFIX, jobId);
+    const key = redisKeysFor(config.QUEUE_PREFIX).events(jobId);
     const deadline = performance.now() + 120_000;
     let last = after;
     for (;;) {

@@ -13,7 +13,7 @@ import { createLogger } from '../src/logger.js';
 import { ModelStore } from '../src/models/model-store.js';
 import {
   QUEUES,
-  redisKeys,
+  redisKeysFor,
   trainingJobOptions,
   type TrainingPayload,
   type TrainingResultValue,
@@ -139,7 +139,7 @@ describe('a cancel against a run that is ending (real worker in this process, re
     const endFirst = await running('job_end_first');
     assert.equal(await lifecycle.transition(endFirst, 'succeeded', {}, { unlessCancelled: true }), 'moved');
     assert.equal(await lifecycle.requestCancel('job_end_first'), 'succeeded');
-    assert.equal(await env.redis.exists(redisKeys.cancel(env.prefix, 'job_end_first')), 0);
+    assert.equal(await env.redis.exists(redisKeysFor(env.prefix).cancel('job_end_first')), 0);
   });
 
   it('trained and stored, then cancelled (202): the job ends cancelled, its model deleted and not counted', async () => {
@@ -150,7 +150,10 @@ describe('a cancel against a run that is ending (real worker in this process, re
     assert.equal(job.status, 'cancelled');
     assert.equal(job.modelId, null);
     assert.equal(await models.get(TENANT, modelIdOfJob(id)), undefined);
-    const counted = await env.redis.hexists(redisKeys.storedResources(env.prefix, TENANT), modelIdOfJob(id));
+    const counted = await env.redis.hexists(
+      redisKeysFor(env.prefix).storedResources(TENANT),
+      modelIdOfJob(id),
+    );
     assert.equal(counted, 0);
   });
 

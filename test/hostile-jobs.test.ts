@@ -6,8 +6,8 @@ import type { Dataset } from '../src/datasets/dataset-store.js';
 import type { JobEvent } from '../src/jobs/job-events.js';
 import { modelIdOfJob, type JobView } from '../src/jobs/job-service.js';
 import type { JobRequest } from '../src/jobs/job-spec.js';
-import { redisKeys } from '../src/queue/catalogue.js';
-import { assertProblem, buildApp } from './helpers/app.js';
+import { redisKeysFor } from '../src/queue/catalogue.js';
+import { assertProblem, buildApp, uploadCsv } from './helpers/app.js';
 import { digitsCsv } from './helpers/digits.js';
 import { createTestEnv, testKeys, type TestEnv } from './helpers/env.js';
 import { spawnWorker, waitFor, type Spawned } from './helpers/processes.js';
@@ -55,16 +55,7 @@ describe('hostile jobs: cost budgets, cancels a batch cannot wait for, cancel ag
   const events = async (id: string) =>
     (await call('GET', `/v1/jobs/${id}/events?limit=1000`)).json<{ items: JobEvent[] }>().items;
   const finished = (id: string) => pollJob(() => getJob(id));
-  const upload = async (name: string, csv: string) => {
-    const response = await app.inject({
-      method: 'POST',
-      url: `/v1/datasets?name=${name}`,
-      headers: { 'content-type': 'text/csv' },
-      payload: csv,
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<Dataset>();
-  };
+  const upload = (name: string, csv: string) => uploadCsv(app, csv, name);
   const startWorker = async (drainTimeoutMs = 600_000) => {
     // By default a drain bound far off, so that a hand-off is never cut short but by the grace period, if that did.
     worker ??= spawnWorker(env.config, {
@@ -247,9 +238,10 @@ describe('hostile jobs: cost budgets, cancels a batch cannot wait for, cancel ag
     assert.equal(done.status, 'succeeded', `${JSON.stringify(done.error)}\n${worker!.output()}`);
   });
 
-  it('a hand-off is not cut short by the stop grace: the batch ends, its checkpoint is written, the job goes back', async () => {
-    await startWorker();
-    const slow = await submit(slowJob(8));
+  /** SIGTERM to the worker while `job` runs a batch: it exits 0 and the job is handed back to the queue. */
+  const handOffDuringBatch = async (job: JobRequest, drainMs?: number) => {
+    await startWorker(drainMs);
+    const slow = await submit(job);
     await inBatch(slow.id);
     const stopping = worker!;
     worker = undefined;
@@ -261,6 +253,11 @@ describe('hostile jobs: cost budgets, cancels a batch cannot wait for, cancel ag
       log.filter((e) => e.type === 'status').map((e) => e.data.status),
       ['queued', 'running', 'queued'],
     );
+    return { slow, log };
+  };
+
+  it('a hand-off is not cut short by the stop grace: the batch ends, its checkpoint is written, the job goes back', async () => {
+    const { slow, log } = await handOffDuringBatch(slowJob(8));
     assert.equal(killedEvent(log), undefined, `the grace period killed the hand-off: ${JSON.stringify(log)}`);
     const handedBack = log.findIndex(
       (e) => e.type === 'status' && e.data.status === 'queued' && e.id !== log[0]!.id,
@@ -275,19 +272,7 @@ describe('hostile jobs: cost budgets, cancels a batch cannot wait for, cancel ag
   });
 
   it('a hand-off the batch cannot finish within the drain bound kills the training process; the job goes back to the queue', async () => {
-    await startWorker(1_000);
-    const slow = await submit(slowerJob(7));
-    await inBatch(slow.id);
-    const stopping = worker!;
-    worker = undefined;
-    await stopping.kill('SIGTERM');
-    const [code] = await stopping.exited;
-    assert.equal(code, 0, stopping.output());
-    const log = await events(slow.id);
-    assert.deepEqual(
-      log.filter((e) => e.type === 'status').map((e) => e.data.status),
-      ['queued', 'running', 'queued'],
-    );
+    const { slow, log } = await handOffDuringBatch(slowerJob(7), 1_000);
     assert.ok(killedEvent(log), `a log event says the training process was killed: ${JSON.stringify(log)}`);
     const job = await getJob(slow.id);
     assert.equal(job.status, 'queued', JSON.stringify(job.error));
@@ -314,7 +299,7 @@ describe('hostile jobs: cost budgets, cancels a batch cannot wait for, cancel ag
       const job = await finished(id);
       const model = await call('GET', `/v1/models/${modelIdOfJob(id)}`);
       const counted = await env.redis.hexists(
-        redisKeys.storedResources(env.prefix, 'default'),
+        redisKeysFor(env.prefix).storedResources('default'),
         modelIdOfJob(id),
       );
       if (cancel.statusCode === 409) {

@@ -6,7 +6,7 @@ import type { JobView } from '../src/jobs/job-service.js';
 import type { ModelRecord } from '../src/models/model-store.js';
 import { FsStore } from '../src/store/fs-store.js';
 import { selectBackend } from '../src/tf/backend.js';
-import { assertProblem, buildApp } from './helpers/app.js';
+import { assertProblem, buildApp, uploadCsv as uploadDataset } from './helpers/app.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { modelUpload, postModel, saveModel, smallCnn, smallMlp } from './helpers/tf-model.js';
@@ -27,16 +27,7 @@ describe('jobs API', () => {
   let narrowBase: ModelRecord;
   let cnnBase: ModelRecord;
 
-  const uploadCsv = async (csv: string, name: string) => {
-    const response = await fastify.inject({
-      method: 'POST',
-      url: `/v1/datasets?name=${name}`,
-      headers: { 'content-type': 'text/csv' },
-      payload: csv,
-    });
-    assert.equal(response.statusCode, 201, response.body);
-    return response.json<Dataset>();
-  };
+  const uploadCsv = (csv: string, name: string) => uploadDataset(fastify, csv, name);
 
   const uploadModel = async (model: ReturnType<typeof smallCnn>, labels?: string[]) => {
     const saved = await saveModel(model);

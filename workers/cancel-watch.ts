@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../src/queue/catalogue.js';
+import { redisKeysFor } from '../src/queue/catalogue.js';
 import type { ActiveJob } from './train.processor.js';
 
 /** How often the worker looks for cancel requests it may have missed on the channel (a reconnect, say). */
@@ -11,13 +11,14 @@ export async function watchCancels(
   prefix: string,
   active: Map<string, ActiveJob>,
 ): Promise<{ subscriber: Redis; poll: NodeJS.Timeout }> {
+  const keys = redisKeysFor(prefix);
   const subscriber = connection.duplicate();
-  await subscriber.subscribe(redisKeys.cancelChannel(prefix));
+  await subscriber.subscribe(keys.cancelChannel());
   subscriber.on('message', (_channel, jobId: string) => active.get(jobId)?.controller.abort('cancel'));
   const poll = setInterval(() => {
     for (const [jobId, job] of active) {
       void connection
-        .exists(redisKeys.cancel(prefix, jobId))
+        .exists(keys.cancel(jobId))
         .then((found) => found && job.controller.abort('cancel'))
         .catch(() => undefined);
     }

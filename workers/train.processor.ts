@@ -9,7 +9,7 @@ import { discardCancelledJob } from '../src/jobs/job-outputs.js';
 import type { ModelStore } from '../src/models/model-store.js';
 import {
   CANCELLED_REASON,
-  redisKeys,
+  redisKeysFor,
   type TrainingPayload,
   type TrainingProgress,
   type TrainingResultValue,
@@ -55,7 +55,7 @@ const PROGRESS_EVENT_INTERVAL_MS = 500;
 function jobEnding(deps: ProcessorDeps, job: TrainingJob, token: string | undefined, log: Logger) {
   const id = job.id!;
   const { tenant } = job.data;
-  const lock = token ? { key: redisKeys.jobLock(deps.prefix, id), token } : undefined;
+  const lock = token ? { key: redisKeysFor(deps.prefix).jobLock(id), token } : undefined;
   const holdsLock = async () => !lock || (await deps.redis.get(lock.key)) === lock.token;
   const ref = { id, tenant };
   return {

@@ -7,7 +7,7 @@ import { notFound, ProblemError, unprocessable } from '../errors.js';
 import { idPattern } from '../ids.js';
 import { aliasNotFound, type AliasStore } from '../models/alias-store.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
-import { redisKeys } from '../queue/catalogue.js';
+import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { standardizeInPlace } from '../training/data.js';
 import type { InferencePool } from './inference-pool.js';
 import { isVersionOf, servedModel, type ModelVersion } from './model-version.js';
@@ -117,7 +117,7 @@ export class Predictor {
   private readonly models: ModelStore;
   private readonly aliases: Pick<AliasStore, 'get'>;
   private readonly redis: Redis;
-  private readonly prefix: string;
+  private readonly keys: RedisKeys;
   readonly pool: InferencePool;
   /** Predictions from the request being checked to the scores being back, by outcome; /metrics exposes it. */
   readonly predictSeconds = new Histogram({
@@ -136,7 +136,7 @@ export class Predictor {
     this.aliases = aliases;
     this.pool = pool;
     this.redis = redis;
-    this.prefix = prefix;
+    this.keys = redisKeysFor(prefix);
     this.unservable = new LRUCache<string, { version: ModelVersion; detail: string }>({
       max: 10_000,
       ttl: unservableTtlMs,
@@ -225,7 +225,7 @@ export class Predictor {
   /** Forgets a deleted model here and, through Redis, on every other API instance. */
   async forget(tenant: string, id: string): Promise<void> {
     this.forgetHere(tenant, id);
-    await this.redis.publish(redisKeys.modelDeleted(this.prefix), JSON.stringify({ tenant, id }));
+    await this.redis.publish(this.keys.modelDeleted(), JSON.stringify({ tenant, id }));
   }
 
   private forgetHere(tenant: string, id: string): void {
@@ -245,7 +245,7 @@ export class Predictor {
         // Not a notice of ours.
       }
     });
-    await subscriber.subscribe(redisKeys.modelDeleted(this.prefix));
+    await subscriber.subscribe(this.keys.modelDeleted());
   }
 }
 

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CANCELLED_REASON,
-  redisKeys,
+  redisKeysFor,
   type TrainingPayload,
   type TrainingResultValue,
 } from '../queue/catalogue.js';
@@ -39,15 +39,16 @@ export async function archiveCancelled(
   job: Job<TrainingPayload, TrainingResultValue>,
 ): Promise<JobSnapshot | undefined> {
   const record = cancelledRecord(job);
-  await redis.hset(redisKeys.cancelled(prefix), job.id!, JSON.stringify(record));
+  const key = redisKeysFor(prefix).cancelled();
+  await redis.hset(key, job.id!, JSON.stringify(record));
   try {
     await job.remove();
     return record;
   } catch {
-    await redis.hdel(redisKeys.cancelled(prefix), job.id!);
+    await redis.hdel(key, job.id!);
     return undefined;
   }
 }
 
 /** How many cancelled jobs are on record. */
-export const cancelledCount = (redis: Redis, prefix: string) => redis.hlen(redisKeys.cancelled(prefix));
+export const cancelledCount = (redis: Redis, prefix: string) => redis.hlen(redisKeysFor(prefix).cancelled());

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { conflict, unprocessable } from '../errors.js';
 import { newId } from '../ids.js';
-import { redisKeys } from '../queue/catalogue.js';
+import { redisKeysFor } from '../queue/catalogue.js';
 
 /** How long a request waits for another one with the same Idempotency-Key to create its job. */
 const IDEMPOTENCY_WAIT_MS = 10_000;
@@ -45,7 +45,7 @@ export async function createOnce<T>(
   request: unknown,
   creation: IdempotentCreation<T>,
 ): Promise<{ job: T; created: boolean }> {
-  const key = redisKeys.idempotency(where.prefix, where.tenant, sha256(idempotencyKey));
+  const key = redisKeysFor(where.prefix).idempotency(where.tenant, sha256(idempotencyKey));
   const fingerprint = sha256(canonicalJson(request));
   const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
   while (Date.now() < deadline) {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { redisKeys } from '../queue/catalogue.js';
+import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { StringRecord } from '../string-record.js';
 
 export const EVENT_TYPES = ['status', 'epoch', 'progress', 'log', 'checkpoint'] as const;
@@ -56,13 +56,17 @@ function parseEntries(entries: Array<[string, string[]]>): JobEvent[] {
  * and any API process can read or follow it, so a client's stream does not depend on which process serves it.
  */
 export class JobEvents {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.keys = redisKeysFor(prefix);
+  }
 
   private key(jobId: string) {
-    return redisKeys.events(this.prefix, jobId);
+    return this.keys.events(jobId);
   }
 
   /**
@@ -73,23 +77,17 @@ export class JobEvents {
     if ((event.type as EventType) === 'status')
       throw new Error('status events are written by the job lifecycle');
     const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
-    return (await this.redis.eval(
-      APPEND,
-      2,
-      this.key(jobId),
-      redisKeys.ended(this.prefix, jobId),
-      event.type,
-      data,
-    )) as string | null;
+    return (await this.redis.eval(APPEND, 2, this.key(jobId), this.keys.ended(jobId), event.type, data)) as
+      string | null;
   }
 
   /** The job's last status, as its events tell it. */
   lastStatus(jobId: string): Promise<string | null> {
-    return this.redis.get(redisKeys.status(this.prefix, jobId));
+    return this.redis.get(this.keys.status(jobId));
   }
 
   async ended(jobId: string): Promise<boolean> {
-    return (await this.redis.exists(redisKeys.ended(this.prefix, jobId))) === 1;
+    return (await this.redis.exists(this.keys.ended(jobId))) === 1;
   }
 
   /** Up to `limit` events after the event `after` ('0' for the first). */
@@ -144,10 +142,6 @@ export class JobEvents {
 
   /** Deletes a job's log and its markers. */
   async delete(jobId: string): Promise<void> {
-    await this.redis.del(
-      this.key(jobId),
-      redisKeys.ended(this.prefix, jobId),
-      redisKeys.status(this.prefix, jobId),
-    );
+    await this.redis.del(this.key(jobId), this.keys.ended(jobId), this.keys.status(jobId));
   }
 }

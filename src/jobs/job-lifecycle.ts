@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisKeys } from '../queue/catalogue.js';
+import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { TERMINAL_STATUSES, type JobStatus } from './job-events.js';
 
 /** Where a job may go from each status; `new` is a job with no status yet. Terminal statuses lead nowhere. */
@@ -79,11 +79,15 @@ export class JobLifecycle {
   private readonly statusListeners: Listener[] = [];
   private readonly endedListeners: Listener[] = [];
 
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly onListenerError: (error: unknown, transition: Transition) => void = () => {},
-  ) {}
+  ) {
+    this.keys = redisKeysFor(prefix);
+  }
 
   /** Runs `listener` after every transition this process writes. */
   onStatus(listener: Listener): void {
@@ -106,10 +110,10 @@ export class JobLifecycle {
       canTransition(status, to),
     );
     const keys = [
-      redisKeys.events(this.prefix, job.id),
-      redisKeys.ended(this.prefix, job.id),
-      redisKeys.status(this.prefix, job.id),
-      redisKeys.cancel(this.prefix, job.id),
+      this.keys.events(job.id),
+      this.keys.ended(job.id),
+      this.keys.status(job.id),
+      this.keys.cancel(job.id),
     ];
     if (options.lock) keys.push(options.lock.key);
     const event = JSON.stringify({ status: to, ...data, at: new Date().toISOString() });
@@ -152,15 +156,15 @@ export class JobLifecycle {
     return (await this.redis.eval(
       REQUEST_CANCEL,
       3,
-      redisKeys.ended(this.prefix, jobId),
-      redisKeys.status(this.prefix, jobId),
-      redisKeys.cancel(this.prefix, jobId),
+      this.keys.ended(jobId),
+      this.keys.status(jobId),
+      this.keys.cancel(jobId),
     )) as string | null;
   }
 
   /** Whether a cancel was accepted for the job. */
   async cancelRequested(jobId: string): Promise<boolean> {
-    return (await this.redis.exists(redisKeys.cancel(this.prefix, jobId))) === 1;
+    return (await this.redis.exists(this.keys.cancel(jobId))) === 1;
   }
 
   private async tell(transition: Transition): Promise<void> {

@@ -5,7 +5,12 @@ import type { DatasetStore } from '../datasets/dataset-store.js';
 import { conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ModelStore } from '../models/model-store.js';
-import { redisKeys, type TrainingPayload, type TrainingResultValue } from '../queue/catalogue.js';
+import {
+  redisKeysFor,
+  type RedisKeys,
+  type TrainingPayload,
+  type TrainingResultValue,
+} from '../queue/catalogue.js';
 import type { TenantQuotas } from '../quotas/tenant-quotas.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { JobBudget } from './job-cost.js';
@@ -53,6 +58,7 @@ export class JobService {
   private readonly checkpoints: CheckpointStore;
   private readonly reader: JobReader;
   private readonly guard: ResourceGuard;
+  private readonly keys: RedisKeys;
 
   constructor(private readonly options: JobServiceOptions) {
     ({
@@ -67,6 +73,7 @@ export class JobService {
     } = options);
     this.reader = new JobReader(this.queue, this.redis, this.prefix);
     this.guard = new ResourceGuard(this.queue, this.redis, this.prefix);
+    this.keys = redisKeysFor(this.prefix);
   }
 
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
@@ -118,7 +125,7 @@ export class JobService {
     try {
       await this.guard.claim(tenant, id, spec);
       const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
-      await this.redis.zadd(redisKeys.tenantJobs(this.prefix, tenant), 0, id);
+      await this.redis.zadd(this.keys.tenantJobs(tenant), 0, id);
       // The log starts before a worker can see the job, so 'queued' always comes first.
       await this.lifecycle.transition({ id, tenant }, 'queued');
       const job = await this.queue.add('train', payload, { jobId: id });
@@ -160,7 +167,7 @@ export class JobService {
       if (now.status === 'cancelled') return { job: now, accepted: false };
       throw finished(now.status === 'succeeded' || now.status === 'failed' ? now.status : 'ended');
     }
-    await this.redis.publish(redisKeys.cancelChannel(this.prefix), id);
+    await this.redis.publish(this.keys.cancelChannel(), id);
     const job = await this.queue.getJob(id);
     const state = job ? await job.getState() : 'unknown';
     if (job && QUEUED_STATES.has(state)) {

@@ -4,7 +4,8 @@ import { Type, type Static } from 'typebox';
 import { notFound } from '../errors.js';
 import {
   CANCELLED_REASON,
-  redisKeys,
+  redisKeysFor,
+  type RedisKeys,
   type TrainingPayload,
   type TrainingProgress,
   type TrainingResultValue,
@@ -69,14 +70,18 @@ const MAX_LIST_SCAN = 5000;
 
 /** Reads jobs as the API shows them: from the queue, or from the records cancelled jobs leave. */
 export class JobReader {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly queue: Queue<TrainingPayload, TrainingResultValue>,
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.keys = redisKeysFor(prefix);
+  }
 
   private indexKey(tenant: string): string {
-    return redisKeys.tenantJobs(this.prefix, tenant);
+    return this.keys.tenantJobs(tenant);
   }
 
   /** A job in the queue, or one cancelled before it ran. */
@@ -86,7 +91,7 @@ export class JobReader {
     const state = await this.queue.getJobState(id);
     const job = await this.queue.getJob(id);
     if (job) return { snapshot: job, state: state === 'unknown' ? await job.getState() : state };
-    const record = await this.redis.hget(redisKeys.cancelled(this.prefix), id);
+    const record = await this.redis.hget(this.keys.cancelled(), id);
     if (record) return { snapshot: { ...(JSON.parse(record) as JobSnapshot), id }, state: 'cancelled' };
     return undefined;
   }
@@ -137,7 +142,7 @@ export class JobReader {
 
   /** 1 when the job runs next of its tenant's jobs: other tenants' jobs are not counted, nor shown. */
   private queuePosition(tenant: string, id: string): Promise<number> {
-    const keys = { wait: this.queue.keys.wait!, tenantActiveJobs: redisKeys.activeJobs(this.prefix, tenant) };
+    const keys = { wait: this.queue.keys.wait!, tenantActiveJobs: this.keys.activeJobs(tenant) };
     return queuePosition(this.redis, keys, id);
   }
 
@@ -158,7 +163,7 @@ export class JobReader {
     const id = job.id!;
     const cancelAsked =
       (found.state === 'active' || found.state === 'failed') &&
-      (await this.redis.exists(redisKeys.cancel(this.prefix, id))) === 1;
+      (await this.redis.exists(this.keys.cancel(id))) === 1;
     const status = this.statusOf(found, cancelAsked);
     const reported = (typeof job.progress === 'object' ? job.progress : null) as TrainingProgress | null;
     const result = status === 'succeeded' ? (job.returnvalue as TrainingResultValue | null) : null;

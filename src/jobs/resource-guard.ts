@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import { conflict, notFound } from '../errors.js';
 import {
   DELETING_TTL_SECONDS,
-  redisKeys,
+  redisKeysFor,
+  type RedisKeys,
   type TrainingPayload,
   type TrainingResultValue,
 } from '../queue/catalogue.js';
@@ -25,14 +26,18 @@ function resourcesOf(spec: JobSpec): Array<{ kind: ResourceKind; id: string }> {
  * for users. Whichever runs second sees the other, so a job is never accepted on a resource deleted from under it.
  */
 export class ResourceGuard {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly queue: Queue<TrainingPayload, TrainingResultValue>,
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.keys = redisKeysFor(prefix);
+  }
 
   private usersKey(tenant: string, kind: ResourceKind, id: string) {
-    return redisKeys.resourceJobs(this.prefix, tenant, kind, id);
+    return this.keys.resourceJobs(tenant, kind, id);
   }
 
   /** Notes that job `jobId` uses what `spec` names; a 404 naming one that is being deleted (the note undone). */
@@ -42,7 +47,7 @@ export class ResourceGuard {
     for (const { kind, id } of used) refs.sadd(this.usersKey(tenant, kind, id), jobId);
     await refs.exec();
     for (const { kind, id } of used) {
-      if (await this.redis.exists(redisKeys.deleting(this.prefix, tenant, kind, id))) {
+      if (await this.redis.exists(this.keys.deleting(tenant, kind, id))) {
         await this.release(tenant, jobId, spec);
         throw notFound(kind, id);
       }
@@ -63,7 +68,7 @@ export class ResourceGuard {
     id: string,
     remove: () => Promise<void>,
   ): Promise<void> {
-    const deleting = redisKeys.deleting(this.prefix, tenant, kind, id);
+    const deleting = this.keys.deleting(tenant, kind, id);
     await this.redis.set(deleting, '1', 'EX', DELETING_TTL_SECONDS);
     const usersKey = this.usersKey(tenant, kind, id);
     const users: string[] = [];

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
 import { ProblemError } from '../errors.js';
-import { DELETING_TTL_SECONDS, redisKeys } from '../queue/catalogue.js';
+import { DELETING_TTL_SECONDS, redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 
 /** Alias names: letters, digits, `.`, `_` and `-`; never the `mdl_` of a model id (checked on PUT). */
 export const ALIAS_NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,62}';
@@ -45,13 +45,17 @@ return names
  * after it resolves to the new model; an alias never points to a model that is being deleted.
  */
 export class AliasStore {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.keys = redisKeysFor(prefix);
+  }
 
   private key(tenant: string) {
-    return redisKeys.aliases(this.prefix, tenant);
+    return this.keys.aliases(tenant);
   }
 
   async get(tenant: string, name: string): Promise<Alias | undefined> {
@@ -71,7 +75,7 @@ export class AliasStore {
       SET_ALIAS,
       2,
       this.key(tenant),
-      redisKeys.deleting(this.prefix, tenant, 'model', modelId),
+      this.keys.deleting(tenant, 'model', modelId),
       name,
       JSON.stringify(alias),
     )) as -1 | [string, string | null];
@@ -111,7 +115,7 @@ export class AliasStore {
       GUARD_DELETE,
       2,
       this.key(tenant),
-      redisKeys.deleting(this.prefix, tenant, 'model', modelId),
+      this.keys.deleting(tenant, 'model', modelId),
       modelId,
       DELETING_TTL_SECONDS,
     )) as string[];

@@ -5,7 +5,7 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError, unavailable } from '../errors.js';
-import { redisKeys } from '../queue/catalogue.js';
+import { redisKeysFor } from '../queue/catalogue.js';
 import { sharedRateLimitStore } from './rate-limit-store.js';
 
 const UNSHED = new Set(['/health', '/metrics']);
@@ -51,7 +51,7 @@ export default fp(
       timeWindow: 60_000,
       // After authentication (onRequest), before the body is read.
       hook: 'preParsing',
-      store: sharedRateLimitStore(app.redis, redisKeys.rateLimit(config.QUEUE_PREFIX)),
+      store: sharedRateLimitStore(app.redis, redisKeysFor(config.QUEUE_PREFIX).rateLimit()),
       // With Redis unreachable, requests go through unlimited rather than fail.
       skipOnError: true,
       // Open routes (health, readiness, metrics, docs) are not limited. Requests without a valid key never get here:

@@ -12,7 +12,8 @@ export const QUEUES = {
 /** How long the deleting marker of a dataset or model outlives the deletion. */
 export const DELETING_TTL_SECONDS = 24 * 3600;
 
-export const redisKeys = {
+/** Each key and channel as a function of the deployment's prefix and what names it; see {@link redisKeysFor}. */
+const KEY_FORMS = {
   /** BullMQ's lock of a running job: it holds the token of the worker running it. */
   jobLock: (prefix: string, jobId: string) => `${prefix}:${QUEUES.training}:${jobId}:lock`,
   /** The job's event log, a Redis Stream. */
@@ -53,6 +54,20 @@ export const redisKeys = {
   /** Where the rate limit keeps its counters: this prefix and the API key's id or the client's address. */
   rateLimit: (prefix: string) => `${prefix}:ratelimit:`,
 };
+
+type Bound<F> = F extends (prefix: string, ...rest: infer A) => string ? (...rest: A) => string : never;
+
+/** Every Redis key and channel of one deployment, its prefix bound. */
+export type RedisKeys = { readonly [K in keyof typeof KEY_FORMS]: Bound<(typeof KEY_FORMS)[K]> };
+
+/** The keys under `prefix` (QUEUE_PREFIX): bound once, where a service is built. */
+export function redisKeysFor(prefix: string): RedisKeys {
+  const bound = Object.entries(KEY_FORMS).map(([name, form]) => [
+    name,
+    (...rest: string[]) => (form as (prefix: string, ...rest: string[]) => string)(prefix, ...rest),
+  ]);
+  return Object.fromEntries(bound) as RedisKeys;
+}
 
 /** Payload of a training job; the BullMQ job id is the public job id. */
 export interface TrainingPayload {

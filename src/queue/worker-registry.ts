@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { redisKeys } from './catalogue.js';
+import { redisKeysFor, type RedisKeys } from './catalogue.js';
 
 export const WorkerInfoSchema = Type.Object({
   id: Type.String(),
@@ -30,37 +30,37 @@ export const workerHeartbeatTtl = (heartbeatMs: number) => heartbeatMs * 3;
 
 /** Live training workers, from heartbeats that expire: a worker that stops beating drops out of the list. */
 export class WorkerRegistry {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     /** How long a heartbeat counts. */
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.keys = redisKeysFor(prefix);
+  }
 
   async beat(info: WorkerInfo): Promise<void> {
     await this.redis
       .multi()
-      .set(redisKeys.worker(this.prefix, info.id), JSON.stringify(info), 'PX', this.ttlMs)
-      .zadd(redisKeys.workers(this.prefix), Date.now(), info.id)
+      .set(this.keys.worker(info.id), JSON.stringify(info), 'PX', this.ttlMs)
+      .zadd(this.keys.workers(), Date.now(), info.id)
       .exec();
   }
 
   async remove(id: string): Promise<void> {
-    await this.redis
-      .multi()
-      .del(redisKeys.worker(this.prefix, id))
-      .zrem(redisKeys.workers(this.prefix), id)
-      .exec();
+    await this.redis.multi().del(this.keys.worker(id)).zrem(this.keys.workers(), id).exec();
   }
 
   /** The workers whose heartbeat has not expired, oldest first. */
   async list(): Promise<WorkerInfo[]> {
-    const index = redisKeys.workers(this.prefix);
+    const index = this.keys.workers();
     const since = Date.now() - this.ttlMs;
     await this.redis.zremrangebyscore(index, '-inf', `(${since}`);
     const ids = await this.redis.zrange(index, 0, -1);
     if (ids.length === 0) return [];
-    const values = await this.redis.mget(ids.map((id) => redisKeys.worker(this.prefix, id)));
+    const values = await this.redis.mget(ids.map((id) => this.keys.worker(id)));
     return values.flatMap((value) => (value ? [JSON.parse(value) as WorkerInfo] : []));
   }
 }

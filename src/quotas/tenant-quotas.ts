@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ProblemError } from '../errors.js';
-import { redisKeys } from '../queue/catalogue.js';
+import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 
 // Admits a job unless the tenant already has `limit` (KEYS[1]: a sorted set of job ids by admission time).
 // Returns -1 when admitted (or already counted), else the current count.
@@ -53,15 +53,19 @@ const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
  * stored resource is counted at most once and uncounted at most once, however many requests race.
  */
 export class TenantQuotas {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: Redis,
     private readonly queue: Queue,
     private readonly prefix: string,
     readonly limits: { maxActiveJobs: number; maxStoredBytes: number },
-  ) {}
+  ) {
+    this.keys = redisKeysFor(prefix);
+  }
 
   private storedKeys(tenant: string): [string, string] {
-    return [redisKeys.storedResources(this.prefix, tenant), redisKeys.storedBytes(this.prefix, tenant)];
+    return [this.keys.storedResources(tenant), this.keys.storedBytes(tenant)];
   }
 
   /**
@@ -69,7 +73,7 @@ export class TenantQuotas {
    * running. Jobs that have finished since they were counted are pruned first.
    */
   async admitJob(tenant: string, id: string): Promise<void> {
-    const key = redisKeys.activeJobs(this.prefix, tenant);
+    const key = this.keys.activeJobs(tenant);
     if ((await this.redis.zcard(key)) >= this.limits.maxActiveJobs) await this.pruneJobs(key);
     const current = (await this.redis.eval(
       ADMIT_JOB,
@@ -105,7 +109,7 @@ export class TenantQuotas {
 
   /** Forgets a job that was counted but never queued, or that ended. */
   async releaseJob(tenant: string, id: string): Promise<void> {
-    await this.redis.zrem(redisKeys.activeJobs(this.prefix, tenant), id);
+    await this.redis.zrem(this.keys.activeJobs(tenant), id);
   }
 
   /**
@@ -171,7 +175,7 @@ export class TenantQuotas {
 
   async usage(tenant: string): Promise<{ activeJobs: number; storedBytes: number }> {
     const [active, stored] = await Promise.all([
-      this.redis.zcard(redisKeys.activeJobs(this.prefix, tenant)),
+      this.redis.zcard(this.keys.activeJobs(tenant)),
       this.redis.get(this.storedKeys(tenant)[1]),
     ]);
     return { activeJobs: active, storedBytes: Number(stored ?? 0) };
@@ -185,7 +189,7 @@ export async function releaseJobSlot(
   tenant: string,
   id: string,
 ): Promise<void> {
-  await redis.zrem(redisKeys.activeJobs(prefix, tenant), id);
+  await redis.zrem(redisKeysFor(prefix).activeJobs(tenant), id);
 }
 
 /** Counts a trained model against its tenant's storage, once however often it is called (a worker's retries). */
@@ -196,7 +200,8 @@ export async function countStoredModel(
   modelId: string,
   bytes: number,
 ): Promise<void> {
-  const keys = [redisKeys.storedResources(prefix, tenant), redisKeys.storedBytes(prefix, tenant)];
+  const bound = redisKeysFor(prefix);
+  const keys = [bound.storedResources(tenant), bound.storedBytes(tenant)];
   await redis.eval(COUNT_BYTES, 2, ...keys, modelId, bytes, 0);
 }
 
@@ -207,6 +212,7 @@ export async function uncountStoredModel(
   tenant: string,
   modelId: string,
 ): Promise<void> {
-  const keys = [redisKeys.storedResources(prefix, tenant), redisKeys.storedBytes(prefix, tenant)];
+  const bound = redisKeysFor(prefix);
+  const keys = [bound.storedResources(tenant), bound.storedBytes(tenant)];
   await redis.eval(UNCOUNT_BYTES, 2, ...keys, modelId);
 }

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { holdsScope } from '../auth/api-keys.js';
-import { redisKeys } from '../queue/catalogue.js';
+import { redisKeysFor } from '../queue/catalogue.js';
 import { WorkerInfoSchema, type WorkerInfo } from '../queue/worker-registry.js';
 
 export default async function workerRoutes(fastify: FastifyInstance) {
@@ -12,7 +12,7 @@ export default async function workerRoutes(fastify: FastifyInstance) {
   const ownJobsOnly = async (tenant: string, workers: WorkerInfo[]): Promise<WorkerInfo[]> => {
     const ids = workers.flatMap((worker) => worker.jobs.map((job) => job.id));
     if (ids.length === 0) return workers;
-    const scores = await app.redis.zmscore(redisKeys.activeJobs(app.config.QUEUE_PREFIX, tenant), ...ids);
+    const scores = await app.redis.zmscore(redisKeysFor(app.config.QUEUE_PREFIX).activeJobs(tenant), ...ids);
     const own = new Set(ids.filter((_, i) => scores[i] !== null));
     return workers.map((worker) => {
       const jobs = worker.jobs.filter((job) => own.has(job.id));

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fast
 import assert from 'node:assert/strict';
 import app, { serverOptions } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
+import type { Dataset } from '../../src/datasets/dataset-store.js';
 import { selectBackend } from '../../src/tf/backend.js';
 import { TEST_AUTHORIZATION } from './env.js';
 
@@ -62,3 +63,15 @@ export function assertProblem(response: LightMyRequestResponse, status: number, 
 }
 
 export { withTestCredentials };
+
+/** Uploads a CSV dataset through the API and returns its record; anything but a 201 fails the test. */
+export async function uploadCsv(fastify: FastifyInstance, csv: string, name: string): Promise<Dataset> {
+  const response = await fastify.inject({
+    method: 'POST',
+    url: `/v1/datasets?name=${name}`,
+    headers: { 'content-type': 'text/csv' },
+    payload: csv,
+  });
+  assert.equal(response.statusCode, 201, response.body);
+  return response.json<Dataset>();
+}
