@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
-import { TERMINAL_STATUSES, type JobStatus } from './job-events.js';
+import { JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from './job-events.js';
 
 /** Where a job may go from each status; `new` is a job with no status yet. Terminal statuses lead nowhere. */
 export const JOB_TRANSITIONS: Readonly<Record<JobStatus | 'new', readonly JobStatus[]>> = {
@@ -47,18 +47,26 @@ export interface TransitionOptions {
 }
 
 // One transition, atomically: nothing is written after the terminal event (a job ends once, whoever notices
-// first), nor by a worker that lost the lock, nor against the state machine (ARGV[6]: the statuses it may come
+// first), nor by a worker that lost the lock, nor against the state machine (ARGV[5]: the statuses it may come
 // from), nor, when asked, over a recorded cancel. Returns the event id, or 0 (a cancel is recorded), -1
 // (refused), false (ended, or the lock is lost); the status it left comes second.
 const TRANSITION = `
-if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[4] then return {false, ''} end
+if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[3] then return {false, ''} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {false, ''} end
 local from = redis.call('GET', KEYS[3]) or 'new'
-if not string.find(ARGV[6], ',' .. from .. ',', 1, true) then return {-1, from} end
-if ARGV[5] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {0, from} end
-if ARGV[7] == '1' then redis.call('SET', KEYS[2], '1') end
-redis.call('SET', KEYS[3], ARGV[3])
-return {redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[2]), from}`;
+if not string.find(ARGV[5], ',' .. from .. ',', 1, true) then return {-1, from} end
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {0, from} end
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], '1') end
+redis.call('SET', KEYS[3], ARGV[2])
+return {redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[1]), from}`;
+
+/** For each status, the statuses it may be reached from, as the script matches them: `,queued,running,`. */
+const SOURCES = Object.fromEntries(
+  JOB_STATUSES.map((to) => [
+    to,
+    `,${(Object.keys(JOB_TRANSITIONS) as Array<JobStatus | 'new'>).filter((from) => canTransition(from, to)).join(',')},`,
+  ]),
+) as Record<JobStatus, string>;
 
 // A cancel and a worker's end exclude each other: the cancel is recorded (KEYS[3]) only while the log has not
 // ended, and returns the status it ended with otherwise.
@@ -106,9 +114,6 @@ export class JobLifecycle {
     data: Record<string, unknown> = {},
     options: TransitionOptions = {},
   ): Promise<TransitionOutcome> {
-    const from = (Object.keys(JOB_TRANSITIONS) as Array<JobStatus | 'new'>).filter((status) =>
-      canTransition(status, to),
-    );
     const keys = [
       this.keys.events(job.id),
       this.keys.ended(job.id),
@@ -121,12 +126,11 @@ export class JobLifecycle {
       TRANSITION,
       keys.length,
       ...keys,
-      'status',
       event,
       to,
       options.lock?.token ?? '',
       options.unlessCancelled ? '1' : '0',
-      `,${from.join(',')},`,
+      SOURCES[to],
       TERMINAL_STATUSES.has(to) ? '1' : '0',
     )) as [string | number | null, string];
     if (written === 0) return 'cancel_requested';
