@@ -1,8 +1,13 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import app, { serverOptions } from '../src/app.js';
@@ -83,4 +88,100 @@ export async function listenApi(
   await server.listen({ port: 0, host: '127.0.0.1' });
   run.closers.push(() => server.close());
   return { server, base: `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`, backend };
+}
+
+/** A process's /proc status, or undefined once it has gone. */
+export async function processStatus(pid: number): Promise<string | undefined> {
+  return fsp.readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+}
+
+/** A `kB` field of a /proc status (VmRSS, VmHWM), in bytes. */
+export const statusBytes = (text: string | undefined, name: string) =>
+  Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text ?? '')?.[1] ?? 0) * 1024;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * The API as `npm run start:api` runs it, in a process of its own so that its memory is its own, with the run's
+ * Redis prefix, DATA_DIR and keys. Killed with the run.
+ */
+export async function startApiProcess(run: BenchRun): Promise<{ base: string; child: ChildProcess }> {
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
+  for (const key of ['REDIS_URL', 'QUEUE_PREFIX', 'DATA_DIR', 'API_KEYS', 'INFERENCE_HOSTS'] as const)
+    childEnv[key] = String(run.config[key]);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: childEnv,
+    stdio: 'inherit',
+  });
+  run.closers.push(async () => void child.kill());
+  const base = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode})`);
+    if ((await fetch(`${base}/health`).catch(() => undefined))?.status === 200) return { base, child };
+    await sleep(200);
+  }
+}
+
+/** The first `perClass` rows of each digit from the bundled CSV: enough for a one-epoch job. */
+export function tinyDigitsCsv(perClass = 10): string {
+  const csv = fs.readFileSync(new URL('../datasets/digits-8x8.csv', import.meta.url), 'utf8');
+  const [header, ...lines] = csv.trim().split('\n');
+  const taken = new Map<string, number>();
+  const kept = lines.filter((line) => {
+    const label = line.slice(0, line.indexOf(','));
+    taken.set(label, (taken.get(label) ?? 0) + 1);
+    return taken.get(label)! <= perClass;
+  });
+  return `${header!.trim()}\n${kept.map((line) => line.trim()).join('\n')}\n`;
+}
+
+/**
+ * A training worker process (`npm run start:worker`) on the run's prefix and DATA_DIR, stopped with the run (its
+ * drain first); returns once `base`'s GET /v1/workers lists it.
+ */
+export async function startWorkerProcess(run: BenchRun, base: string) {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+  delete env.NODE_TEST_CONTEXT;
+  for (const key of ['REDIS_URL', 'QUEUE_PREFIX', 'DATA_DIR', 'TFJS_BACKEND'] as const)
+    env[key] = String(run.config[key]);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/trainer.ts'], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit');
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  run.closers.push(async () => {
+    if (!alive()) return;
+    child.kill('SIGTERM');
+    if (!(await Promise.race([exited.then(() => true), sleep(30_000, false, { ref: false })]))) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  const started = performance.now();
+  for (;;) {
+    if (!alive()) throw new Error(`the worker exited while starting:\n${output}`);
+    const response = await fetch(`${base}/v1/workers`, { headers: run.headers });
+    const listed = (await response.json()) as { items: Array<{ pid: number }> };
+    if (listed.items.some((worker) => worker.pid === child.pid))
+      return { child, alive, output: () => output };
+    if (performance.now() - started > 120_000) throw new Error(`no worker listed after 120 s:\n${output}`);
+    await sleep(50);
+  }
 }

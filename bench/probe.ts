@@ -6,15 +6,11 @@
  * Prints the answer, how long it took, the probe process's peak resident memory (VmHWM, read every 20 ms) against
  * its bound, and the API process's own peak. Nothing is kept: the files, keys and DATA_DIR are removed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
-import { startBenchRun } from './harness.js';
-import type { Config } from '../src/config.js';
+import { processStatus, startApiProcess, startBenchRun, statusBytes } from './harness.js';
 import { probeOptions } from '../src/models/model-probe.js';
 
 const MiB = 1024 * 1024;
@@ -63,11 +59,6 @@ async function saveTo(model: tf.LayersModel, dir: string): Promise<string[]> {
   return ['model.json', ...paths];
 }
 
-async function status(pid: number): Promise<string | undefined> {
-  return fsp.readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
-}
-const kib = (text: string | undefined, name: string) =>
-  Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text ?? '')?.[1] ?? 0) * 1024;
 const parentOf = (text: string | undefined) => Number(/^PPid:\s+(\d+)/m.exec(text ?? '')?.[1] ?? 0);
 
 /** The highest VmHWM of the API process and of the probe processes it forks, read every 20 ms until stopped. */
@@ -75,40 +66,18 @@ function watch(api: number): { stop: () => { api: number; probe: number } } {
   const peak = { api: 0, probe: 0 };
   const timer = setInterval(() => {
     void (async () => {
-      peak.api = Math.max(peak.api, kib(await status(api), 'VmHWM'));
+      peak.api = Math.max(peak.api, statusBytes(await processStatus(api), 'VmHWM'));
       for (const entry of await fsp.readdir('/proc')) {
         if (!/^\d+$/.test(entry)) continue;
-        const text = await status(Number(entry));
+        const text = await processStatus(Number(entry));
         if (parentOf(text) !== api) continue;
         const cmdline = await fsp.readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-        if (cmdline.includes('model-probe.child')) peak.probe = Math.max(peak.probe, kib(text, 'VmHWM'));
+        if (cmdline.includes('model-probe.child'))
+          peak.probe = Math.max(peak.probe, statusBytes(text, 'VmHWM'));
       }
     })();
   }, 20);
   return { stop: () => (clearInterval(timer), peak) };
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The API as `npm run start:api` runs it, in a process of its own so that its memory is its own. */
-async function startApi(config: Config): Promise<{ base: string; child: ChildProcess }> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-  for (const key of ['REDIS_URL', 'QUEUE_PREFIX', 'DATA_DIR', 'API_KEYS', 'INFERENCE_HOSTS'] as const)
-    env[key] = String(config[key]);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: 'inherit' });
-  const base = `http://127.0.0.1:${port}`;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the API exited (${child.exitCode})`);
-    if ((await fetch(`${base}/health`).catch(() => undefined))?.status === 200) return { base, child };
-    await sleep(200);
-  }
 }
 
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
@@ -120,8 +89,7 @@ try {
   const params = model.countParams();
   const files = await saveTo(model, dir);
   model.dispose();
-  const { base, child } = await startApi(run.config);
-  run.closers.push(async () => void child.kill());
+  const { base, child } = await startApiProcess(run);
   const form = new FormData();
   let bytes = 0;
   for (const name of files) {
@@ -133,7 +101,7 @@ try {
   console.log(
     `model: ${params} parameters, ${files.length} files, ${mib(bytes)}; MODEL_MAX_BYTES ${mib(run.config.MODEL_MAX_BYTES)}, probe bound ${mib(bound)}`,
   );
-  const apiBefore = kib(await status(child.pid!), 'VmRSS');
+  const apiBefore = statusBytes(await processStatus(child.pid!), 'VmRSS');
   const peaks = watch(child.pid!);
   const started = performance.now();
   const response = await fetch(`${base}/v1/models`, { method: 'POST', headers: run.headers, body: form });

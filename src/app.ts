@@ -18,12 +18,15 @@ import services from './plugins/services.js';
 import security, { SECURITY_HEADERS } from './plugins/security.js';
 import stores from './plugins/stores.js';
 import swagger from './plugins/swagger.js';
+import webhooks from './plugins/webhooks.js';
 import aliasRoutes from './routes/aliases.routes.js';
+import baseRoutes from './routes/bases.routes.js';
 import datasetRoutes from './routes/datasets.routes.js';
 import healthRoutes from './routes/health.routes.js';
 import jobRoutes from './routes/jobs.routes.js';
 import modelRoutes from './routes/models.routes.js';
 import workerRoutes from './routes/workers.routes.js';
+import webhookRoutes from './routes/webhooks.routes.js';
 import type { BackendInfo } from './tf/backend.js';
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -109,14 +112,17 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   await fastify.register(stores);
   await fastify.register(services);
   await fastify.register(metrics);
+  await fastify.register(webhooks);
   await fastify.register(fastifySSE, { heartbeatInterval: config.SSE_HEARTBEAT_MS });
   await fastify.register(admin);
   await fastify.register(healthRoutes);
   await fastify.register(datasetRoutes, { prefix: '/v1/datasets' });
   await fastify.register(modelRoutes, { prefix: '/v1/models' });
   await fastify.register(aliasRoutes, { prefix: '/v1/aliases' });
+  await fastify.register(baseRoutes, { prefix: '/v1/bases' });
   await fastify.register(jobRoutes, { prefix: '/v1/jobs' });
   await fastify.register(workerRoutes, { prefix: '/v1/workers' });
+  await fastify.register(webhookRoutes, { prefix: '/v1/webhooks' });
 }
 
 export default fp(app, { name: 'finetuned' });

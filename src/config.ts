@@ -55,11 +55,46 @@ export const ConfigSchema = Type.Object({
   JOB_ATTEMPTS: Type.Integer({ default: 3, minimum: 1, maximum: 100 }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   DATASET_MAX_BYTES: Type.Integer({ default: 100 * MiB, minimum: 1 }),
+  DATASET_ARCHIVE_MAX_BYTES: Type.Integer({
+    default: 1024 * MiB,
+    minimum: 1,
+    description: 'Largest image archive upload (zip, tar, tar.gz), as sent',
+  }),
+  DATASET_IMAGE_MAX_ENTRIES: Type.Integer({
+    default: 200_000,
+    minimum: 1,
+    description: 'Most entries an image archive may hold, folders and skipped entries included',
+  }),
+  DATASET_IMAGE_MAX_DECOMPRESSED_BYTES: Type.Integer({
+    default: 4096 * MiB,
+    minimum: 1,
+    description: "Most bytes an image archive's entries may take decompressed, together",
+  }),
+  DATASET_IMAGE_MAX_FILE_BYTES: Type.Integer({
+    default: 32 * MiB,
+    minimum: 1,
+    description: 'Largest single image file in an archive',
+  }),
+  DATASET_IMAGE_MAX_PIXELS: Type.Integer({
+    default: 25_000_000,
+    minimum: 1,
+    description: 'Most pixels (width × height) one image may declare, before any resizing',
+  }),
+  DATASET_IMAGE_MAX_STORED_BYTES: Type.Integer({
+    default: 1024 * MiB,
+    minimum: 1,
+    description: "Most bytes an image dataset's pixels may take stored (N × H × W × C)",
+  }),
   MODEL_MAX_BYTES: Type.Integer({ default: 256 * MiB, minimum: 1 }),
   MODEL_MAX_LAYERS: Type.Integer({
     default: 1000,
     minimum: 1,
     description: 'Most layers an uploaded model may have, nested models included',
+  }),
+  MODEL_MAX_GRAPH_NODES: Type.Integer({
+    default: 10_000,
+    minimum: 1,
+    description: "Most nodes an uploaded GraphModel's graph may have, its functions' included",
   }),
   MODEL_MAX_PARAMS: Type.Integer({
     default: 64 * MiB,
@@ -90,7 +125,40 @@ export const ConfigSchema = Type.Object({
     maximum: 64,
     description: 'Uploaded models checked at once; a few more wait, and beyond those an upload gets 503',
   }),
+  MODEL_IMPORT_ALLOW_PRIVATE: Type.Boolean({
+    default: false,
+    description:
+      'Let model imports fetch from private, loopback or link-local addresses (a closed network, tests); refused otherwise',
+  }),
+  MODEL_IMPORT_TIMEOUT_MS: Type.Integer({
+    default: 120_000,
+    minimum: 1,
+    description: 'How long an import may take to fetch model.json and every weight file, redirects included',
+  }),
+  MODEL_IMPORT_MAX_REDIRECTS: Type.Integer({
+    default: 5,
+    minimum: 0,
+    maximum: 20,
+    description: 'Redirects followed for each file an import fetches',
+  }),
+  MODEL_IMPORT_CONCURRENCY: Type.Integer({
+    default: 2,
+    minimum: 1,
+    maximum: 64,
+    description: 'Imports one API process fetches at once; beyond those an import gets 503',
+  }),
+  BASE_MIRROR_URL: Type.String({
+    default: '',
+    pattern: '^(https?://.+)?$',
+    description:
+      'Empty: catalogue bases are fetched from where they are published; else from <BASE_MIRROR_URL>/<base id>/model.json',
+  }),
   JSON_MAX_BYTES: Type.Integer({ default: 1 * MiB, minimum: 1 }),
+  PREDICT_IMAGE_MAX_BYTES: Type.Integer({
+    default: 16 * MiB,
+    minimum: 1,
+    description: 'Bytes of the images one prediction request carries, as multipart or one raw image/* body',
+  }),
   MAX_CLASSES: Type.Integer({ default: 1000, minimum: 2, maximum: 100000 }),
   MODEL_CACHE_BYTES: Type.Integer({ default: 512 * MiB, minimum: 0 }),
   JOB_BACKOFF_MS: Type.Integer({ default: 5_000, minimum: 0 }),
@@ -121,6 +189,17 @@ export const ConfigSchema = Type.Object({
   }),
   CHECKPOINT_EVERY_EPOCHS: Type.Integer({ default: 1, minimum: 1 }),
   CHECKPOINT_KEEP: Type.Integer({ default: 2, minimum: 1 }),
+  JOB_RETENTION_DAYS: Type.Number({
+    default: 30,
+    minimum: 0,
+    description:
+      'Finished jobs (their records, event logs, index entries, markers and checkpoints) are removed this long after they ended; 0 keeps them. Models, datasets and aliases stay',
+  }),
+  JOB_RETENTION_SWEEP_MS: Type.Integer({
+    default: 60_000,
+    minimum: 100,
+    description: 'How often the API looks for finished jobs past their retention',
+  }),
   TRAINING_ISOLATION: Type.Enum(['process', 'inline'], { default: 'process' }),
   WORKER_LOCK_MS: Type.Integer({ default: 30_000, minimum: 500 }),
   WORKER_STALLED_INTERVAL_MS: Type.Integer({ default: 30_000, minimum: 500 }),
@@ -177,6 +256,33 @@ export const ConfigSchema = Type.Object({
   PREDICT_MAX_BATCH: Type.Integer({ default: 64, minimum: 1, maximum: 4096 }),
   PREDICT_MAX_WAIT_MS: Type.Number({ default: 1, minimum: 0, maximum: 1000 }),
   PREDICT_QUEUE_LIMIT: Type.Integer({ default: 4096, minimum: 1 }),
+  WEBHOOK_ALLOW_PRIVATE: Type.Boolean({
+    default: false,
+    description:
+      'Let webhook endpoints be private, loopback or link-local addresses (a closed network, tests); refused otherwise',
+  }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({
+    default: 10_000,
+    minimum: 100,
+    description: 'How long one delivery attempt may take, from connecting to the end of the response',
+  }),
+  WEBHOOK_BACKOFF_MS: Type.Integer({
+    default: 5_000,
+    minimum: 1,
+    description: 'Delay before the first retry of a failed delivery; it doubles with each further one',
+  }),
+  WEBHOOK_RETRY_SPAN_MS: Type.Integer({
+    default: 24 * 3600 * 1000,
+    minimum: 0,
+    description: 'How long a failing delivery is retried: retries are made while they fit in this span',
+  }),
+  WEBHOOK_MAX_ENDPOINTS: Type.Integer({ default: 20, minimum: 1, maximum: 1000 }),
+  WEBHOOK_CONCURRENCY: Type.Integer({
+    default: 8,
+    minimum: 0,
+    maximum: 256,
+    description: 'Deliveries one API process sends at once; 0: this process sends none (others do)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -26,8 +26,10 @@ export class ProblemError extends Error {
 export const badRequest = (code: ProblemCode, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(400, code, detail, extensions);
 
-export const notFound = (kind: 'dataset' | 'model' | 'job' | 'alias' | 'file', id: string) =>
-  new ProblemError(404, `${kind}_not_found`, `${kind} '${id}' does not exist`, { [`${kind}Id`]: id });
+export const notFound = (
+  kind: 'dataset' | 'model' | 'job' | 'alias' | 'file' | 'webhook' | 'delivery',
+  id: string,
+) => new ProblemError(404, `${kind}_not_found`, `${kind} '${id}' does not exist`, { [`${kind}Id`]: id });
 
 export const unprocessable = (code: ProblemCode, detail: string, extensions?: Record<string, unknown>) =>
   new ProblemError(422, code, detail, extensions);

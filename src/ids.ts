@@ -2,7 +2,7 @@ import { monotonicFactory } from 'ulid';
 
 const next = monotonicFactory();
 
-export type IdKind = 'ds' | 'mdl' | 'job' | 'wrk';
+export type IdKind = 'ds' | 'mdl' | 'job' | 'wrk' | 'whk';
 
 /** A new resource id: a kind prefix and a lower-case ULID, so ids sort by creation time. */
 export function newId(kind: IdKind): string {

@@ -298,6 +298,8 @@ describe('access control', () => {
           ['GET', `/v1/jobs/${acme.job}/events`, undefined, 'job_not_found', { accept: 'text/event-stream' }],
           ['GET', `/v1/jobs/${acme.job}/checkpoints`, undefined, 'job_not_found'],
           ['POST', `/v1/jobs/${acme.job}/cancel`, undefined, 'job_not_found'],
+          ['POST', `/v1/jobs/${acme.job}/pause`, undefined, 'job_not_found'],
+          ['POST', `/v1/jobs/${acme.job}/resume`, undefined, 'job_not_found'],
           ['POST', '/v1/jobs', { dataset: acme.dataset, architecture: mlp }, 'dataset_not_found'],
           ['POST', '/v1/jobs', { dataset: globexDataset, baseModel: acme.model }, 'model_not_found'],
           [

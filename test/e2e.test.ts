@@ -118,7 +118,7 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
     assert.deepEqual(record.inputShape, [8, 8, 1]);
     assert.deepEqual(record.labels, DIGITS);
     assert.equal(record.lineage.datasetSha256, dataset.sha256);
-    assert.equal(record.preprocessing?.standardize.mean.length, 64);
+    assert.equal(record.preprocessing?.standardize?.mean.length, 64);
   });
 
   it('tf.loadLayersModel over HTTP gives the predictions POST /predict gives, and the metadata', async () => {
@@ -135,7 +135,7 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
         (row, i, all) => all.findLastIndex((r) => r.label === row.label) === i,
       );
       assert.equal(rows.length, 10);
-      const { mean, std } = record.preprocessing!.standardize;
+      const { mean, std } = record.preprocessing!.standardize!;
       const standardized = rows.flatMap((row) => row.pixels.map((v, i) => (v - mean[i]!) / std[i]!));
       const local = tf.tidy(
         () =>

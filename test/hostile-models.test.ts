@@ -235,6 +235,7 @@ function storedRecord(
     id: newId('mdl'),
     name: 'stored directly',
     source,
+    format: 'layers-model',
     inputShape,
     labels: null,
     layers: [],

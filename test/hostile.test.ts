@@ -566,11 +566,11 @@ const ROWS: Row[] = [
     code: 'unsupported_media_type',
   },
   {
-    name: 'predict as multipart',
+    name: 'predict as multipart with rows but no image file',
     request: () =>
       multipart(multipartBody([{ name: 'instances', data: `[${PIXELS}]` }]), '/v1/models/{mdl}/predict'),
-    status: 415,
-    code: 'unsupported_media_type',
+    status: 400,
+    code: 'validation_failed',
   },
   {
     name: 'alias as a form',

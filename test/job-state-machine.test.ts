@@ -15,6 +15,10 @@ describe('the job state machine', () => {
       ['running', 'succeeded'],
       ['queued', 'cancelled'],
       ['retrying', 'failed'],
+      ['queued', 'paused'],
+      ['running', 'paused'],
+      ['paused', 'queued'],
+      ['paused', 'cancelled'],
     ] as const)
       assert.ok(canTransition(from, to), `${from} → ${to}`);
     for (const [from, to] of [
@@ -24,6 +28,8 @@ describe('the job state machine', () => {
       ['succeeded', 'running'],
       ['failed', 'cancelled'],
       ['cancelled', 'queued'],
+      ['paused', 'running'],
+      ['paused', 'succeeded'],
     ] as const)
       assert.ok(!canTransition(from, to), `${from} → ${to} is refused`);
     for (const end of ['succeeded', 'failed', 'cancelled'] as const)

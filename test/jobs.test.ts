@@ -305,6 +305,8 @@ describe('jobs API', () => {
           fineTune: null,
           earlyStopping: null,
         },
+        augmentation: null,
+        classWeight: null,
         seed: 1,
         metadata: { owner: 'tests' },
       });

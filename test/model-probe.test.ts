@@ -129,7 +129,7 @@ describe('what the predictor remembers of models that cannot be served', () => {
       unservableTtlMs: 1_000,
       clock,
     });
-    const predict = () => predictor.predict('default', record, [[1]], 1);
+    const predict = () => predictor.predict('default', record, { instances: [[1]] }, 1);
     return { clock, counts, predict };
   }
 

@@ -415,8 +415,14 @@ describe('models API', () => {
       404,
       'model_not_found',
     );
+    // Not a model id, so an alias name: there is no such alias. A name no alias can have is a 400.
     assertProblem(
       await fastify.inject({ method: 'GET', url: '/v1/models/ds_01hzzzzzzzzzzzzzzzzzzzzzzz' }),
+      404,
+      'alias_not_found',
+    );
+    assertProblem(
+      await fastify.inject({ method: 'GET', url: '/v1/models/.hidden' }),
       400,
       'validation_failed',
     );

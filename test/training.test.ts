@@ -204,7 +204,8 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
       assert.deepEqual(last.history, result.history);
       assert.deepEqual(
         [...new Set(progress.map((p) => `${p.phase} ${p.epoch}`))],
-        ['head 1', 'head 2', 'fine-tune 3', 'fine-tune 4'],
+        // The frozen base's features pass reports first, before any epoch.
+        ['features 0', 'head 1', 'head 2', 'fine-tune 3', 'fine-tune 4'],
       );
     } finally {
       result.dispose();
@@ -269,7 +270,7 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
         seed: 5,
       });
       try {
-        const { mean, std } = result.preprocessing!.standardize;
+        const { mean, std } = result.preprocessing!.standardize!;
         assert.equal(mean.length, 64);
         // Pixel 0 is blank in every digit: mean 0, and std 1 rather than a division by zero.
         assert.equal(mean[0], 0);

@@ -6,6 +6,7 @@ import type { JobEvents, NewEvent } from '../src/jobs/job-events.js';
 import type { JobLifecycle, TransitionOptions } from '../src/jobs/job-lifecycle.js';
 import type { JobStatus } from '../src/jobs/job-events.js';
 import { discardCancelledJob } from '../src/jobs/job-outputs.js';
+import { holdPaused, pauseAsked } from '../src/jobs/job-pause.js';
 import type { ModelStore } from '../src/models/model-store.js';
 import {
   CANCELLED_REASON,
@@ -73,6 +74,34 @@ function jobEnding(deps: ProcessorDeps, job: TrainingJob, token: string | undefi
       log.info('job cancelled');
       return new UnrecoverableError(CANCELLED_REASON);
     },
+    /** Puts the job back in the queue without using up an attempt; returns what the processor throws. */
+    async handBack(message: string): Promise<Error> {
+      await deps.lifecycle.transition(ref, 'queued', { message });
+      await job.moveToWait(token);
+      return new WaitingError();
+    },
+    /** Holds the job paused, its worker slot freed; returns what the processor throws. */
+    async paused(): Promise<Error> {
+      if (await deps.lifecycle.cancelRequested(id)) return this.cancelled();
+      if (!(await holdsLock())) return new Error('the worker lost the job lock; another worker has the job');
+      // Resumed before its run reached the pause: never shown paused (nor announced so), it is handed back to
+      // go on from the checkpoint just written.
+      if (!(await pauseAsked(deps.redis, redisKeysFor(deps.prefix), id))) {
+        log.info('pause withdrawn before it was reached; job handed back to the queue');
+        return this.handBack(
+          'the pause was withdrawn before the job reached it; it goes on from its checkpoint',
+        );
+      }
+      const held = await holdPaused(
+        { redis: deps.redis, keys: redisKeysFor(deps.prefix), lifecycle: deps.lifecycle },
+        job,
+        token,
+        lock,
+      );
+      if (!held) return this.cancelled();
+      log.info('job paused');
+      return held;
+    },
     /** Ends the job in `status` unless a cancel came first: false then, and the job is to end cancelled. */
     async unlessCancelled(status: 'succeeded' | 'failed', data: Record<string, unknown>): Promise<boolean> {
       if (!(await holdsLock())) return true;
@@ -129,6 +158,7 @@ async function endFailedAttempt(
     await deps.events.append(id, { type: 'log', data: { level: 'warn', message: error.message } });
   }
   if (error instanceof TrainingStopped && error.reason === 'cancel') return ending.cancelled();
+  if (error instanceof TrainingStopped && error.reason === 'pause') return ending.paused();
   if (error instanceof TrainingStopped && error.reason === 'lost') {
     return new Error('the worker lost the job lock; another worker has the job');
   }
@@ -137,12 +167,8 @@ async function endFailedAttempt(
     error instanceof TrainingProcessExited;
   if (deps.draining() && stoppedByShutdown) {
     // Handed back without using up an attempt; the next worker resumes from the checkpoint just written.
-    await ending.move('queued', {
-      message: 'a stopping worker handed the job back; it resumes from its checkpoint',
-    });
-    await job.moveToWait(token);
     log.info('job handed back to the queue');
-    return new WaitingError();
+    return ending.handBack('a stopping worker handed the job back; it resumes from its checkpoint');
   }
   // Asked to cancel, a job ends cancelled whatever else stopped it (a crash, a failure): never failed or retried.
   if (await ending.cancelAsked()) return ending.cancelled();
@@ -163,7 +189,8 @@ async function endFailedAttempt(
 
 /**
  * The BullMQ processor of training jobs. It keeps the job's event log and state, and hands the training itself
- * to the runner: a cancel stops the run and ends the job cancelled; a shutdown stops it with a checkpoint and
+ * to the runner: a cancel stops the run and ends the job cancelled; a pause stops it with a checkpoint and holds
+ * the job in the delayed set until it is resumed; a shutdown stops it with a checkpoint and
  * puts the job back in the queue for another worker; bad input fails it at once; anything else is retried.
  */
 export function createTrainingProcessor(deps: ProcessorDeps) {
@@ -176,6 +203,8 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
     const log = deps.logger.child({ jobId: id, attempt });
     const ending = jobEnding(deps, job, token, log);
     if (await ending.cancelAsked()) throw await ending.cancelled();
+    // Paused while it waited: held again, without running.
+    if (await pauseAsked(deps.redis, redisKeysFor(deps.prefix), id)) throw await ending.paused();
 
     if ((await events.lastStatus(id)) === 'running') {
       await ending.move('retrying', {

@@ -22,10 +22,11 @@ import {
 } from '../src/queue/catalogue.js';
 import { archiveCancelled } from '../src/jobs/cancelled-jobs.js';
 import { createRedis } from '../src/redis.js';
+import { workerJobWebhooks } from '../src/webhooks/job-webhooks.js';
 import type { BlobStore } from '../src/store/blob-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
-import { watchCancels } from './cancel-watch.js';
+import { watchStopRequests } from './stop-requests.js';
 import { startHeartbeats, type Heartbeats } from './heartbeats.js';
 import { serveWorkerMetrics } from './worker-metrics.js';
 import { createTrainingProcessor, type ActiveJob, type ProcessorDeps } from './train.processor.js';
@@ -53,8 +54,14 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   const connection = createRedis(config, 'worker');
   const state: WorkerState = { active: new Map(), draining: false };
   const deps = processorDeps(config, { connection, store, checkpoints, runner, logger, state });
+  // The transitions this worker writes are announced to webhooks from here (enqueued; the API delivers them).
+  const webhooks = workerJobWebhooks(config, connection, deps.models, (err) =>
+    logger.warn({ err }, 'webhook queue error'),
+  );
+  deps.lifecycle.onStatus(webhooks.listener);
+  await webhooks.ready();
   const worker = createWorker(config, deps);
-  const cancels = await watchCancels(connection, config.QUEUE_PREFIX, state.active);
+  const stops = await watchStopRequests(connection, config.QUEUE_PREFIX, state.active);
   const heartbeats = startHeartbeats(config, connection, backend, state, logger);
   const metrics = await serveMetrics(config, worker, connection, state, logger);
 
@@ -67,7 +74,10 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
 
   let closed: Promise<void> | undefined;
   const close = () =>
-    (closed ??= drain(config, logger, { state, runner, worker, cancels, heartbeats, metrics, connection }));
+    (closed ??= drain(config, logger, {
+      ...{ state, runner, worker, stops, heartbeats, metrics, connection },
+      webhooks,
+    }));
   return { worker, id: heartbeats.id, drainTimeoutMs: config.WORKER_DRAIN_TIMEOUT_MS, close };
 }
 
@@ -221,13 +231,14 @@ async function drain(
     state: WorkerState;
     runner: TrainingRunner;
     worker: TrainingWorker;
-    cancels: { subscriber: Redis; poll: NodeJS.Timeout };
+    stops: { subscriber: Redis; poll: NodeJS.Timeout };
     heartbeats: Heartbeats;
     metrics: http.Server | undefined;
     connection: Redis;
+    webhooks: { close: () => Promise<void> };
   },
 ): Promise<void> {
-  const { state, runner, worker, cancels, heartbeats, metrics, connection } = parts;
+  const { state, runner, worker, stops, heartbeats, metrics, connection } = parts;
   state.draining = true;
   logger.info({ jobs: [...state.active.keys()] }, 'draining: handing running jobs back with a checkpoint');
   // Past the bound, training processes are killed; their jobs go back from their last epoch checkpoint.
@@ -236,14 +247,15 @@ async function drain(
     runner.kill();
   }, config.WORKER_DRAIN_TIMEOUT_MS);
   for (const job of state.active.values()) job.controller.abort('handoff');
-  clearInterval(cancels.poll);
+  clearInterval(stops.poll);
   await worker.close();
   clearTimeout(bound);
   await heartbeats.stop();
   await runner.close();
   metrics?.close();
-  cancels.subscriber.disconnect();
+  stops.subscriber.disconnect();
   await worker.disconnect();
+  await parts.webhooks.close();
   connection.disconnect();
 }
 

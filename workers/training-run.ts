@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Dataset, DatasetStore } from '../src/datasets/dataset-store.js';
 import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
 import { estimateJobCost, type JobBudget } from '../src/jobs/job-cost.js';
+import { jobDataShape } from '../src/jobs/image-job-check.js';
 import type { NewEvent } from '../src/jobs/job-events.js';
 import { modelIdOfJob } from '../src/jobs/job-outputs.js';
 import type { JobSpec } from '../src/jobs/job-spec.js';
@@ -13,6 +14,7 @@ import { JobFailure } from './job-failure.js';
 import { loadInputs, type RunInputs } from './run-inputs.js';
 import type { BackendInfo } from '../src/tf/backend.js';
 import { defaultCutLayer } from '../src/training/model.js';
+import type { FinetunedMetadata } from '../src/models/model-metadata.js';
 import { disposeCheckpoint } from '../src/training/checkpoint.js';
 import {
   CheckpointMismatch,
@@ -47,7 +49,7 @@ export interface RunRequest {
 
 /** How a training run reports back and is told to stop; in another process, each call is a message. */
 export interface RunChannel {
-  /** Aborted with 'cancel' or 'handoff': training stops at the next batch boundary. */
+  /** Aborted with 'cancel', 'pause' or 'handoff': training stops at the next batch boundary. */
   signal: AbortSignal;
   progress(report: TrainingProgress): void;
   event(event: NewEvent): void;
@@ -151,8 +153,8 @@ async function loadBase(
 
 /** Sized as at submission, where a job whose rows are too large to predict even one at a time was refused. */
 function predictChunkRowsOf(deps: RunDeps, spec: JobSpec, { dataset, baseRecord }: RunInputs): number {
-  const shape = { featureShape: dataset.featureShape, classes: dataset.labels.length, rows: dataset.rows };
-  return estimateJobCost(spec, shape, baseRecord, deps.budget).predictChunkRows;
+  return estimateJobCost(spec, jobDataShape(spec, dataset, baseRecord), baseRecord, deps.budget)
+    .predictChunkRows;
 }
 
 /** Trains, reporting progress, epochs and logs on the channel and storing checkpoints as they come. */
@@ -184,6 +186,8 @@ async function trainWithHooks(
         validationData: inputs.validationData,
         base,
         basePreprocessing: inputs.baseRecord?.preprocessing?.standardize ?? null,
+        images: inputs.dataset.kind === 'image',
+        basePixels: inputs.baseRecord?.preprocessing?.pixels ?? null,
         resume: latest?.checkpoint,
         checkpointEvery: deps.checkpointEvery,
         predictChunkRows,
@@ -252,9 +256,8 @@ async function storeModel(
 ): Promise<ModelRecord> {
   const modelId = modelIdOfJob(jobId);
   const preprocessing = result.preprocessing;
-  const files = await ModelStore.serialize(result.model, {
-    finetuned: { modelId, labels: dataset.labels, preprocessing },
-  });
+  const metadata: FinetunedMetadata = { modelId, labels: dataset.labels, preprocessing };
+  const files = await ModelStore.serialize(result.model, { finetuned: metadata });
   const record = modelRecord({
     id: modelId,
     name: spec.name,

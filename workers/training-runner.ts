@@ -6,7 +6,7 @@ import type { Config } from '../src/config.js';
 import type { NewEvent } from '../src/jobs/job-events.js';
 import type { TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
 import type { BackendInfo } from '../src/tf/backend.js';
-import { TrainingStopped } from '../src/training/train.js';
+import { CHECKPOINTED_STOPS, TrainingStopped } from '../src/training/train.js';
 import { JobFailure, runTraining, type RunChannel, type RunDeps, type RunRequest } from './training-run.js';
 
 /** Runs training attempts: in this process, or in training processes of their own. */
@@ -143,12 +143,12 @@ export class ProcessRunner implements TrainingRunner {
     return new Promise<TrainingResultValue>((resolve, reject) => {
       let grace: NodeJS.Timeout | undefined;
       // A stop is honoured at the next batch boundary; a process still busy past the grace period is killed. Not
-      // a hand-off: it has the worker's drain bound (WORKER_DRAIN_TIMEOUT_MS, past which the worker kills every
+      // a hand-off or a pause: it has the worker's drain bound (WORKER_DRAIN_TIMEOUT_MS, past which the worker kills every
       // training process) to finish its batch and write the checkpoint it hands back, which a kill would cut.
       const stop = () => {
         const reason = String(channel.signal.reason);
         child.send({ type: 'stop', reason } satisfies ToTrainer);
-        if (reason === 'handoff') return;
+        if (CHECKPOINTED_STOPS.has(reason)) return;
         grace ??= setTimeout(
           () => kill(reason, this.config.JOB_STOP_GRACE_MS),
           this.config.JOB_STOP_GRACE_MS,

@@ -17,6 +17,8 @@ export const SCOPES = [
   'models:read',
   'models:write',
   'predict',
+  'webhooks:read',
+  'webhooks:write',
   'admin',
   'operator',
 ] as const;

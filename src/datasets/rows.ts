@@ -1,4 +1,5 @@
 import { badRequest } from '../errors.js';
+import type { ImageLimits } from './images/image-limits.js';
 
 /** A dataset as validated numbers: row-major features of one shape, and one label per row. */
 export interface ParsedDataset {
@@ -15,6 +16,8 @@ export interface ParsedDataset {
 export interface ParseLimits {
   /** Most distinct labels a dataset may have. */
   maxClasses: number;
+  /** How large an image archive may be; only image formats read them. */
+  images?: ImageLimits;
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -164,33 +167,41 @@ export class RowCollector {
     const rows = this.rows;
     if (rows < 2)
       throw badRequest('invalid_dataset', `a dataset needs at least 2 rows, this one has ${rows}`);
-    const labels = [...this.labelIds.keys()].sort(compareLabels);
-    if (labels.length < 2) {
+    if (this.labelIds.size < 2) {
       throw badRequest(
         'invalid_dataset',
-        `a dataset needs at least 2 classes, this one has only '${labels[0]}'`,
+        `a dataset needs at least 2 classes, this one has only '${[...this.labelIds.keys()][0]}'`,
         {
           column: 'label',
         },
       );
     }
-    // Label ids were handed out in order of appearance; rows get the index of their label in sorted order.
-    const sortedIndex = new Uint32Array(labels.length);
-    for (const [label, id] of this.labelIds) sortedIndex[id] = labels.indexOf(label);
-    const labelIndex = new Uint32Array(rows);
-    const labelCounts: Record<string, number> = Object.fromEntries(labels.map((label) => [label, 0]));
-    for (let i = 0; i < rows; i++) {
-      const index = sortedIndex[this.rowLabels[i]!]!;
-      labelIndex[i] = index;
-      labelCounts[labels[index]!]! += 1;
-    }
     return {
       rows,
       featureShape: this.shape!,
       features: this.features.slice(0, this.used),
-      labels,
-      labelIndex,
-      labelCounts,
+      ...indexLabels(this.labelIds, this.rowLabels.subarray(0, rows)),
     };
   }
+}
+
+/**
+ * The labels sorted, each row's index in them and the rows per label, from label ids handed out in order of
+ * appearance (`ids`) and each row's id.
+ */
+export function indexLabels(
+  ids: ReadonlyMap<string, number>,
+  rowIds: Uint32Array,
+): Pick<ParsedDataset, 'labels' | 'labelIndex' | 'labelCounts'> {
+  const labels = [...ids.keys()].sort(compareLabels);
+  const sortedIndex = new Uint32Array(labels.length);
+  for (const [label, id] of ids) sortedIndex[id] = labels.indexOf(label);
+  const labelIndex = new Uint32Array(rowIds.length);
+  const labelCounts: Record<string, number> = Object.fromEntries(labels.map((label) => [label, 0]));
+  for (let i = 0; i < rowIds.length; i++) {
+    const index = sortedIndex[rowIds[i]!]!;
+    labelIndex[i] = index;
+    labelCounts[labels[index]!]! += 1;
+  }
+  return { labels, labelIndex, labelCounts };
 }

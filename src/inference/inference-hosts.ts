@@ -4,7 +4,7 @@ import { unavailable } from '../errors.js';
 import type { BackendInfo } from '../tf/backend.js';
 import type { Batch } from './batcher.js';
 import { openChannel, type HostChannel } from './host-channel.js';
-import type { FromHost, HostStats } from './inference-protocol.js';
+import type { DecodeMessage, FromHost, HostStats } from './inference-protocol.js';
 
 /** Restarting a host that keeps failing to start waits longer each time, up to this. */
 const MAX_RESTART_DELAY_MS = 30_000;
@@ -12,12 +12,19 @@ const FIRST_RESTART_DELAY_MS = 1_000;
 
 /** What a host answers about a batch. */
 export type BatchReply = Extract<FromHost, { type: 'result' | 'error' }>;
+/** What a host answers about images to decode. */
+export type DecodeReply = Extract<FromHost, { type: 'decoded' | 'decode_failed' }>;
 
 /** One inference host and the batches it has been sent and not yet answered. */
 export class Host {
   dead = false;
   readonly running = new Map<number, Batch>();
   readonly asked = new Map<number, { resolve: (stats: HostStats) => void; reject: (error: Error) => void }>();
+  /** Images sent to be decoded and not yet answered. */
+  readonly decoding = new Map<
+    number,
+    { resolve: (reply: DecodeReply) => void; reject: (error: Error) => void }
+  >();
   constructor(
     readonly index: number,
     readonly channel: HostChannel,
@@ -78,6 +85,8 @@ export class HostSet {
       this.channels.add(host.channel);
       const onMessage = (message: FromHost) => {
         if (message.type === 'stats') return this.answer(host, message.id, message.stats);
+        if (message.type === 'decoded' || message.type === 'decode_failed')
+          return this.decoded(host, message);
         if (message.type !== 'ready') return this.events.reply(host, message);
         if (this.closing) return void host.channel.stop();
         this.backend = message.backend;
@@ -113,8 +122,33 @@ export class HostSet {
       'inference_unavailable',
       'the inference host running this request exited; retry it',
     );
-    for (const { reject } of host.asked.values()) reject(error);
+    for (const { reject } of [...host.asked.values(), ...host.decoding.values()]) reject(error);
     host.asked.clear();
+    host.decoding.clear();
+  }
+
+  /**
+   * Has the least busy host decode images into a model's input; its answer, or unavailable when no host is up or
+   * the one decoding them exits.
+   */
+  decode(message: Omit<DecodeMessage, 'id'>): Promise<DecodeReply> {
+    const busy = (host: Host) => host.running.size + host.decoding.size;
+    const host = this.live.reduce<Host | undefined>(
+      (best, h) => (!best || busy(h) < busy(best) ? h : best),
+      undefined,
+    );
+    if (!host) return Promise.reject(unavailable('inference_unavailable', 'no inference host is running'));
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      host.decoding.set(id, { resolve, reject });
+      const transfer = message.images.map((image) => image.buffer as ArrayBuffer);
+      host.channel.send({ ...message, id }, transfer);
+    });
+  }
+
+  private decoded(host: Host, reply: DecodeReply) {
+    host.decoding.get(reply.id)?.resolve(reply);
+    host.decoding.delete(reply.id);
   }
 
   private answer(host: Host, id: number, stats: HostStats) {

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { notFound, unavailable, unprocessable } from '../errors.js';
+import { notFound, ProblemError, unavailable, unprocessable } from '../errors.js';
+import type { Preprocessing } from '../models/preprocessing.js';
+import type { ProblemCode } from '../problem-codes.js';
 import type { BackendInfo } from '../tf/backend.js';
 import { Batcher, hostsGone, type Batch, type Scores } from './batcher.js';
 import { HostSet, type BatchReply, type Host } from './inference-hosts.js';
-import type { HostErrorCode, HostStats, PredictMessage } from './inference-protocol.js';
+import type { HostErrorCode, HostStats, ImageTarget, PredictMessage } from './inference-protocol.js';
 import { ModelPlacement } from './model-placement.js';
 import { isVersionOf, type ServedModel } from './model-version.js';
 
@@ -132,6 +134,31 @@ export class InferencePool {
     }
     this.batcher.pump();
     return joinChunks(await Promise.all(chunks), count);
+  }
+
+  /**
+   * Decodes images into `target`'s input on an inference host, preprocessed; a problem naming the index of the
+   * first image that is not one or is too large.
+   */
+  async decodeImages(
+    images: Buffer[],
+    target: ImageTarget,
+    preprocessing: Preprocessing,
+  ): Promise<Float32Array> {
+    if (this.hosts.closing || this.hosts.live.length === 0) throw hostsGone();
+    // Copies, each with a buffer of its own to hand over: a request's buffers may share one.
+    const reply = await this.hosts.decode({
+      type: 'decode',
+      images: images.map((image) => new Uint8Array(image)),
+      target,
+      preprocessing,
+    });
+    if (reply.type === 'decoded') return reply.values;
+    if (reply.status >= 500) throw new Error(`decoding failed: ${reply.message}`);
+    const code = reply.code as ProblemCode;
+    throw new ProblemError(reply.status, code, `images[${reply.index}]: ${reply.message}`, {
+      index: reply.index,
+    });
   }
 
   private get pending(): number {

@@ -1,3 +1,4 @@
+import type { Preprocessing } from '../models/preprocessing.js';
 import type { BackendInfo } from '../tf/backend.js';
 
 /** A batch to run: the model is named by its cache key and found in the store by tenant and id. */
@@ -14,7 +15,28 @@ export interface PredictMessage {
   keep: boolean;
 }
 
-export type ToHost = PredictMessage | { type: 'drop'; key: string } | { type: 'stats'; id: number };
+/** How images sent to predict become a model's input: its size and channels, and how they are fitted to it. */
+export interface ImageTarget {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  fit: 'cover' | 'contain';
+  /** Bounds on each image file: its bytes, and width × height as its header gives them. */
+  maxFileBytes: number;
+  maxPixels: number;
+}
+
+/** Images to decode into one model's input, preprocessed as the model's record says. */
+export interface DecodeMessage {
+  type: 'decode';
+  id: number;
+  images: Uint8Array[];
+  target: ImageTarget;
+  preprocessing: Preprocessing;
+}
+
+export type ToHost =
+  PredictMessage | DecodeMessage | { type: 'drop'; key: string } | { type: 'stats'; id: number };
 
 /** What an inference host holds: its models and its TF.js memory. */
 export interface HostStats {
@@ -36,4 +58,7 @@ export type FromHost =
   | { type: 'ready'; backend: BackendInfo }
   | { type: 'result'; id: number; scores: Float32Array; classes: number }
   | { type: 'error'; id: number; code: HostErrorCode; message: string }
-  | { type: 'stats'; id: number; stats: HostStats };
+  | { type: 'stats'; id: number; stats: HostStats }
+  | { type: 'decoded'; id: number; values: Float32Array }
+  /** An image that is not one, or too large: the problem's status, code and detail, and the image's index. */
+  | { type: 'decode_failed'; id: number; index: number; status: number; code: string; message: string };

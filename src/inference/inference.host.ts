@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import { runEntry, serveParent } from '../child-process.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
-import { buildModel, isModelFault } from '../models/model-build.js';
+import { buildModel, isModelFault, predictWith, type LoadedModel } from '../models/model-build.js';
+import { checkGraphTopology } from '../models/graph-topology.js';
 import { checkModelGraph, modelLimits, type ModelLimits } from '../models/model-graph.js';
 import { ModelStore } from '../models/model-store.js';
 import { openStore } from '../store/open-store.js';
 import { selectBackend } from '../tf/backend.js';
+import { answerDecode } from './image-instances.js';
 import type { FromHost, HostErrorCode, PredictMessage, ToHost } from './inference-protocol.js';
 
 type Send = (message: FromHost, transfer?: ArrayBuffer[]) => void;
@@ -26,7 +28,7 @@ async function load(
   limits: ModelLimits,
   message: PredictMessage,
   send: Send,
-): Promise<tf.LayersModel | undefined> {
+): Promise<LoadedModel | undefined> {
   let artifacts: tf.io.ModelArtifacts;
   try {
     artifacts = await models.artifacts(message.tenant, message.modelId);
@@ -36,7 +38,8 @@ async function load(
   }
   try {
     // Models stored before uploads were checked as graphs may still hold what TF.js cannot build.
-    checkModelGraph(artifacts.modelTopology, limits);
+    if (artifacts.format === 'graph-model') checkGraphTopology(artifacts.modelTopology, limits);
+    else checkModelGraph(artifacts.modelTopology, limits);
     return (await buildModel(artifacts, () => message.inputShape)).model;
   } catch (error) {
     return void fail(send, message, isModelFault(error) ? 'model_unservable' : 'model_load_failed', error);
@@ -45,7 +48,7 @@ async function load(
 
 /** What a host does with each message of the pool: its loaded models, and the work on each in order. */
 function createHandler(models: ModelStore, limits: ModelLimits, send: Send, logger: Pick<Logger, 'error'>) {
-  const loaded = new Map<string, tf.LayersModel>();
+  const loaded = new Map<string, LoadedModel>();
   // Work on one model runs in arrival order (a drop after the batches sent before it); models do not wait on each other.
   const chains = new Map<string, Promise<void>>();
 
@@ -60,7 +63,7 @@ function createHandler(models: ModelStore, limits: ModelLimits, send: Send, logg
     try {
       const scores = tf.tidy(() => {
         const input = tf.tensor(message.input, [message.count, ...message.inputShape]);
-        return (model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+        return predictWith(model, input).dataSync() as Float32Array;
       });
       send({ type: 'result', id: message.id, scores, classes: scores.length / message.count }, [
         scores.buffer as ArrayBuffer,
@@ -78,6 +81,8 @@ function createHandler(models: ModelStore, limits: ModelLimits, send: Send, logg
   };
 
   return (message: ToHost) => {
+    // Decoding uses no model: it runs at once, beside the batches.
+    if (message.type === 'decode') return void answerDecode(message, send);
     if (message.type === 'stats') {
       const { numTensors, numBytes } = tf.memory();
       return send({

@@ -4,12 +4,12 @@ import { LRUCache } from 'lru-cache';
 import { Histogram } from 'prom-client';
 import { isFiniteFloat32, showValue } from '../datasets/dataset-parser.js';
 import { notFound, ProblemError, unprocessable } from '../errors.js';
-import { idPattern } from '../ids.js';
-import { aliasNotFound, type AliasStore } from '../models/alias-store.js';
+import { modelIdOf, type AliasStore } from '../models/alias-store.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
-import { standardizeInPlace } from '../training/data.js';
+import { preprocessInPlace } from '../models/preprocessing.js';
 import type { InferencePool } from './inference-pool.js';
+import type { ImageTarget } from './inference-protocol.js';
 import { isVersionOf, servedModel, type ModelVersion } from './model-version.js';
 
 export interface Prediction {
@@ -80,8 +80,6 @@ function rank(scores: Float32Array, labels: string[], topK: number): Prediction 
   return { label: top[0]!.label, score: top[0]!.score, top };
 }
 
-const MODEL_ID = new RegExp(idPattern('mdl'));
-
 /** What a predictor reads from and talks to. */
 export interface PredictorDeps {
   models: ModelStore;
@@ -90,7 +88,12 @@ export interface PredictorDeps {
   redis: Redis;
   /** The queue prefix, which names the deletion channel. */
   prefix: string;
+  /** Bounds on each image sent to predict (bytes of its file, width × height); defaults are the dataset ones. */
+  imageLimits?: { maxFileBytes: number; maxPixels: number };
 }
+
+/** What is sent to predict: rows of numbers, or encoded images fitted to the model's input. */
+export type PredictInput = { instances: unknown[] } | { images: Buffer[]; fit: 'cover' | 'contain' };
 
 export interface PredictorOptions {
   /** How long a model version that could not be built is refused without trying again. */
@@ -119,6 +122,7 @@ export class Predictor {
   private readonly redis: Redis;
   private readonly keys: RedisKeys;
   readonly pool: InferencePool;
+  private readonly imageLimits: { maxFileBytes: number; maxPixels: number };
   /** Predictions from the request being checked to the scores being back, by outcome; /metrics exposes it. */
   readonly predictSeconds = new Histogram({
     name: 'finetuned_predict_duration_seconds',
@@ -129,12 +133,13 @@ export class Predictor {
   });
 
   constructor(
-    { models, aliases, pool, redis, prefix }: PredictorDeps,
+    { models, aliases, pool, redis, prefix, imageLimits = DEFAULT_IMAGE_LIMITS }: PredictorDeps,
     { unservableTtlMs = UNSERVABLE_TTL_MS, clock }: PredictorOptions = {},
   ) {
     this.models = models;
     this.aliases = aliases;
     this.pool = pool;
+    this.imageLimits = imageLimits;
     this.redis = redis;
     this.keys = redisKeysFor(prefix);
     this.unservable = new LRUCache<string, { version: ModelVersion; detail: string }>({
@@ -163,7 +168,7 @@ export class Predictor {
   async serve(
     tenant: string,
     idOrAlias: string,
-    instances: unknown[],
+    input: PredictInput,
     topK: number,
   ): Promise<{ modelId: string; predictions: Prediction[] }> {
     const id = await this.resolve(tenant, idOrAlias);
@@ -171,7 +176,7 @@ export class Predictor {
     if (!record) throw notFound('model', id);
     const stop = this.predictSeconds.startTimer();
     try {
-      const predictions = await this.predict(tenant, record, instances, topK);
+      const predictions = await this.predict(tenant, record, input, topK);
       stop({ outcome: 'ok' });
       return { modelId: record.id, predictions };
     } catch (error) {
@@ -181,32 +186,26 @@ export class Predictor {
   }
 
   /** The model id `idOrAlias` names: itself when it is one, else the model its alias points to. */
-  private async resolve(tenant: string, idOrAlias: string): Promise<string> {
-    if (MODEL_ID.test(idOrAlias)) return idOrAlias;
-    const alias = await this.aliases.get(tenant, idOrAlias);
-    if (!alias) throw aliasNotFound(idOrAlias);
-    return alias.modelId;
+  private resolve(tenant: string, idOrAlias: string): Promise<string> {
+    return modelIdOf(this.aliases, tenant, idOrAlias);
   }
 
   /** Predicts with the model of `record`, whose version is the one served. */
   async predict(
     tenant: string,
     record: ModelRecord,
-    instances: unknown[],
+    input: PredictInput,
     topK: number,
   ): Promise<Prediction[]> {
-    const size = tf.util.sizeFromShape(record.inputShape);
-    const flat = new Float32Array(instances.length * size);
-    instances.forEach((instance, i) => flattenInstance(instance, record.inputShape, i, flat, i * size));
-    const stats = record.preprocessing?.standardize;
-    if (stats) standardizeInPlace(flat, stats);
+    const count = 'images' in input ? input.images.length : input.instances.length;
+    const flat = await this.inputOf(record, input);
     const version = { tenant, modelId: record.id, createdAt: record.createdAt };
     const served = servedModel(version, record.inputShape, record.sizeBytes);
     const known = this.unservable.get(served.key);
     if (known !== undefined) throw unservable(known.detail, record.id);
     let result: { scores: Float32Array; classes: number };
     try {
-      result = await this.pool.predict(served, flat, instances.length);
+      result = await this.pool.predict(served, flat, count);
     } catch (error) {
       // Deleted while its record was cached here.
       if (error instanceof ProblemError && error.code === 'model_not_found')
@@ -219,7 +218,40 @@ export class Predictor {
     assertFiniteScores(scores, classes);
     const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
     const k = Math.min(topK, classes);
-    return instances.map((_, i) => rank(scores.subarray(i * classes, (i + 1) * classes), labels, k));
+    return Array.from({ length: count }, (_, i) =>
+      rank(scores.subarray(i * classes, (i + 1) * classes), labels, k),
+    );
+  }
+
+  /**
+   * The model's input for what was sent, preprocessed as its record says: rows checked and flattened here, images
+   * decoded and fitted to the model's [H, W, C] on an inference host.
+   */
+  private async inputOf(record: ModelRecord, input: PredictInput): Promise<Float32Array> {
+    const shape = record.inputShape;
+    if ('images' in input) {
+      const [height, width, channels] = shape as [number, number, number];
+      if (shape.length !== 3 || (channels !== 1 && channels !== 3)) {
+        throw unprocessable(
+          'shape_mismatch',
+          `model ${record.id} takes instances of shape [${shape.join(', ')}], not images ([height, width, 1 or 3])`,
+          { expected: shape },
+        );
+      }
+      const target: ImageTarget = {
+        height,
+        width,
+        channels: channels === 1 ? 1 : 3,
+        fit: input.fit,
+        ...this.imageLimits,
+      };
+      return this.pool.decodeImages(input.images, target, record.preprocessing);
+    }
+    const size = tf.util.sizeFromShape(shape);
+    const flat = new Float32Array(input.instances.length * size);
+    input.instances.forEach((instance, i) => flattenInstance(instance, shape, i, flat, i * size));
+    preprocessInPlace(flat, record.preprocessing);
+    return flat;
   }
 
   /** Forgets a deleted model here and, through Redis, on every other API instance. */
@@ -248,6 +280,9 @@ export class Predictor {
     await subscriber.subscribe(this.keys.modelDeleted());
   }
 }
+
+/** Bounds on an image sent to predict when none are given: 20 MiB, 40 megapixels. */
+const DEFAULT_IMAGE_LIMITS = { maxFileBytes: 20 * 1024 * 1024, maxPixels: 40_000_000 };
 
 /** How long a model record is trusted without a deletion notice: the bound on a missed notice. */
 const RECORD_TTL_MS = 60_000;

@@ -6,6 +6,32 @@ import type { JobSpec } from './job-spec.js';
 const size = tf.util.sizeFromShape;
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
 
+/**
+ * A GraphModel base could only be a frozen feature extractor, used whole: a job that would cut it or train any of
+ * it is a 422 naming the field, and so, for now, is any job on one.
+ */
+function checkFrozenBase(base: ModelRecord, spec: JobSpec): never {
+  const frozen = `base model ${base.id} is a GraphModel: a frozen feature extractor, used whole`;
+  const freeze = spec.transfer?.freeze ?? 'all';
+  const refusals: Array<[string, boolean, string]> = [
+    ['/transfer/cutLayer', spec.transfer?.cutLayer != null, 'it cannot be cut at a layer'],
+    [
+      '/transfer/freeze',
+      freeze !== 'all' && freeze !== 0,
+      "none of it can be unfrozen: leave 'freeze' at 'all'",
+    ],
+    ['/hyperparameters/fineTune', spec.hyperparameters.fineTune !== null, 'it cannot be fine-tuned'],
+  ];
+  for (const [field, refused, why] of refusals)
+    if (refused) throw unprocessable('invalid_job', `${frozen}; ${why}`, { field });
+  // A head trained on its features could not be saved with it as one TF.js model, which is what a job stores.
+  throw unprocessable(
+    'unsupported_model',
+    `base model ${base.id} is a GraphModel: it can be imported and served, but jobs train only on LayersModel bases (the catalogue's MobileNet v1 and v2 are LayersModels)`,
+    { field: '/baseModel' },
+  );
+}
+
 /** The base model must take the dataset's rows, and the cut layer must exist. */
 export function checkBase(base: ModelRecord, featureShape: number[], spec: JobSpec): void {
   const inputSize = size(base.inputShape);
@@ -16,6 +42,7 @@ export function checkBase(base: ModelRecord, featureShape: number[], spec: JobSp
       { field: '/baseModel', expected: base.inputShape, actual: featureShape },
     );
   }
+  if (base.format === 'graph-model') return checkFrozenBase(base, spec);
   const cut = spec.transfer?.cutLayer;
   if (cut && !base.layers.some((layer) => layer.name === cut)) {
     throw unprocessable(

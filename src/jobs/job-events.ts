@@ -6,7 +6,15 @@ import { StringRecord } from '../string-record.js';
 export const EVENT_TYPES = ['status', 'epoch', 'progress', 'log', 'checkpoint'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 /** A job's statuses, in its view and in its `status` events. */
-export const JOB_STATUSES = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'retrying',
+  'paused',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>([
   'succeeded',

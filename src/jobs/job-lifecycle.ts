@@ -7,10 +7,13 @@ export const JOB_TRANSITIONS: Readonly<Record<JobStatus | 'new', readonly JobSta
   new: ['queued'],
   // A worker takes it up; a cancel before it ran; stall detection fails a job whose workers died before one of
   // them recorded that it runs.
-  queued: ['running', 'cancelled', 'failed'],
-  // Another attempt after a crash; handed back by a stopping worker; its ends.
-  running: ['retrying', 'queued', 'succeeded', 'failed', 'cancelled'],
-  retrying: ['running', 'queued', 'failed', 'cancelled'],
+  // A pause holds it where it is.
+  queued: ['running', 'paused', 'cancelled', 'failed'],
+  // Another attempt after a crash; handed back by a stopping worker; paused at a checkpoint; its ends.
+  running: ['retrying', 'queued', 'paused', 'succeeded', 'failed', 'cancelled'],
+  retrying: ['running', 'queued', 'paused', 'failed', 'cancelled'],
+  // A resume queues it again; a cancel ends it where it waits.
+  paused: ['queued', 'cancelled', 'failed'],
   succeeded: [],
   failed: [],
   cancelled: [],
@@ -26,6 +29,10 @@ export interface Transition {
   from: JobStatus | 'new';
   to: JobStatus;
   data: Record<string, unknown>;
+  /** The id of its `status` event in the job's log: one per transition. */
+  eventId: string;
+  /** When it was written, as its event says. */
+  at: string;
 }
 
 /** What came of asking for a transition. */
@@ -48,15 +55,20 @@ export interface TransitionOptions {
 
 // One transition, atomically: nothing is written after the terminal event (a job ends once, whoever notices
 // first), nor by a worker that lost the lock, nor against the state machine (ARGV[5]: the statuses it may come
-// from), nor, when asked, over a recorded cancel. Returns the event id, or 0 (a cancel is recorded), -1
+// from), nor, when asked, over a recorded cancel. A terminal status also enters the job (ARGV[7]) in the ended
+// jobs (KEYS[5]) at Redis's time, where retention finds it. Returns the event id, or 0 (a cancel is recorded), -1
 // (refused), false (ended, or the lock is lost); the status it left comes second.
 const TRANSITION = `
-if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[3] then return {false, ''} end
+if KEYS[6] and redis.call('GET', KEYS[6]) ~= ARGV[3] then return {false, ''} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {false, ''} end
 local from = redis.call('GET', KEYS[3]) or 'new'
 if not string.find(ARGV[5], ',' .. from .. ',', 1, true) then return {-1, from} end
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {0, from} end
-if ARGV[6] == '1' then redis.call('SET', KEYS[2], '1') end
+if ARGV[6] == '1' then
+  redis.call('SET', KEYS[2], '1')
+  local now = redis.call('TIME')
+  redis.call('ZADD', KEYS[5], now[1] * 1000 + math.floor(now[2] / 1000), ARGV[7])
+end
 redis.call('SET', KEYS[3], ARGV[2])
 return {redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[1]), from}`;
 
@@ -78,7 +90,7 @@ return false`;
 type Listener = (transition: Transition) => void | Promise<void>;
 
 /**
- * The one owner of a job's status: every transition (queued, running, retrying, succeeded, failed, cancelled) is
+ * The one owner of a job's status: every transition (queued, running, retrying, paused, succeeded, failed, cancelled) is
  * written here, as a `status` event in the job's log, atomically checked against the state machine. The process
  * whose write took the job to a status tells its listeners, once per job and transition: `status` for every one,
  * `ended` for the terminal ones (where webhooks, metrics and quota slots hang).
@@ -119,9 +131,11 @@ export class JobLifecycle {
       this.keys.ended(job.id),
       this.keys.status(job.id),
       this.keys.cancel(job.id),
+      this.keys.endedJobs(),
     ];
     if (options.lock) keys.push(options.lock.key);
-    const event = JSON.stringify({ status: to, ...data, at: new Date().toISOString() });
+    const at = new Date().toISOString();
+    const event = JSON.stringify({ status: to, ...data, at });
     const [written, left] = (await this.redis.eval(
       TRANSITION,
       keys.length,
@@ -132,11 +146,21 @@ export class JobLifecycle {
       options.unlessCancelled ? '1' : '0',
       SOURCES[to],
       TERMINAL_STATUSES.has(to) ? '1' : '0',
+      job.id,
     )) as [string | number | null, string];
     if (written === 0) return 'cancel_requested';
     if (written === -1) return 'refused';
     if (written === null) return 'not_held';
-    await this.tell({ jobId: job.id, tenant: job.tenant, from: left as JobStatus | 'new', to, data });
+    const eventId = String(written);
+    await this.tell({
+      jobId: job.id,
+      tenant: job.tenant,
+      from: left as JobStatus | 'new',
+      to,
+      data,
+      eventId,
+      at,
+    });
     return 'moved';
   }
 

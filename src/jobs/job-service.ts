@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
+import { modelIdOf, type AliasStore } from '../models/alias-store.js';
 import type { ModelStore } from '../models/model-store.js';
 import {
   redisKeysFor,
@@ -21,6 +22,7 @@ import { resolveJobSpec, type JobRequest, type JobSpec } from './job-spec.js';
 import { createOnce } from './idempotency.js';
 import { checkJobAgainstRecords, checkJobRequest, type JobRecords } from './job-validation.js';
 import { archiveCancelled } from './cancelled-jobs.js';
+import { JobPauses, WAITING_STATES } from './job-pause.js';
 import { JobReader, type JobView } from './job-view.js';
 import { ResourceGuard, type ResourceKind } from './resource-guard.js';
 
@@ -30,6 +32,8 @@ export interface JobServiceOptions {
   prefix: string;
   datasets: DatasetStore;
   models: ModelStore;
+  /** Resolves a `baseModel` given as an alias; without it, only model ids name a base. */
+  aliases?: Pick<AliasStore, 'get'>;
   events: JobEvents;
   lifecycle: JobLifecycle;
   checkpoints: CheckpointStore;
@@ -39,8 +43,6 @@ export interface JobServiceOptions {
   /** What one job may cost, checked on submission. */
   budget: JobBudget;
 }
-
-const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children']);
 
 export { modelIdOfJob } from './job-outputs.js';
 export { failureOf };
@@ -59,6 +61,7 @@ export class JobService {
   private readonly reader: JobReader;
   private readonly guard: ResourceGuard;
   private readonly keys: RedisKeys;
+  private readonly pauses: JobPauses;
 
   constructor(private readonly options: JobServiceOptions) {
     ({
@@ -74,12 +77,26 @@ export class JobService {
     this.reader = new JobReader(this.queue, this.redis, this.prefix);
     this.guard = new ResourceGuard(this.queue, this.redis, this.prefix);
     this.keys = redisKeysFor(this.prefix);
+    this.pauses = new JobPauses({ ...options, keys: this.keys, reader: this.reader });
+  }
+
+  /** See {@link JobPauses.pause}. */
+  pause(tenant: string, id: string): Promise<{ job: JobView; accepted: boolean }> {
+    return this.pauses.pause(tenant, id);
+  }
+
+  /** See {@link JobPauses.resume}. */
+  resume(tenant: string, id: string): Promise<JobView> {
+    return this.pauses.resume(tenant, id);
   }
 
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
   async check(tenant: string, request: JobRequest): Promise<JobSpec> {
     checkJobRequest(request);
     const spec = resolveJobSpec(request, () => randomInt(2 ** 31 - 1));
+    // A base named by an alias is the model it points to now: the job keeps that model whatever the alias does.
+    if (spec.baseModel && this.options.aliases)
+      spec.baseModel = await modelIdOf(this.options.aliases, tenant, spec.baseModel);
     const dataset = await this.datasets.get(tenant, spec.dataset);
     if (!dataset) throw notFound('dataset', spec.dataset);
     const records: JobRecords = { dataset };
@@ -141,7 +158,7 @@ export class JobService {
   }
 
   /**
-   * Cancels a job. A queued one is taken off the queue at once and ends `cancelled`; for a running one the
+   * Cancels a job. A queued or paused one is taken off the queue at once and ends `cancelled`; for a running one the
    * request is recorded and published, and the worker running it stops within a batch (`accepted`: the job
    * is still running). Cancelling a cancelled job again is fine; a succeeded or failed one is a 409. The request
    * is recorded only if the job has not ended, atomically with the worker's end, so a 202 always ends cancelled.
@@ -170,14 +187,17 @@ export class JobService {
     await this.redis.publish(this.keys.cancelChannel(), id);
     const job = await this.queue.getJob(id);
     const state = job ? await job.getState() : 'unknown';
-    if (job && QUEUED_STATES.has(state)) {
+    if (job && WAITING_STATES.has(state)) {
       const record = await archiveCancelled(this.redis, this.prefix, job);
       if (!record) {
         // A worker took it in the meantime (it is locked): it sees the cancel when it starts.
         const now = await this.get(tenant, id);
         return { job: now, accepted: now.status === 'running' };
       }
-      await this.lifecycle.transition({ id, tenant }, 'cancelled', { message: 'cancelled before it ran' });
+      await this.lifecycle.transition({ id, tenant }, 'cancelled', {
+        message: view.status === 'paused' ? 'cancelled while paused' : 'cancelled before it ran',
+      });
+      await this.redis.del(this.keys.pause(id));
       // A job waiting to retry may have checkpoints, or a model stored just before it crashed, from earlier attempts.
       await discardCancelledJob(this.outputs(), tenant, id);
       return {

@@ -1,11 +1,18 @@
 import { Type, type Static } from 'typebox';
 import { idPattern } from '../ids.js';
 import { StringRecord } from '../string-record.js';
+import { ModelRefSchema } from '../models/alias-store.js';
 import {
   ArchitectureRequestSchema,
   resolveArchitecture,
   type Architecture,
 } from '../training/architectures/index.js';
+import {
+  AugmentationRequestSchema,
+  resolveAugmentation,
+  type Augmentation,
+} from '../training/augmentation.js';
+import { ClassWeightSchema, type ClassWeight } from '../training/class-weights.js';
 
 export type { Architecture } from '../training/architectures/index.js';
 
@@ -34,7 +41,11 @@ export const JobRequestSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    baseModel: Type.Optional(Id('mdl', 'Pretrained model to transfer from')),
+    baseModel: Type.Optional(
+      ModelRefSchema(
+        'Pretrained model to transfer from: its id, or an alias (resolved when the job is submitted)',
+      ),
+    ),
     architecture: Type.Optional(ArchitectureRequestSchema),
     transfer: Type.Optional(
       Type.Object(
@@ -92,6 +103,8 @@ export const JobRequestSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    augmentation: Type.Optional(AugmentationRequestSchema),
+    classWeight: Type.Optional(ClassWeightSchema),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     metadata: Type.Optional(
@@ -136,6 +149,9 @@ export interface JobSpec {
   architecture: Architecture | null;
   transfer: Transfer | null;
   hyperparameters: Hyperparameters;
+  /** Image datasets: changes drawn for each training image every epoch. */
+  augmentation: Augmentation | null;
+  classWeight: ClassWeight | null;
   seed: number;
   metadata: Record<string, string>;
 }
@@ -184,6 +200,8 @@ export function resolveJobSpec(request: JobRequest, randomSeed: () => number): J
           }
         : null,
     },
+    augmentation: request.augmentation ? resolveAugmentation(request.augmentation) : null,
+    classWeight: request.classWeight ?? null,
     seed: request.seed ?? randomSeed(),
     metadata: request.metadata ?? {},
   };

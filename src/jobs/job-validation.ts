@@ -5,6 +5,7 @@ import type { ModelRecord } from '../models/model-store.js';
 import { architectureOf, checkArchitectureRequest } from '../training/architectures/index.js';
 import { validationRows } from '../training/data.js';
 import { checkBase } from './base-model-check.js';
+import { checkImageJob, jobDataShape } from './image-job-check.js';
 import { checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
 import type { JobRequest, JobSpec } from './job-spec.js';
 
@@ -73,9 +74,12 @@ export function checkJobAgainstRecords(spec: JobSpec, records: JobRecords, budge
       { field: '/hyperparameters/earlyStopping' },
     );
   }
-  if (spec.architecture)
+  checkImageJob(spec, records);
+  // Images are resized to the model's input (checked above), so only rows of numbers must match it exactly.
+  const images = dataset.kind === 'image';
+  if (spec.architecture && !images)
     architectureOf(spec.architecture.type).checkFeatures(spec.architecture, dataset.featureShape);
-  if (base) checkBase(base, dataset.featureShape, spec);
-  const shape = { featureShape: dataset.featureShape, classes: dataset.labels.length, rows: dataset.rows };
+  if (base) checkBase(base, images ? base.inputShape : dataset.featureShape, spec);
+  const shape = jobDataShape(spec, dataset, base);
   checkJobCost(spec, estimateJobCost(spec, shape, base, budget), budget);
 }

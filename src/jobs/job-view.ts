@@ -37,6 +37,10 @@ export const JobViewSchema = Type.Object({
   cancelRequested: Type.Boolean({
     description: 'A cancel was asked for; the worker running the job stops within a batch',
   }),
+  pauseRequested: Type.Boolean({
+    description:
+      'A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot',
+  }),
   metrics: Type.Object({
     loss: Type.Optional(Metric),
     accuracy: Type.Optional(Metric),
@@ -67,6 +71,12 @@ export interface Found {
 }
 
 const MAX_LIST_SCAN = 5000;
+
+interface JobMarks {
+  lastStatus: string | null;
+  cancelAsked: boolean;
+  pauseAsked: boolean;
+}
 
 /** Reads jobs as the API shows them: from the queue, or from the records cancelled jobs leave. */
 export class JobReader {
@@ -146,25 +156,37 @@ export class JobReader {
     return queuePosition(this.redis, keys, id);
   }
 
-  /** A failed job with a cancel recorded is cancelled: the cancel was answered 202 before it failed. */
-  private statusOf({ snapshot, state }: Found, cancelAsked: boolean): JobStatus {
+  /**
+   * A failed job with a cancel recorded is cancelled: the cancel was answered 202 before it failed. An unfinished
+   * job is paused from the moment its pause is written (a held queued job may still sit in the queue's wait list).
+   */
+  private statusOf({ snapshot, state }: Found, marks: JobMarks): JobStatus {
     if (state === 'cancelled') return 'cancelled';
-    if (state === 'active') return 'running';
     if (state === 'completed') return 'succeeded';
     if (state === 'failed')
-      return snapshot.failedReason === CANCELLED_REASON || cancelAsked ? 'cancelled' : 'failed';
+      return snapshot.failedReason === CANCELLED_REASON || marks.cancelAsked ? 'cancelled' : 'failed';
+    if (marks.lastStatus === 'paused') return 'paused';
+    if (state === 'active') return 'running';
     // Waiting out the backoff after a failed attempt.
     if (state === 'delayed' && snapshot.attemptsMade > 0) return 'retrying';
     return 'queued';
   }
 
+  /** What the job's markers say: its last status written, and whether a cancel or a pause was asked for. */
+  private async marksOf(id: string): Promise<JobMarks> {
+    const [lastStatus, cancel, pause] = await this.redis.mget(
+      this.keys.status(id),
+      this.keys.cancel(id),
+      this.keys.pause(id),
+    );
+    return { lastStatus: lastStatus ?? null, cancelAsked: cancel != null, pauseAsked: pause != null };
+  }
+
   async view(found: Found): Promise<JobView> {
     const { snapshot: job } = found;
     const id = job.id!;
-    const cancelAsked =
-      (found.state === 'active' || found.state === 'failed') &&
-      (await this.redis.exists(this.keys.cancel(id))) === 1;
-    const status = this.statusOf(found, cancelAsked);
+    const marks = await this.marksOf(id);
+    const status = this.statusOf(found, marks);
     const reported = (typeof job.progress === 'object' ? job.progress : null) as TrainingProgress | null;
     const result = status === 'succeeded' ? (job.returnvalue as TrainingResultValue | null) : null;
     const progress = reported?.progress ?? null;
@@ -175,7 +197,8 @@ export class JobReader {
       queuePosition: status === 'queued' ? await this.queuePosition(job.data.tenant, id) : null,
       progress,
       etaSeconds: status === 'running' ? (progress?.etaSeconds ?? null) : null,
-      cancelRequested: status === 'running' && cancelAsked,
+      cancelRequested: status === 'running' && marks.cancelAsked,
+      pauseRequested: status === 'running' && marks.pauseAsked && !marks.cancelAsked,
       metrics: result?.metrics ?? reported?.metrics ?? {},
       history: result?.history ?? reported?.history ?? [],
       modelId: result?.modelId ?? null,

@@ -9,6 +9,28 @@ export const ALIAS_NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,62}';
 export const aliasNotFound = (name: string) =>
   new ProblemError(404, 'alias_not_found', `alias '${name}' does not exist`, { alias: name });
 
+/**
+ * Whether `ref` names a model by its id: anything that starts `mdl_`, as no alias may. A mistyped id is so a
+ * missing model, never a missing alias.
+ */
+export const isModelId = (ref: string) => ref.startsWith('mdl_');
+
+/** A model id or an alias name, wherever a route or a job names a model. */
+export const ModelRefSchema = (description = 'A model id, or the name of an alias pointing to one') =>
+  Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$`, description });
+
+/** The model id `ref` names: itself when it is one, else the model its alias points to (or 404 alias_not_found). */
+export async function modelIdOf(
+  aliases: Pick<AliasStore, 'get'>,
+  tenant: string,
+  ref: string,
+): Promise<string> {
+  if (isModelId(ref)) return ref;
+  const alias = await aliases.get(tenant, ref);
+  if (!alias) throw aliasNotFound(ref);
+  return alias.modelId;
+}
+
 export const AliasSchema = Type.Object({
   name: Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$` }),
   modelId: Type.String(),

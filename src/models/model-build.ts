@@ -16,9 +16,35 @@ export class ModelBuildError extends Error {
 export class UnsupportedModel extends Error {}
 
 export interface BuiltModel {
-  model: tf.LayersModel;
+  model: LoadedModel;
   /** The model's scores for one instance of zeros. */
   scores: Float32Array;
+  /** Their shape, the batch of one included. */
+  outputShape: number[];
+}
+
+/** A model as the service builds it to predict with: a LayersModel, or a GraphModel (frozen). */
+export type LoadedModel = tf.LayersModel | tf.GraphModel;
+
+/** Whether a loaded model is a GraphModel. */
+export const isGraphModel = (model: LoadedModel): model is tf.GraphModel => model instanceof tf.GraphModel;
+
+/** Builds the model artifacts describe: a GraphModel for format 'graph-model', else a LayersModel. */
+export function loadArtifacts(artifacts: tf.io.ModelArtifacts): Promise<LoadedModel> {
+  const handler = tf.io.fromMemory(artifacts);
+  return artifacts.format === 'graph-model' ? tf.loadGraphModel(handler) : tf.loadLayersModel(handler);
+}
+
+/** Predicts with either kind of model; one with several outputs is not one the service predicts with. */
+export function predictWith(model: LoadedModel, input: tf.Tensor): tf.Tensor {
+  const result = model.predict(input);
+  if (result instanceof tf.Tensor) return result;
+  const outputs = Array.isArray(result) ? result : Object.values(result);
+  if (outputs.length !== 1)
+    throw new UnsupportedModel(
+      `the model has ${outputs.length} outputs; only single-output models are supported`,
+    );
+  return outputs[0]!;
 }
 
 /**
@@ -28,22 +54,26 @@ export interface BuiltModel {
  */
 export async function buildModel(
   artifacts: tf.io.ModelArtifacts,
-  shapeOf: (model: tf.LayersModel) => number[],
+  shapeOf: (model: LoadedModel) => number[],
 ): Promise<BuiltModel> {
-  let model: tf.LayersModel;
+  let model: LoadedModel;
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    model = await loadArtifacts(artifacts);
   } catch (error) {
     throw new ModelBuildError('load', error);
   }
   try {
     const shape = shapeOf(model);
     try {
-      const scores = tf.tidy(
-        () => (model.predict(tf.zeros([1, ...shape])) as tf.Tensor).dataSync() as Float32Array,
-      );
-      return { model, scores };
+      let outputShape: number[] = [];
+      const scores = tf.tidy(() => {
+        const output = predictWith(model, tf.zeros([1, ...shape]));
+        outputShape = output.shape;
+        return output.dataSync() as Float32Array;
+      });
+      return { model, scores, outputShape };
     } catch (error) {
+      if (error instanceof UnsupportedModel) throw error;
       throw new ModelBuildError('predict', error);
     }
   } catch (error) {

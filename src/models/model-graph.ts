@@ -19,6 +19,8 @@ import {
 /** Bounds on what an uploaded model may declare, from the config. */
 export interface ModelLimits {
   maxLayers: number;
+  /** Nodes of a GraphModel's graph, its functions' included. */
+  maxGraphNodes: number;
   maxParams: number;
   /** Values one instance may produce at any layer, the input included. */
   maxActivationElements: number;
@@ -26,6 +28,7 @@ export interface ModelLimits {
 
 export const modelLimits = (config: Config): ModelLimits => ({
   maxLayers: config.MODEL_MAX_LAYERS,
+  maxGraphNodes: config.MODEL_MAX_GRAPH_NODES,
   maxParams: config.MODEL_MAX_PARAMS,
   maxActivationElements: config.MODEL_MAX_ACTIVATION_ELEMENTS,
 });
@@ -211,6 +214,17 @@ function shapeContainer(container: Container, order: Array<[GraphLayer, number]>
   for (const ref of container.inputs) shapeOf(ref);
 }
 
+/** Refuses (422) a manifest that declares more weight values than MODEL_MAX_PARAMS, whatever the model's kind. */
+export function checkParamCount(manifest: WeightSpec[], limits: ModelLimits): void {
+  const params = manifest.reduce((n, spec) => n + spec.shape.reduce((m, d) => m * d, 1), 0);
+  if (params > limits.maxParams)
+    throw tooComplex(
+      `the manifest declares ${params} parameters: more than ${limits.maxParams} (MODEL_MAX_PARAMS)`,
+      limits.maxParams,
+      params,
+    );
+}
+
 /**
  * Checks an uploaded model as a graph before TF.js builds any of it: names, inputs that exist, node and tensor
  * indices in range, no cycle, the layer count, and for the layers whose effect is known, the shape of every
@@ -220,13 +234,7 @@ function shapeContainer(container: Container, order: Array<[GraphLayer, number]>
 export function checkModelGraph(topology: unknown, limits: ModelLimits, manifest?: WeightSpec[]): void {
   const check: ShapeCheck = { limits };
   if (manifest) {
-    const params = manifest.reduce((n, spec) => n + spec.shape.reduce((m, d) => m * d, 1), 0);
-    if (params > limits.maxParams)
-      throw tooComplex(
-        `the manifest declares ${params} parameters: more than ${limits.maxParams} (MODEL_MAX_PARAMS)`,
-        limits.maxParams,
-        params,
-      );
+    checkParamCount(manifest, limits);
     check.weights = new ManifestWeights(manifest);
   }
   const pending: Array<[string, unknown, string]> = [[...rootOf(topology), 'modelTopology.config']];

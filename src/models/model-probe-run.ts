@@ -22,6 +22,9 @@ export interface ProbeRequest {
   modelTopology: object;
   weightSpecs: tf.io.WeightsManifestEntry[];
   weightData: ArrayBuffer[];
+  /** 'graph-model' for a GraphModel, which is loaded as one, with its signature; else a LayersModel. */
+  format: string;
+  signature?: object;
 }
 
 /** What a model that loads and predicts is like, for its record. */
@@ -102,7 +105,15 @@ function request(upload: ValidUpload): ProbeRequest {
       ...(quantization === undefined ? {} : { quantization }),
     })),
   );
-  return { modelTopology: upload.json.modelTopology, weightSpecs, weightData };
+  const { json, format } = upload;
+  const signature = json.userDefinedMetadata?.signature ?? json.signature;
+  return {
+    modelTopology: json.modelTopology,
+    weightSpecs,
+    weightData,
+    format,
+    ...(format === 'graph-model' && typeof signature === 'object' && signature !== null ? { signature } : {}),
+  };
 }
 
 export const memoryExceeded = (maxBytes: number, bytes: number) =>

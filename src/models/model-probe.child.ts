@@ -1,14 +1,15 @@
-import type * as tf from '@tensorflow/tfjs';
 import { runEntry, serveParent } from '../child-process.js';
 import type { BackendName } from '../config.js';
 import { selectBackend } from '../tf/backend.js';
 import { defaultCutLayer } from '../training/model.js';
 import {
   buildModel,
+  isGraphModel,
   isMemoryFault,
   ModelBuildError,
   UnsupportedModel,
   type BuiltModel,
+  type LoadedModel,
 } from './model-build.js';
 import type { FromProbe, ProbeOutcome, ProbeRequest, RefusalCode } from './model-probe-run.js';
 import { describeLayers } from './model-store.js';
@@ -16,8 +17,11 @@ import { describeLayers } from './model-store.js';
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const refused = (code: RefusalCode, detail: string): ProbeOutcome => ({ type: 'refused', code, detail });
 
-/** The input shape of a model the service can serve: single input, single output, every dimension known. */
-function inputShape(model: tf.LayersModel): number[] {
+/**
+ * The input shape of a model the service can serve: single input, single output, every dimension but the batch
+ * known (a GraphModel writes an unknown one as -1).
+ */
+function inputShape(model: LoadedModel): number[] {
   if (model.inputs.length !== 1)
     throw new UnsupportedModel(
       `the model has ${model.inputs.length} inputs; only single-input models are supported`,
@@ -26,9 +30,14 @@ function inputShape(model: tf.LayersModel): number[] {
     throw new UnsupportedModel(
       `the model has ${model.outputs.length} outputs; only single-output models are supported`,
     );
-  const shape = model.inputs[0]!.shape.slice(1);
-  if (shape.some((d) => d === null))
-    throw new UnsupportedModel(`the model's input shape [${shape.join(', ')}] has unknown dimensions`);
+  const declared: Array<number | null> | undefined = model.inputs[0]!.shape;
+  if (declared === undefined)
+    throw new UnsupportedModel("the model's input has no declared shape (its signature gives none)");
+  const shape = declared.slice(1);
+  if (shape.some((d) => d === null || d < 0))
+    throw new UnsupportedModel(
+      `the model's input shape [${shape.map((d) => (d === null || d < 0 ? '?' : d)).join(', ')}] has unknown dimensions`,
+    );
   return shape as number[];
 }
 
@@ -53,18 +62,20 @@ async function probe(request: ProbeRequest): Promise<ProbeOutcome> {
   } catch (error) {
     return buildRefusal(error);
   }
-  const { model, scores } = built;
+  const { model, scores, outputShape } = built;
   if (!scores.every(Number.isFinite))
     return refused(
       'non_finite_output',
       "on an input of zeros the model's outputs are not all finite numbers",
     );
+  // A GraphModel is one frozen whole: no layers to show, none to cut at.
+  const graph = isGraphModel(model);
   return {
     type: 'report',
     inputShape: inputShape(model),
-    outputShape: model.outputs[0]!.shape,
-    layers: describeLayers(model),
-    defaultCutLayer: defaultCutLayer(model),
+    outputShape: graph ? [null, ...outputShape.slice(1)] : model.outputs[0]!.shape,
+    layers: graph ? [] : describeLayers(model),
+    defaultCutLayer: graph ? null : defaultCutLayer(model),
   };
 }
 

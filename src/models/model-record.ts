@@ -5,7 +5,12 @@ type RecordFields = Pick<
   ModelRecord,
   'id' | 'name' | 'source' | 'inputShape' | 'labels' | 'layers' | 'defaultCutLayer' | 'files' | 'sizeBytes'
 > &
-  Partial<Pick<ModelRecord, 'preprocessing' | 'metrics' | 'evaluation' | 'history' | 'lineage' | 'backend'>>;
+  Partial<
+    Pick<
+      ModelRecord,
+      'format' | 'preprocessing' | 'metrics' | 'evaluation' | 'history' | 'lineage' | 'backend' | 'origin'
+    >
+  >;
 
 /**
  * A model's record, the one place records are made (uploads and trained models alike): no preprocessing, metrics,
@@ -13,6 +18,7 @@ type RecordFields = Pick<
  */
 export function modelRecord(fields: RecordFields): ModelRecord {
   return {
+    format: 'layers-model',
     preprocessing: null,
     metrics: {},
     evaluation: null,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
 import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
 import { StringRecord } from '../string-record.js';
-import { StandardizationSchema } from '../training/data.js';
+import { PreprocessingSchema } from './preprocessing.js';
 import { EvaluationSchema } from '../training/evaluate.js';
 import { EpochRowSchema } from '../training/progress.js';
 
@@ -11,7 +11,11 @@ const Metrics = StringRecord(Type.Union([Type.Number(), Type.Null()]));
 export const ModelSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
-  source: Type.Enum(['upload', 'job']),
+  source: Type.Enum(['upload', 'job', 'import']),
+  format: Type.Enum(['layers-model', 'graph-model'], {
+    description:
+      'layers-model: a TF.js LayersModel (trainable, can be cut and fine-tuned); graph-model: a converted TF graph, only ever a frozen feature extractor or a whole model to predict with',
+  }),
   inputShape: Type.Array(Type.Integer(), {
     description: 'Shape of one instance, without the batch dimension',
   }),
@@ -30,7 +34,7 @@ export const ModelSchema = Type.Object({
     description:
       "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
   }),
-  preprocessing: Type.Union([Type.Object({ standardize: StandardizationSchema }), Type.Null()]),
+  preprocessing: PreprocessingSchema,
   metrics: Metrics,
   evaluation: Type.Union([EvaluationSchema, Type.Null()]),
   history: Type.Array(EpochRowSchema),
@@ -41,11 +45,29 @@ export const ModelSchema = Type.Object({
     datasetSha256: Type.Union([Type.String(), Type.Null()]),
   }),
   backend: Type.Union([Type.Object({ name: Type.String(), device: Type.String() }), Type.Null()]),
+  origin: Type.Optional(
+    Type.Object(
+      {
+        url: Type.String({
+          description: 'The model.json it was fetched from (secret-looking query values redacted)',
+        }),
+        base: Type.Union([Type.String(), Type.Null()], {
+          description: 'The catalogue base it is (GET /v1/bases), or null for a URL imported as given',
+        }),
+        sha256: Type.String({
+          description:
+            'SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins',
+        }),
+      },
+      { description: 'Where an imported model came from; absent for uploads and trained models' },
+    ),
+  ),
   files: Type.Array(Type.String(), { description: 'model.json and the weight files it names' }),
   sizeBytes: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type ModelRecord = Static<typeof ModelSchema>;
+export type ModelFormat = ModelRecord['format'];
 
 /** model.json as TF.js writes it. */
 export interface ModelJson {
@@ -55,6 +77,8 @@ export interface ModelJson {
   generatedBy?: string;
   convertedBy?: string | null;
   userDefinedMetadata?: Record<string, unknown>;
+  /** A GraphModel's inputs and outputs, when the converter wrote them here rather than in userDefinedMetadata. */
+  signature?: object;
 }
 
 const modelKey = (tenant: string, id: string, ...rest: string[]) =>
@@ -105,7 +129,10 @@ export class ModelStore {
 
   async get(tenant: string, id: string): Promise<ModelRecord | undefined> {
     const meta = await this.store.get(modelKey(tenant, id, 'meta.json'));
-    return meta ? (JSON.parse(meta.toString('utf8')) as ModelRecord) : undefined;
+    if (!meta) return undefined;
+    // Records stored before models had formats are LayersModels.
+    const record = JSON.parse(meta.toString('utf8')) as Omit<ModelRecord, 'format'> & Partial<ModelRecord>;
+    return { ...record, format: record.format ?? 'layers-model' };
   }
 
   /** A page of them, newest first. */
@@ -140,9 +167,14 @@ export class ModelStore {
     });
   }
 
-  /** Loads the model onto the current backend; the caller disposes it. */
+  /** Loads a LayersModel onto the current backend; the caller disposes it. */
   async load(tenant: string, id: string): Promise<tf.LayersModel> {
     return tf.loadLayersModel(tf.io.fromMemory(await this.artifacts(tenant, id)));
+  }
+
+  /** Loads a GraphModel (a record of format 'graph-model') onto the current backend; the caller disposes it. */
+  async loadGraph(tenant: string, id: string): Promise<tf.GraphModel> {
+    return tf.loadGraphModel(tf.io.fromMemory(await this.artifacts(tenant, id)));
   }
 
   async delete(tenant: string, id: string): Promise<void> {

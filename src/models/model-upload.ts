@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import secureJson from 'secure-json-parse';
 import { badRequest, unprocessable } from '../errors.js';
+import { checkGraphTopology } from './graph-topology.js';
 import { checkModelGraph, type ModelLimits } from './model-graph.js';
-import type { ModelJson } from './model-store.js';
+import type { ModelFormat, ModelJson } from './model-store.js';
 import { assertFiniteWeights } from './model-weights.js';
 
 const DTYPE_BYTES: Record<string, number> = {
@@ -16,8 +17,9 @@ const DTYPE_BYTES: Record<string, number> = {
 };
 const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** An uploaded LayersModel, checked file by file before TF.js ever parses it. */
+/** An uploaded LayersModel or GraphModel, checked file by file before TF.js ever parses it. */
 export interface ValidUpload {
+  format: ModelFormat;
   json: ModelJson;
   files: Map<string, Uint8Array | string>;
   sizeBytes: number;
@@ -74,8 +76,15 @@ function weightBytes(spec: unknown, where: string): number {
   return count * bytes;
 }
 
-/** model.json parsed (refusing `__proto__` and `constructor` keys) and shaped as a LayersModel. */
-function parseModelJson(raw: Buffer): ModelJson {
+/** Whether a weight path is a plain file name, as the model's folder holds it: no '/', '\\' or '..'. */
+export const isPlainFileName = (path: string) =>
+  SAFE_FILE.test(path) && !path.includes('..') && path !== 'model.json';
+
+/**
+ * model.json parsed (refusing `__proto__` and `constructor` keys) and shaped as a TF.js model: a LayersModel
+ * (`format` 'layers-model' or none) or a GraphModel ('graph-model').
+ */
+export function parseModelJson(raw: Buffer): ModelJson {
   let json: ModelJson;
   try {
     json = secureJson.parse(raw.toString('utf8'), undefined, {
@@ -87,9 +96,9 @@ function parseModelJson(raw: Buffer): ModelJson {
   }
   if (typeof json !== 'object' || json === null)
     throw fileError('model.json must be an object', 'model.json');
-  if (json.format !== undefined && json.format !== 'layers-model') {
+  if (json.format !== undefined && json.format !== 'layers-model' && json.format !== 'graph-model') {
     throw fileError(
-      `model.json has format '${json.format}': only TF.js LayersModels ('layers-model') can be used`,
+      `model.json has format '${String(json.format)}': only TF.js LayersModels ('layers-model') and GraphModels ('graph-model') can be used`,
       'model.json',
     );
   }
@@ -132,7 +141,7 @@ function checkWeightGroup(
   group.weights.forEach((spec, w) => (expected += weightBytes(spec, `weightsManifest[${g}].weights[${w}]`)));
   let actual = 0;
   for (const path of group.paths) {
-    if (typeof path !== 'string' || !SAFE_FILE.test(path) || path.includes('..') || path === 'model.json') {
+    if (typeof path !== 'string' || !isPlainFileName(path)) {
       throw fileError(
         `weightsManifest[${g}] names '${String(path)}': weight paths must be plain file names (no '/', '\\' or '..')`,
         String(path),
@@ -164,8 +173,9 @@ function checkWeightFiles(json: ModelJson, uploaded: Map<string, Buffer>): Set<s
 }
 
 /**
- * Validates an upload: model.json is a LayersModel whose manifest names exactly the uploaded weight files (plain
- * names, no paths), whose weight files have the sizes the manifest implies, and whose layers are all built-in.
+ * Validates an upload: model.json is a LayersModel or GraphModel whose manifest names exactly the uploaded weight
+ * files (plain names, no paths), whose weight files have the sizes the manifest implies, and (a LayersModel) whose
+ * layers are all built-in.
  */
 export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
   const raw = uploaded.get('model.json');
@@ -182,15 +192,18 @@ export function validateUpload(uploaded: Map<string, Buffer>): ValidUpload {
     files.set(name, data);
     sizeBytes += data.byteLength;
   }
-  return { json, files, sizeBytes };
+  const format = json.format === 'graph-model' ? 'graph-model' : 'layers-model';
+  return { format, json, files, sizeBytes };
 }
 
 /**
- * Checks what validateUpload leaves to TF.js, before TF.js builds anything: the topology as a graph (names,
- * inputs, node indices, cycles, sizes, weight shapes against the manifest) and every float weight finite.
+ * Checks what validateUpload leaves to TF.js, before TF.js builds anything: the topology as a graph (a
+ * LayersModel's names, inputs, node indices, cycles, sizes, weight shapes against the manifest; a GraphModel's
+ * nodes, their inputs and count) and every float weight finite.
  */
 export async function checkUploadContents(upload: ValidUpload, limits: ModelLimits): Promise<void> {
   const specs = upload.json.weightsManifest.flatMap((group) => group.weights);
-  checkModelGraph(upload.json.modelTopology, limits, specs);
+  if (upload.format === 'graph-model') checkGraphTopology(upload.json.modelTopology, limits, specs);
+  else checkModelGraph(upload.json.modelTopology, limits, specs);
   await assertFiniteWeights(upload.json.weightsManifest, upload.files);
 }

@@ -29,6 +29,8 @@ export default fp(
       prefix: app.config.QUEUE_PREFIX,
       defaultJobOptions: trainingJobOptions(app.config.JOB_ATTEMPTS, app.config.JOB_BACKOFF_MS),
     });
+    // A queue re-emits its connection's errors: logged, never thrown.
+    queue.on('error', (error) => app.log.warn({ err: error }, 'training queue error'));
     app.decorate('redis', redis);
     app.decorate('trainingQueue', queue);
     app.addHook('onClose', async () => {

@@ -9,6 +9,7 @@ import { CheckpointStore } from '../jobs/checkpoint-store.js';
 import { JobEvents } from '../jobs/job-events.js';
 import { JobLifecycle } from '../jobs/job-lifecycle.js';
 import { jobBudget } from '../jobs/job-cost.js';
+import { idempotencyTtlSeconds, JobRetention, retentionMs, scheduleSweeps } from '../jobs/job-retention.js';
 import { JobService } from '../jobs/job-service.js';
 import { AliasStore } from '../models/alias-store.js';
 import { ModelProbe, probeOptions } from '../models/model-probe.js';
@@ -37,7 +38,7 @@ declare module 'fastify' {
 }
 
 /** Jobs and what they keep: events, checkpoints, status transitions, tenant quotas, and the live workers. */
-function decorateJobs(app: FastifyInstance): void {
+function decorateJobs(app: FastifyInstance, aliases: AliasStore): void {
   const { config } = app;
   const events = new JobEvents(app.redis, config.QUEUE_PREFIX);
   const checkpoints = new CheckpointStore(app.blobStore, config.CHECKPOINT_KEEP);
@@ -66,14 +67,39 @@ function decorateJobs(app: FastifyInstance): void {
       prefix: config.QUEUE_PREFIX,
       datasets: app.datasets,
       models: app.models,
+      aliases,
       events,
       lifecycle,
       checkpoints,
       quotas,
-      idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+      idempotencyTtlSeconds: idempotencyTtlSeconds(config.IDEMPOTENCY_TTL_SECONDS, config.JOB_RETENTION_DAYS),
       budget: jobBudget(config),
     }),
   );
+  sweepFinishedJobs(app, checkpoints);
+}
+
+/** Removes finished jobs past JOB_RETENTION_DAYS every JOB_RETENTION_SWEEP_MS; one API instance at a time sweeps. */
+function sweepFinishedJobs(app: FastifyInstance, checkpoints: CheckpointStore): void {
+  const { config } = app;
+  if (config.JOB_RETENTION_DAYS === 0) return;
+  const retention = new JobRetention({
+    queue: app.trainingQueue,
+    redis: app.redis,
+    prefix: config.QUEUE_PREFIX,
+    checkpoints,
+    retentionMs: retentionMs(config.JOB_RETENTION_DAYS),
+  });
+  const log = app.log.child({ component: 'job-retention' });
+  let sweeper: ReturnType<typeof scheduleSweeps> | undefined;
+  app.addHook('onReady', async () => {
+    sweeper = scheduleSweeps(retention, config.JOB_RETENTION_SWEEP_MS, {
+      onSwept: (removed) => log.info({ removed }, 'removed finished jobs past their retention'),
+      onError: (error) => log.warn({ err: error }, 'could not remove finished jobs past their retention'),
+    });
+  });
+  // Before the Redis connection closes.
+  app.addHook('preClose', async () => sweeper?.stop());
 }
 
 /** The probe of uploaded models, closed with the API. */
@@ -124,6 +150,10 @@ async function decoratePredictor(app: FastifyInstance, aliases: AliasStore): Pro
     pool,
     redis: app.redis,
     prefix: config.QUEUE_PREFIX,
+    imageLimits: {
+      maxFileBytes: config.DATASET_IMAGE_MAX_FILE_BYTES,
+      maxPixels: config.DATASET_IMAGE_MAX_PIXELS,
+    },
   });
   await predictor.followDeletions(subscriber);
   app.decorate('predictor', predictor);
@@ -135,9 +165,9 @@ async function decoratePredictor(app: FastifyInstance, aliases: AliasStore): Pro
  */
 export default fp(
   async function servicesPlugin(app: FastifyInstance) {
-    decorateJobs(app);
     const aliases = new AliasStore(app.redis, app.config.QUEUE_PREFIX);
     app.decorate('aliases', aliases);
+    decorateJobs(app, aliases);
     decorateModelProbe(app);
     await decoratePredictor(app, aliases);
     app.decorateRequest('tenant', DEFAULT_TENANT);

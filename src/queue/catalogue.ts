@@ -6,6 +6,8 @@ import type { EpochRow, Progress } from '../training/progress.js';
 /** The one catalogue of queues: names, payloads, default options. The API and workers/ both import it. */
 export const QUEUES = {
   training: 'training',
+  /** One job per delivery of a webhook event to one endpoint; see src/webhooks/. */
+  webhooks: 'webhook-deliveries',
 } as const;
 
 /** Redis keys and channels beside the queues, under the same prefix. */
@@ -24,8 +26,16 @@ const KEY_FORMS = {
   status: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:status`,
   /** Set when a cancel was asked for. */
   cancel: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:cancel`,
+  /** Set while a pause is asked for or holds the job; a resume removes it. */
+  pause: (prefix: string, jobId: string) => `${prefix}:jobs:${jobId}:pause`,
+  /** Pause requests are published here (the job id), for the worker running the job. */
+  pauseChannel: (prefix: string) => `${prefix}:jobs:pause`,
   /** Jobs cancelled before they ran: their last state, by id (they are removed from the queue). */
   cancelled: (prefix: string) => `${prefix}:jobs:cancelled`,
+  /** Every job whose log has ended: a sorted set of job ids by the Redis time it ended (ms), for retention. */
+  endedJobs: (prefix: string) => `${prefix}:jobs:ended`,
+  /** Held by the one process sweeping finished jobs past their retention (its token; it expires). */
+  retentionSweep: (prefix: string) => `${prefix}:jobs:retention-sweep`,
   /** Cancel requests are published here (the job id), for the worker running the job. */
   cancelChannel: (prefix: string) => `${prefix}:jobs:cancel`,
   /** Live workers: a sorted set by last heartbeat, and one expiring key per worker. */
@@ -38,6 +48,13 @@ const KEY_FORMS = {
     `${prefix}:tenants:${tenant}:${kind}s:${id}:deleting`,
   /** A tenant's aliases: a hash from alias name to the alias as JSON. */
   aliases: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:aliases`,
+  /** A tenant's webhook endpoints: a hash from endpoint id to the endpoint as JSON, without its secret. */
+  webhooks: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:webhooks`,
+  /** Their signing secrets, apart: a hash from endpoint id to secret, read only to sign a delivery. */
+  webhookSecrets: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:webhook-secrets`,
+  /** An endpoint's latest delivery attempts, newest first: a capped list of attempts as JSON. */
+  webhookAttempts: (prefix: string, tenant: string, webhookId: string) =>
+    `${prefix}:tenants:${tenant}:webhook-attempts:${webhookId}`,
   /** Jobs counted against a tenant's quota of queued and running jobs, by admission time (pruned lazily). */
   activeJobs: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:active-jobs`,
   /** The tenant's stored datasets and models that count against its quota: id → bytes. */
@@ -68,6 +85,18 @@ export function redisKeysFor(prefix: string): RedisKeys {
   ]);
   return Object.fromEntries(bound) as RedisKeys;
 }
+
+/**
+ * A job's own keys beside BullMQ's job hash, but for its `ended` marker: what retention deletes once the job is
+ * past it (the marker last). A new per-job key form belongs here too.
+ */
+export const jobKeysOf = (keys: RedisKeys, jobId: string): string[] => [
+  keys.events(jobId),
+  keys.status(jobId),
+  keys.cancel(jobId),
+  keys.pause(jobId),
+  keys.jobLock(jobId),
+];
 
 /** Payload of a training job; the BullMQ job id is the public job id. */
 export interface TrainingPayload {
@@ -109,5 +138,39 @@ export function trainingJobOptions(attempts: number, backoffMs = 5_000): Default
     backoff: { type: 'exponential', delay: backoffMs },
     removeOnComplete: false,
     removeOnFail: false,
+  };
+}
+
+/** Payload of a webhook delivery: one event to one endpoint; the BullMQ job id is the delivery id. */
+export interface WebhookDeliveryPayload {
+  tenant: string;
+  webhookId: string;
+  /** The event's id, sent as `webhook-id` on every attempt. */
+  eventId: string;
+  eventType: string;
+  /** When the event happened: the body's `timestamp`. */
+  timestamp: string;
+  /** The request body, `{type, timestamp, data}`, serialized once so every attempt signs the same bytes. */
+  body: string;
+}
+
+/** Finished deliveries are kept this long (and at most this many), to be sent again and to absorb duplicates. */
+const DELIVERY_KEEP = { age: 7 * 24 * 3600, count: 10_000 };
+
+/**
+ * Attempts of a webhook delivery: the first, then retries whose delays double from `backoffMs` for as long as
+ * they fit in `retrySpanMs` (the last retry at most that long after the first attempt).
+ */
+export function webhookAttempts(retrySpanMs: number, backoffMs: number): number {
+  return 1 + Math.min(30, Math.floor(Math.log2(retrySpanMs / backoffMs + 1)));
+}
+
+/** Default options of webhook deliveries: exponential backoff over the retry span; finished ones kept a while. */
+export function webhookJobOptions(retrySpanMs: number, backoffMs: number): DefaultJobOptions {
+  return {
+    attempts: webhookAttempts(retrySpanMs, backoffMs),
+    backoff: { type: 'exponential', delay: backoffMs },
+    removeOnComplete: DELIVERY_KEEP,
+    removeOnFail: DELIVERY_KEEP,
   };
 }

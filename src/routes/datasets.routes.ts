@@ -1,18 +1,22 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DatasetSchema } from '../datasets/dataset-store.js';
+import { Readable } from 'node:stream';
+import { DatasetSchema, DatasetStore, type Dataset } from '../datasets/dataset-store.js';
 import {
   FORMAT_NAMES,
+  FORMATS,
   FORMAT_OPTIONS,
   formatForMediaType,
   MEDIA_TYPES,
   mediaTypesTaking,
   type RegisteredFormat,
 } from '../datasets/formats/index.js';
+import { imageLimitsOf, overLimit } from '../datasets/images/image-limits.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
 import { utf8Body } from '../http/charset.js';
 import { newId } from '../ids.js';
+import { registerSamples } from './dataset-samples.js';
 import type { RouteApp } from './route-app.js';
 import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
@@ -49,6 +53,9 @@ function registerUpload(app: RouteApp): void {
       bodyLimit: app.config.DATASET_MAX_BYTES,
       schema: {
         summary: `Upload a dataset (${orList(FORMAT_NAMES.map((name) => name.toUpperCase()))})`,
+        description:
+          'Tabular formats are sent whole, up to DATASET_MAX_BYTES; image archives (zip, tar, tar.gz) as a stream, ' +
+          'up to DATASET_ARCHIVE_MAX_BYTES, one folder per class.',
         querystring: Type.Object(
           {
             name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
@@ -61,25 +68,38 @@ function registerUpload(app: RouteApp): void {
     },
     async (request, reply) => {
       const format = formatOf(request.headers['content-type']);
-      const raw = request.body as Buffer;
-      if (!Buffer.isBuffer(raw) || raw.byteLength === 0)
-        throw badRequest('invalid_dataset', 'the body is empty');
-      // Text is parsed as UTF-8 whatever charset it came in; its hash and size are of the bytes as sent.
-      const body = format.kind === 'tabular' ? utf8Body(raw, request.headers['content-type']) : raw;
-      const { name, ...options } = request.query;
-      checkOptions(format, options);
-      const parsed = await format.parse({ body }, options, { maxClasses: app.config.MAX_CLASSES });
+      const { name = `dataset ${new Date().toISOString()}`, ...options } = request.query;
       const id = newId('ds');
-      const dataset = await app.quotas.storeCounted(request.tenant, id, raw.byteLength, () =>
-        app.datasets.create(
+      const limits = { maxClasses: app.config.MAX_CLASSES, images: imageLimitsOf(app.config) };
+      let dataset: Dataset;
+      if (format.kind === 'image') {
+        // Archives arrive as a stream (see the content-type parsers below), read as they come.
+        checkOptions(format, options);
+        // Fastify runs no parser for a body of length 0.
+        if (!(request.body instanceof Readable)) throw badRequest('invalid_dataset', 'the body is empty');
+        const declared = Number(request.headers['content-length']);
+        if (declared > limits.images.maxArchiveBytes) {
+          throw overLimit('maxArchiveBytes', limits.images, `the archive declares ${declared} bytes`);
+        }
+        const parsed = await format.parse({ stream: request.body }, options, limits);
+        dataset = await app.quotas.storeCounted(
           request.tenant,
-          name ?? `dataset ${new Date().toISOString()}`,
-          format.name,
-          raw,
-          parsed,
           id,
-        ),
-      );
+          DatasetStore.storedImageBytes(parsed),
+          () => app.datasets.createImages(request.tenant, name, format.name, parsed, id),
+        );
+      } else {
+        const raw = request.body as Buffer;
+        if (!Buffer.isBuffer(raw) || raw.byteLength === 0)
+          throw badRequest('invalid_dataset', 'the body is empty');
+        // Text is parsed as UTF-8 whatever charset it came in; its hash and size are of the bytes as sent.
+        const body = utf8Body(raw, request.headers['content-type']);
+        checkOptions(format, options);
+        const parsed = await format.parse({ body }, options, limits);
+        dataset = await app.quotas.storeCounted(request.tenant, id, raw.byteLength, () =>
+          app.datasets.create(request.tenant, name, format.name, raw, parsed, id),
+        );
+      }
       request.log.info({ datasetId: dataset.id, rows: dataset.rows }, 'dataset stored');
       return reply.code(201).header('location', `/v1/datasets/${dataset.id}`).send(dataset);
     },
@@ -138,11 +158,17 @@ function registerDelete(app: RouteApp): void {
 
 export default async function datasetRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  // Datasets arrive as raw bytes whatever their type: they are hashed as sent and parsed here, row by row.
+  // Datasets arrive as raw bytes whatever their type: they are hashed as sent and parsed here. Tabular ones are
+  // buffered (up to the route's bodyLimit); image archives are handed over as the request stream itself, which
+  // their parser reads, bounded, as it comes.
+  const streamed = FORMATS.filter((format) => format.kind === 'image').flatMap((format) => format.mediaTypes);
+  const buffered = MEDIA_TYPES.filter((type) => !streamed.includes(type));
   app.removeContentTypeParser([...MEDIA_TYPES]);
-  app.addContentTypeParser([...MEDIA_TYPES], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(buffered, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(streamed, (_req, payload, done) => done(null, payload));
   // In the order they were always registered: the OpenAPI document lists routes in this order.
   registerUpload(app);
   registerReads(app);
   registerDelete(app);
+  registerSamples(app);
 }

@@ -122,6 +122,42 @@ function registerCancel(app: RouteApp): void {
   );
 }
 
+/** POST /:id/pause and /:id/resume. */
+function registerPauseAndResume(app: RouteApp): void {
+  app.post(
+    '/:id/pause',
+    {
+      config: { scope: 'jobs:write' },
+      schema: {
+        summary: 'Pause a job',
+        description:
+          'A queued job is held at once (200, `paused`). A running one checkpoints at its next batch, then becomes `paused` and frees its worker slot (202, `pauseRequested`). A paused job survives restarts of every process and can be cancelled. Pausing a paused job again is fine; a finished job, or one being cancelled, is 409.',
+        params: IdParams('job'),
+        response: { 200: JobViewSchema, 202: JobViewSchema, ...problems(400, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { job, accepted } = await app.jobs.pause(request.tenant, request.params.id);
+      if (accepted) request.log.info({ jobId: job.id }, 'pause requested');
+      return reply.code(accepted ? 202 : 200).send(job);
+    },
+  );
+  app.post(
+    '/:id/resume',
+    {
+      config: { scope: 'jobs:write' },
+      schema: {
+        summary: 'Resume a paused job',
+        description:
+          'Queues a paused job again (or withdraws a pause its worker has not reached yet); it goes on from the checkpoint it paused at and ends as an uninterrupted run would. A job that is not paused is 409.',
+        params: IdParams('job'),
+        response: { 200: JobViewSchema, ...problems(400, 404, 409) },
+      },
+    },
+    async (request) => app.jobs.resume(request.tenant, request.params.id),
+  );
+}
+
 /** A JSON page of the job's events after `after`, and whether the job's story ends there. */
 async function readEventsPage(app: RouteApp, tenant: string, id: string, after: string, limit: number) {
   const items = await app.jobs.readEvents(tenant, id, after, limit);
@@ -228,6 +264,7 @@ export default async function jobRoutes(fastify: FastifyInstance) {
   registerSubmit(app);
   registerReads(app);
   registerCancel(app);
+  registerPauseAndResume(app);
   registerEvents(app, streams);
   registerCheckpoints(app);
 }

@@ -1,11 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest, ProblemError } from '../errors.js';
 import { newId } from '../ids.js';
-import { modelLimits } from '../models/model-graph.js';
+import { checkPreprocessingFits, metadataOf } from '../models/model-metadata.js';
 import type { ProbeReport } from '../models/model-probe.js';
 import { modelRecord } from '../models/model-record.js';
 import { ModelSchema, type ModelRecord } from '../models/model-store.js';
-import { checkUploadContents, validateUpload, type ValidUpload } from '../models/model-upload.js';
+import { validateUpload, type ValidUpload } from '../models/model-upload.js';
+import { probeUpload, storeModel } from './model-intake.js';
 import type { RouteApp } from './route-app.js';
 import { problems } from './schemas.js';
 
@@ -68,29 +69,13 @@ function parseLabels(field: string | undefined): string[] | null {
   return parsed as string[];
 }
 
-/** Checks the upload's graph and weights, then loads it in a probe process; the labels must fit its outputs. */
-async function probeUpload(
-  app: RouteApp,
-  upload: ValidUpload,
-  labels: string[] | null,
-): Promise<ProbeReport> {
-  await checkUploadContents(upload, modelLimits(app.config));
-  const report = await app.modelProbe.probe(upload);
-  const outputs = report.outputShape.at(-1);
-  if (labels && outputs !== labels.length) {
-    throw badRequest(
-      'invalid_model',
-      `'labels' has ${labels.length} entries but the model outputs ${outputs} values`,
-      { field: 'labels' },
-    );
-  }
-  return report;
-}
-
-/** The record of an uploaded model: no lineage, no preprocessing, no training history. */
+/**
+ * The record of an uploaded model: no lineage, no training history; the labels and preprocessing its model.json
+ * carries when it was trained here (labels given with the upload win).
+ */
 function uploadedRecord(
   name: string | undefined,
-  labels: string[] | null,
+  { labels, preprocessing }: Pick<ModelRecord, 'labels' | 'preprocessing'>,
   upload: ValidUpload,
   report: ProbeReport,
 ): ModelRecord {
@@ -98,8 +83,10 @@ function uploadedRecord(
     id: newId('mdl'),
     name: name?.slice(0, 200) || 'uploaded model',
     source: 'upload',
+    format: upload.format,
     inputShape: report.inputShape,
     labels,
+    preprocessing,
     layers: report.layers,
     defaultCutLayer: report.defaultCutLayer,
     files: [...upload.files.keys()],
@@ -116,7 +103,7 @@ export function registerUpload(app: RouteApp): void {
       bodyLimit: app.config.MODEL_MAX_BYTES,
       schema: {
         summary:
-          'Upload a TF.js LayersModel (multipart: model.json and its weight files; optional fields name, labels)',
+          'Upload a TF.js LayersModel or GraphModel (multipart: model.json and its weight files; optional fields name, labels). A model downloaded from here keeps its labels and preprocessing.',
         consumes: ['multipart/form-data'],
         response: { 201: ModelSchema, ...problems(400, 406, 413, 415, 422, 503) },
       },
@@ -126,12 +113,17 @@ export function registerUpload(app: RouteApp): void {
         throw new ProblemError(415, 'unsupported_media_type', 'upload the model as multipart/form-data');
       const { files, fields } = await readUploadParts(request, app.config.MODEL_MAX_BYTES);
       const upload = validateUpload(files);
-      const labels = parseLabels(fields.labels);
+      const metadata = metadataOf(upload.json);
+      const labels = parseLabels(fields.labels) ?? metadata?.labels ?? null;
       const report = await probeUpload(app, upload, labels);
-      const record = uploadedRecord(fields.name, labels, upload, report);
-      await app.quotas.storeCounted(request.tenant, record.id, record.sizeBytes, () =>
-        app.models.create(request.tenant, record, upload.files),
+      const preprocessing = metadata?.preprocessing ?? null;
+      checkPreprocessingFits(
+        preprocessing,
+        report.inputShape.reduce((n, d) => n * d, 1),
       );
+      const record = uploadedRecord(fields.name, { labels, preprocessing }, upload, report);
+      // Stored, then announced to the tenant's webhooks.
+      await storeModel(app, request, record, upload.files);
       return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);
     },
   );

@@ -1,41 +1,22 @@
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { conflict, notFound, ProblemError } from '../errors.js';
-import { idPattern } from '../ids.js';
-import { ALIAS_NAME_PATTERN } from '../models/alias-store.js';
+import { isModelId, modelIdOf, ModelRefSchema } from '../models/alias-store.js';
+import { registerPredict } from './model-predict.js';
+import { registerImport } from './model-imports.js';
 import { registerUpload } from './model-uploads.js';
-import { ModelSchema, type ModelRecord } from '../models/model-store.js';
+import { ModelSchema, type ModelJson, type ModelRecord } from '../models/model-store.js';
+import { TEACHABLE_METADATA_FILE, teachableMetadata } from '../models/teachable-metadata.js';
 import type { RouteApp } from './route-app.js';
-import { IdParams, PageOf, PageQuery, problems, pageOf } from './schemas.js';
+import { PageOf, PageQuery, problems, pageOf } from './schemas.js';
 
-const PredictRequest = Type.Object(
-  {
-    instances: Type.Array(Type.Unknown(), {
-      minItems: 1,
-      maxItems: 1000,
-      description: 'Raw feature rows, flat or in the input shape',
-    }),
-    topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 3 })),
-  },
-  { additionalProperties: false },
-);
-const Label = Type.Object({ label: Type.String(), score: Type.Number() });
-const PredictResponse = Type.Object({
-  modelId: Type.String(),
-  predictions: Type.Array(
-    Type.Object({ label: Type.String(), score: Type.Number(), top: Type.Array(Label) }),
-  ),
-});
-const IdOrAliasParams = Type.Object({
-  idOrAlias: Type.String({
-    pattern: `^(${idPattern('mdl').slice(1, -1)}|${ALIAS_NAME_PATTERN})$`,
-    description: 'A model id, or the name of an alias pointing to one',
-  }),
-});
+const RefParams = Type.Object({ id: ModelRefSchema() });
+/** A model named by id; anything starting `mdl_` that is no model is a 404. */
+const ModelIdParams = Type.Object({ id: Type.String({ pattern: '^mdl_[A-Za-z0-9._-]{1,60}$' }) });
 const FileParams = Type.Object({
-  id: Type.String({ pattern: idPattern('mdl') }),
+  id: ModelRefSchema(),
   file: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
 });
 
@@ -44,6 +25,11 @@ async function getRecord(app: RouteApp, tenant: string, id: string): Promise<Mod
   const record = await app.models.get(tenant, id);
   if (!record) throw notFound('model', id);
   return record;
+}
+
+/** The tenant's model that `ref` (an id or an alias) names, or a 404. */
+async function recordOf(app: RouteApp, tenant: string, ref: string): Promise<ModelRecord> {
+  return getRecord(app, tenant, await modelIdOf(app.aliases, tenant, ref));
 }
 
 /** GET / and GET /:id. */
@@ -65,9 +51,13 @@ function registerReads(app: RouteApp): void {
     '/:id',
     {
       config: { scope: 'models:read' },
-      schema: { params: IdParams('mdl'), response: { 200: ModelSchema, ...problems(400, 404) } },
+      schema: {
+        summary: 'A model, named by its id or by an alias',
+        params: RefParams,
+        response: { 200: ModelSchema, ...problems(400, 404) },
+      },
     },
-    async (request) => getRecord(app, request.tenant, request.params.id),
+    async (request) => recordOf(app, request.tenant, request.params.id),
   );
 }
 
@@ -96,7 +86,7 @@ function registerDelete(app: RouteApp): void {
     '/:id',
     {
       config: { scope: 'models:write' },
-      schema: { params: IdParams('mdl'), response: { 204: Type.Null(), ...problems(400, 404, 409) } },
+      schema: { params: ModelIdParams, response: { 204: Type.Null(), ...problems(400, 404, 409) } },
     },
     async (request, reply) => {
       await deleteModel(app, request.tenant, request.params.id);
@@ -105,7 +95,20 @@ function registerDelete(app: RouteApp): void {
   );
 }
 
-/** GET /:id/:file: model.json and the weight files it names, so that tf.loadLayersModel('<base>/v1/models/ID/model.json') works. */
+/**
+ * model.json fetched through an alias, its weight paths pointing at the model's own id (`../mdl_…/weights.bin`):
+ * a client loading it gets the weights of that model even if the alias moves meanwhile.
+ */
+function pinnedModelJson(data: Buffer, id: string): Buffer {
+  const json = JSON.parse(data.toString('utf8')) as ModelJson;
+  for (const group of json.weightsManifest) group.paths = group.paths.map((path) => `../${id}/${path}`);
+  return Buffer.from(JSON.stringify(json));
+}
+
+/**
+ * GET /:id/:file: model.json and the weight files it names, so that tf.loadLayersModel('<base>/v1/models/ID/model.json')
+ * works; for an image model also a Teachable-Machine-style metadata.json.
+ */
 function registerFiles(app: RouteApp): void {
   app.get(
     '/:id/:file',
@@ -117,49 +120,37 @@ function registerFiles(app: RouteApp): void {
       },
     },
     async (request, reply) => {
-      const { id, file } = request.params;
-      const record = await getRecord(app, request.tenant, id);
+      const { id: ref, file } = request.params;
+      const record = await recordOf(app, request.tenant, ref);
+      const { id } = record;
+      if (file === TEACHABLE_METADATA_FILE && !record.files.includes(file)) {
+        const metadata = teachableMetadata(record);
+        if (!metadata) {
+          throw new ProblemError(
+            404,
+            'file_not_found',
+            `model ${id} does not take images, so it has no ${file}`,
+            {
+              file,
+            },
+          );
+        }
+        return reply
+          .type('application/json')
+          .header('x-model-id', id)
+          .header('cache-control', 'private, no-cache')
+          .send(Buffer.from(JSON.stringify(metadata)));
+      }
       if (!record.files.includes(file))
         throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
       const data = await app.models.file(request.tenant, id, file);
       if (!data) throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
+      const byAlias = !isModelId(ref);
       return reply
         .type(file === 'model.json' ? 'application/json' : 'application/octet-stream')
-        .header('cache-control', 'private, max-age=31536000, immutable')
-        .send(data);
-    },
-  );
-}
-
-/** The multipart parser of uploads is registered for this whole scope; predictions take JSON only. */
-async function refuseMultipart(request: FastifyRequest): Promise<void> {
-  if (request.isMultipart())
-    throw new ProblemError(415, 'unsupported_media_type', 'send the instances as application/json');
-}
-
-/** POST /:idOrAlias/predict. */
-function registerPredict(app: RouteApp): void {
-  app.post(
-    '/:idOrAlias/predict',
-    {
-      preValidation: refuseMultipart,
-      config: { scope: 'predict' },
-      schema: {
-        summary: 'Predict with a model, named by its id or by an alias',
-        params: IdOrAliasParams,
-        body: PredictRequest,
-        response: { 200: PredictResponse, ...problems(400, 404, 422, 503) },
-      },
-    },
-    async (request, reply) => {
-      const { instances, topK } = request.body;
-      const { modelId, predictions } = await app.predictor.serve(
-        request.tenant,
-        request.params.idOrAlias,
-        instances,
-        topK ?? 3,
-      );
-      return reply.header('x-model-id', modelId).send({ modelId, predictions });
+        .header('x-model-id', id)
+        .header('cache-control', byAlias ? 'private, no-cache' : 'private, max-age=31536000, immutable')
+        .send(byAlias && file === 'model.json' ? pinnedModelJson(data, id) : data);
     },
   );
 }
@@ -171,6 +162,7 @@ export default async function modelRoutes(fastify: FastifyInstance) {
   });
   // In the order they were always registered: the OpenAPI document lists routes in this order.
   registerUpload(app);
+  registerImport(app);
   registerReads(app);
   registerDelete(app);
   registerFiles(app);

@@ -52,18 +52,6 @@ export async function predictInChunks<T>(
   return parts;
 }
 
-/** `model.predict` over `x` in chunks, as one tensor the caller disposes. */
-export async function predictTensor(
-  model: tf.LayersModel,
-  x: tf.Tensor,
-  chunkRows = PREDICT_CHUNK_ROWS,
-): Promise<tf.Tensor> {
-  const parts = await predictInChunks(model, x, (output) => tf.keep(output), chunkRows);
-  const whole = tf.concat(parts);
-  parts.forEach((part) => part.dispose());
-  return whole;
-}
-
 /** Confusion matrix, accuracy and per-class precision and recall of `model` on (x, one-hot y). */
 export async function evaluate(
   model: tf.LayersModel,

@@ -28,11 +28,19 @@ export function buildFromArchitecture(
   return tf.model({ inputs: input, outputs: output, name: `finetuned_${architecture.type}` });
 }
 
-/** The default cut: the base's layer named `features`, otherwise the input of its final Dense layer. */
+/**
+ * The default cut: the base's layer named `features`, otherwise the input of its final Dense layer; a base with
+ * no Dense layer whose output is a feature map (a convolutional base without its classifier) is cut at its
+ * output layer.
+ */
 export function defaultCutLayer(base: tf.LayersModel): string | null {
   if (base.layers.some((layer) => layer.name === 'features')) return 'features';
   const dense = [...base.layers].reverse().find((layer) => layer.getClassName() === 'Dense');
-  return dense?.inboundNodes[0]?.inboundLayers[0]?.name ?? null;
+  if (dense) return dense.inboundNodes[0]?.inboundLayers[0]?.name ?? null;
+  const [output] = base.outputs;
+  return base.outputs.length === 1 && output?.shape.length === 4
+    ? (base.outputLayers[0]?.name ?? null)
+    : null;
 }
 
 /** Sets which base layers train: "all" frozen, "none" frozen, or the top `n` left trainable. */
@@ -53,10 +61,14 @@ function headPrefix(base: tf.LayersModel): string {
 export interface TransferModel {
   /** Base up to the cut, then the new head: one model that takes raw (standardized) features. */
   model: tf.LayersModel;
-  /** The same head layers on an input of the cut's shape, for training on cached features. */
+  /** The same head layers on an input of the extractor's output shape, for training on cached features. */
   head: tf.LayersModel;
-  /** The base up to the cut. */
+  /**
+   * The base up to the cut, then the head's pooling (a 4-D cut) or flatten (above 2-D), which have no weights:
+   * what feature caching computes once, as small as the features get before any layer that trains.
+   */
   extractor: tf.LayersModel;
+  /** The base's layers up to the cut, input layers not counted: what `freeze` and `unfreeze` count. */
   baseLayers: tf.layers.Layer[];
 }
 
@@ -68,11 +80,16 @@ export function buildTransferModel(
   seeds: SeedSequence,
 ): TransferModel {
   const cut = base.getLayer(transfer.cutLayer).output as tf.SymbolicTensor;
-  const extractor = tf.model({ inputs: base.inputs, outputs: cut, name: 'extractor' });
   const prefix = headPrefix(base);
+  const reduce =
+    cut.shape.length === 4
+      ? tf.layers.globalAveragePooling2d({ name: `${prefix}pool` })
+      : cut.shape.length > 2
+        ? tf.layers.flatten({ name: `${prefix}flatten` })
+        : null;
+  const features = reduce ? (reduce.apply(cut) as tf.SymbolicTensor) : cut;
+  const extractor = tf.model({ inputs: base.inputs, outputs: features, name: 'extractor' });
   const layers: tf.layers.Layer[] = [];
-  if (cut.shape.length === 4) layers.push(tf.layers.globalAveragePooling2d({ name: `${prefix}pool` }));
-  else if (cut.shape.length > 2) layers.push(tf.layers.flatten({ name: `${prefix}flatten` }));
   transfer.head.hiddenUnits.forEach((units, i) => {
     layers.push(dense(units, 'relu', `${prefix}dense${i + 1}`, seeds));
     if (transfer.head.dropout > 0)
@@ -81,10 +98,12 @@ export function buildTransferModel(
   layers.push(dense(classes, 'softmax', `${prefix}output`, seeds));
   const applyHead = (input: tf.SymbolicTensor) =>
     layers.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, input);
-  const headInput = tf.input({ shape: cut.shape.slice(1), name: `${prefix}features_input` });
+  const headInput = tf.input({ shape: features.shape.slice(1), name: `${prefix}features_input` });
   const head = tf.model({ inputs: headInput, outputs: applyHead(headInput), name: `${prefix}model` });
-  const model = tf.model({ inputs: base.inputs, outputs: applyHead(cut), name: 'finetuned_transfer' });
-  const baseLayers = extractor.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
+  const model = tf.model({ inputs: base.inputs, outputs: applyHead(features), name: 'finetuned_transfer' });
+  const baseLayers = extractor.layers.filter(
+    (layer) => layer.getClassName() !== 'InputLayer' && layer !== reduce,
+  );
   applyFreeze(baseLayers, transfer.freeze);
   return { model, head, extractor, baseLayers };
 }

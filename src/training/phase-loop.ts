@@ -23,6 +23,9 @@ export class TrainingDiverged extends Error {
   readonly code = 'training_diverged';
 }
 
+/** Stop reasons that checkpoint first, so training can go on from there: a worker's hand-off, and a pause. */
+export const CHECKPOINTED_STOPS: ReadonlySet<string> = new Set(['handoff', 'pause']);
+
 /** Training stopped at a batch boundary because its signal was aborted; `reason` is the signal's reason. */
 export class TrainingStopped extends Error {
   constructor(readonly reason: string) {
@@ -55,6 +58,8 @@ export interface TrainingRun {
   rng: Rng;
   dropoutSteps: DropoutSteps;
   standardization: Standardization | null;
+  /** Loss weights by class index (see class-weights.ts); null: every row counts the same. */
+  classWeight: Record<number, number> | null;
   /** The checkpoint the run goes on from, if any. */
   resume: TrainingCheckpoint | undefined;
   history: EpochRow[];
@@ -72,6 +77,8 @@ export interface PhasePlan {
   xVal: tf.Tensor | null;
   epochs: number;
   learningRate: number;
+  /** An epoch's inputs from `x` in its order, from place `skip`: augmented images, or features of them. */
+  prepareEpoch?: (xs: tf.Tensor, at: { epoch: number; skip: number }) => Promise<tf.Tensor>;
 }
 
 /** How an epoch's batches went: counted as they end, so a stop part-way knows where it stopped. */
@@ -152,7 +159,7 @@ class PhaseLoop {
 
   /** Fits one epoch (what is left of it, when resumed part-way) over a fresh shuffle; returns its last logs. */
   private async fitEpoch(epoch: number): Promise<{ tally: EpochTally; logs: tf.Logs }> {
-    const { x, xVal, fitModel } = this.plan;
+    const { x, xVal, fitModel, prepareEpoch } = this.plan;
     const { batchSize } = this.run.plan;
     const order = shuffleInPlace(
       Uint32Array.from({ length: x.shape[0] }, (_, i) => i),
@@ -162,9 +169,11 @@ class PhaseLoop {
     const skip = this.startBatch * batchSize;
     return withDisposal(async (scope) => {
       const indices = tf.tensor1d(Int32Array.from(order.subarray(skip)), 'int32');
-      const xs = scope.keep(tf.gather(x, indices));
       const ys = scope.keep(tf.gather(this.run.trainY, indices));
+      const gathered = tf.gather(x, indices);
       indices.dispose();
+      const prepared = prepareEpoch?.(gathered, { epoch, skip }).finally(() => gathered.dispose());
+      const xs = scope.keep(prepared ? await prepared : gathered);
       const tally: EpochTally = {
         batchesDone: this.startBatch,
         started: Date.now(),
@@ -178,6 +187,7 @@ class PhaseLoop {
         shuffle: false,
         verbose: 0,
         validationData: xVal && valY ? [xVal, valY] : undefined,
+        classWeight: this.run.classWeight ?? undefined,
         callbacks: { onBatchEnd: (_batch, logs) => this.onBatchEnd(epoch, tally, logs) },
       });
       const logs = Object.fromEntries(
@@ -253,12 +263,12 @@ class PhaseLoop {
     });
   }
 
-  /** Throws {@link TrainingStopped} if the signal was aborted, checkpointing first on a handoff. */
+  /** Throws {@link TrainingStopped} if the signal was aborted, checkpointing first on a hand-off or pause. */
   private async stopIfAsked(batchesDone: number, rngState: RngState): Promise<void> {
     const { signal } = this.run;
     if (!signal?.aborted) return;
     const reason = String(signal.reason);
-    if (reason === 'handoff' && this.checkpointedAt !== `${this.epochInPhase}/${batchesDone}`) {
+    if (CHECKPOINTED_STOPS.has(reason) && this.checkpointedAt !== `${this.epochInPhase}/${batchesDone}`) {
       await this.checkpoint(batchesDone, rngState);
     }
     throw new TrainingStopped(reason);

@@ -5,6 +5,12 @@ const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 export const PhaseSchema = Type.Enum(['head', 'fine-tune']);
 export type Phase = Static<typeof PhaseSchema>;
 
+/** A phase as progress reports it: the training phases, and the frozen base computing features before them. */
+export const ProgressPhaseSchema = Type.Enum(['features', 'head', 'fine-tune'], {
+  description:
+    "features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training",
+});
+
 /** One row of training history per epoch. */
 export const EpochRowSchema = Type.Object({
   epoch: Type.Integer(),
@@ -18,7 +24,7 @@ export type EpochRow = Static<typeof EpochRowSchema>;
 
 /** Where training stands among its planned batches: the part of a {@link Progress} a job view shows. */
 export const ProgressPointSchema = Type.Object({
-  phase: PhaseSchema,
+  phase: ProgressPhaseSchema,
   // 1-based, across both phases.
   epoch: Type.Integer(),
   epochs: Type.Integer(),
@@ -45,6 +51,30 @@ export interface ProgressPlan {
   totalEpochs: number;
   batchesPerEpoch: number;
   batchSize: number;
+}
+
+/** Where the features pass stands: `done` of `rows` rows, `chunk` of `chunks` chunks, at `rowsPerSecond`. */
+export function featuresProgress(
+  plan: ProgressPlan,
+  history: EpochRow[],
+  at: { done: number; rows: number; chunk: number; chunks: number; rowsPerSecond: number | null },
+): Progress {
+  const { done, rows, rowsPerSecond } = at;
+  const trained = progressOf(plan, history, {
+    phase: 'head',
+    epoch: history.length + 1,
+    batch: 0,
+    samplesPerSecond: null,
+  });
+  return {
+    ...trained,
+    phase: 'features',
+    epoch: history.length,
+    batch: at.chunk,
+    batches: at.chunks,
+    samplesPerSecond: rowsPerSecond,
+    etaSeconds: rowsPerSecond ? Math.round(((rows - done) / rowsPerSecond) * 10) / 10 : null,
+  };
 }
 
 /** The progress of batch `batch` of 1-based `epoch`, at `samplesPerSecond`. */

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { DatasetData } from '../datasets/dataset-store.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import type { ModelRecord } from '../models/model-store.js';
+import type { PixelScaling } from '../models/preprocessing.js';
+import { augmenterFor } from './augmentation.js';
 import { disposeCheckpoint, restoreWeights, type TrainingCheckpoint } from './checkpoint.js';
 import {
   createRng,
@@ -15,8 +17,11 @@ import {
   type Standardization,
 } from './data.js';
 import { architectureOf } from './architectures/index.js';
-import { withDisposal, type DisposalScope } from './disposal.js';
-import { evaluate, predictTensor, type Evaluation } from './evaluate.js';
+import { classWeightsOf } from './class-weights.js';
+import { withDisposal } from './disposal.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import { fineTune, trainHead, type CachedFeatures } from './phases.js';
+import { imageInputsOf, imagePreprocessing, onImages, type ImageInputs } from './image-inputs.js';
 import {
   buildFromArchitecture,
   buildTransferModel,
@@ -27,11 +32,11 @@ import {
   type DropoutSteps,
   type TransferModel,
 } from './model.js';
-import { runPhase, type TrainingHooks, type TrainingRun } from './phase-loop.js';
+import type { TrainingHooks, TrainingRun } from './phase-loop.js';
 import type { EpochRow } from './progress.js';
 
 export { CheckpointMismatch, type CheckpointState, type TrainingCheckpoint } from './checkpoint.js';
-export { TrainingDiverged, TrainingStopped, type TrainingHooks } from './phase-loop.js';
+export { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped, type TrainingHooks } from './phase-loop.js';
 export type { EpochRow, Phase, Progress } from './progress.js';
 
 export interface TrainingInput {
@@ -45,6 +50,10 @@ export interface TrainingInput {
   base?: tf.LayersModel;
   /** The standardization stored with the base model, if any. */
   basePreprocessing?: Standardization | null;
+  /** The dataset holds images: `data.features` are pixels 0-255, `featureShape` [H, W, C]. */
+  images?: boolean;
+  /** The pixel scaling stored with the base model, if any (an image base's). */
+  basePixels?: PixelScaling | null;
   /** Train the head on features the frozen base computed once (default). Off only to measure what it saves. */
   featureCaching?: boolean;
   /** Rows evaluation and feature caching predict at once; default (and at most) PREDICT_CHUNK_ROWS. */
@@ -56,8 +65,8 @@ export interface TrainingInput {
   /** Write a checkpoint after every this many epochs (0: never); default 1. */
   checkpointEvery?: number;
   /**
-   * Stops training at the next batch boundary. Aborted with reason 'handoff', training writes a checkpoint first
-   * (so another worker can go on from it); with any other reason it just stops. Either way it throws
+   * Stops training at the next batch boundary. Aborted with reason 'handoff' or 'pause', training writes a
+   * checkpoint first (so a worker can go on from it); with any other reason it just stops. Either way it throws
    * {@link TrainingStopped}.
    */
   signal?: AbortSignal;
@@ -87,7 +96,8 @@ export function modelInputShape(spec: JobSpec, featureShape: number[], base?: tf
 
 /**
  * Trains a job: a model from scratch or a new head on a cut base model, Adam throughout, an optional fine-tune
- * phase. When the base is fully frozen the head trains on features the base computed once. Tensors it creates
+ * phase. When the base is fully frozen the head trains on features the base computed once (every epoch, with
+ * augmentation). Images are resized to the model's input and scaled batch by batch. Tensors it creates
  * are disposed before it returns, except the returned model, which the caller disposes. The base model passed
  * in becomes part of the returned model (or is disposed with it).
  *
@@ -103,25 +113,41 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
 
     const seeds = new SeedSequence(input.spec.seed);
     const inputShape = modelInputShape(input.spec, input.featureShape, input.base);
-    const rows = prepareRows(input, inputShape);
+    const images = imageInputsOf(input, inputShape);
+    const rows = prepareRows(input, inputShape, images);
     const { model, transfer } = buildModel(input, inputShape, seeds);
     release = () => disposeModels(model, transfer?.head, input.base);
     const dropoutSteps = seedDropoutPerStep(model, seeds, { value: input.resume?.state.dropoutSteps ?? 0 });
     if (input.resume) restoreWeights(model, input.resume);
-    const tensors = datasetTensors(input.data, rows, inputShape, input.labels.length, rows.stats);
+    // Images stay at their stored size: the models fitted on them resize each batch as it goes in.
+    const rowShape = images?.imageShape ?? inputShape;
+    const tensors = datasetTensors(input.data, rows, rowShape, input.labels.length, rows.stats);
     [tensors.trainX, tensors.trainY, tensors.valX, tensors.valY].forEach((t) => scope.keep(t));
     const run = trainingRun(input, hooks, { model, rows, tensors, dropoutSteps });
+    const onRows = (m: tf.LayersModel) => (images ? onImages(m, images) : m);
+    const fitting = { fitModel: onRows(model), augment: augmenterFor(input.spec, images !== null) };
 
     await logResume(run);
-    const featureCaching = cachesFeatures(input, transfer);
+    const frozen = cachesFeatures(input, transfer) ? transfer : null;
+    let cached: CachedFeatures | null = null;
     if (input.resume?.state.phase !== 'fine-tune') {
-      await trainHead(run, tensors, featureCaching ? transfer : null, scope, input.predictChunkRows);
+      const { trainX: x, valX: xVal } = tensors;
+      const base = frozen && { extractor: onRows(frozen.extractor), head: frozen.head };
+      const chunkRows = input.predictChunkRows;
+      cached = await trainHead(run, { x, xVal, ...fitting, frozen: base, chunkRows }, scope);
     }
     if (input.spec.hyperparameters.fineTune && transfer) {
-      await fineTune(run, tensors, transfer, input.spec.hyperparameters.fineTune);
+      await fineTune(run, tensors, transfer, fitting, input.spec.hyperparameters.fineTune);
     }
-    const evaluation = await evaluateModel(model, tensors, input);
-    return { ...outcome(run, rows.stats), model, inputShape, evaluation, featureCaching, dispose: release };
+    // A base that stayed frozen throughout gives the features it gave the head: the head alone evaluates on them.
+    const evaluation =
+      cached && frozen && !input.spec.hyperparameters.fineTune
+        ? await evaluateModel(frozen.head, { ...tensors, trainX: cached.x, valX: cached.xVal }, input)
+        : await evaluateModel(fitting.fitModel, tensors, input);
+    const preprocessing = images ? imagePreprocessing(images) : rows.stats && { standardize: rows.stats };
+    const featureCaching = frozen !== null && fitting.augment === null;
+    const result = { model, inputShape, evaluation, featureCaching, dispose: release };
+    return { ...outcome(run, preprocessing), ...result };
   });
 }
 
@@ -131,19 +157,21 @@ interface PreparedRows extends Rows {
   rng: Rng;
 }
 
-function prepareRows(input: TrainingInput, inputShape: number[]): PreparedRows {
+function prepareRows(input: TrainingInput, inputShape: number[], images: ImageInputs | null): PreparedRows {
   const { spec, data, resume } = input;
   let rng = createRng(spec.seed);
   const holdOut = 'split' in spec.validation ? spec.validation.split : null;
   const rows = selectRows(data, input.labels.length, holdOut, input.validationData, rng);
   // From scratch: statistics of the training split. Transfer: the base's own input scaling, which its frozen
   // layers were trained on (none for an uploaded base, which takes its inputs as they are). A resumed run
-  // keeps the statistics it started with.
+  // keeps the statistics it started with. Images are scaled by their pixel scaling instead.
   const stats = resume
     ? resume.state.standardization
-    : input.base
-      ? (input.basePreprocessing ?? null)
-      : standardization(data.features, tf.util.sizeFromShape(inputShape), rows.train);
+    : images
+      ? null
+      : input.base
+        ? (input.basePreprocessing ?? null)
+        : standardization(data.features, tf.util.sizeFromShape(inputShape), rows.train);
   if (resume) rng = restoreRng(resume.state.rng);
   return { ...rows, stats, rng };
 }
@@ -202,6 +230,7 @@ function trainingRun(
     rng: rows.rng,
     dropoutSteps: parts.dropoutSteps,
     standardization: rows.stats,
+    classWeight: classWeightsOf(input.spec.classWeight, input.labels, input.data.labelIndex, rows.train),
     resume,
     history: resume ? [...resume.state.history] : [],
     restoredRow: resume?.state.restoredRow ?? null,
@@ -219,51 +248,6 @@ async function logResume({ resume, hooks }: TrainingRun): Promise<void> {
   );
 }
 
-/** The head phase; with `cachingFrom`, on features its frozen extractor computes once (kept until `scope` ends). */
-async function trainHead(
-  run: TrainingRun,
-  { trainX, valX }: DatasetTensors,
-  cachingFrom: TransferModel | null,
-  scope: DisposalScope,
-  chunkRows: number | undefined,
-): Promise<void> {
-  const { epochs, learningRate } = run.hyperparameters;
-  if (!cachingFrom) {
-    await runPhase(run, { phase: 'head', fitModel: run.model, x: trainX, xVal: valX, epochs, learningRate });
-    return;
-  }
-  // The frozen base runs once over the data; the head then trains on its output.
-  const x = scope.keep(await predictTensor(cachingFrom.extractor, trainX, chunkRows));
-  const xVal = valX ? scope.keep(await predictTensor(cachingFrom.extractor, valX, chunkRows)) : null;
-  await runPhase(run, { phase: 'head', fitModel: cachingFrom.head, x, xVal, epochs, learningRate });
-}
-
-/** Unfreezes the top base layers and trains the whole model on. */
-async function fineTune(
-  run: TrainingRun,
-  { trainX, valX }: DatasetTensors,
-  transfer: TransferModel,
-  { epochs, learningRate, unfreeze }: NonNullable<JobSpec['hyperparameters']['fineTune']>,
-): Promise<void> {
-  const { baseLayers } = transfer;
-  const unfrozen = unfreeze ?? baseLayers.length;
-  baseLayers.forEach((layer, i) => (layer.trainable = i >= baseLayers.length - unfrozen));
-  const resumed = run.resume?.state;
-  if (resumed?.phase !== 'fine-tune' || resumed.phaseEpochsDone === 0) {
-    await run.hooks.onLog?.(
-      `fine-tuning the top ${Math.min(unfrozen, baseLayers.length)} base layers at learning rate ${learningRate}`,
-    );
-  }
-  await runPhase(run, {
-    phase: 'fine-tune',
-    fitModel: run.model,
-    x: trainX,
-    xVal: valX,
-    epochs,
-    learningRate,
-  });
-}
-
 /** Evaluates on the validation rows when there are any, else on the training rows. */
 async function evaluateModel(
   model: tf.LayersModel,
@@ -278,11 +262,11 @@ async function evaluateModel(
 /** The run's history and the metrics of its result: the best epoch early stopping restored, else the last. */
 function outcome(
   run: TrainingRun,
-  stats: Standardization | null,
+  preprocessing: ModelRecord['preprocessing'],
 ): Pick<TrainingResult, 'history' | 'metrics' | 'preprocessing'> {
   const final: EpochRow | undefined = run.restoredRow ?? run.history.at(-1);
   return {
-    preprocessing: stats ? { standardize: stats } : null,
+    preprocessing,
     history: run.history,
     metrics: {
       loss: final?.loss ?? null,

@@ -136,12 +136,26 @@ export interface paths {
                 id: string;
                 name: string;
                 /** @enum {unknown} */
-                format: 'csv' | 'ndjson' | 'json';
+                format: 'csv' | 'ndjson' | 'json' | 'zip' | 'tar';
+                /**
+                 * @description tabular: rows of numbers; image: pictures, featureShape [H, W, C], pixels 0-255
+                 * @enum {unknown}
+                 */
+                kind: 'tabular' | 'image';
                 rows: number;
                 featureShape: number[];
                 labels: string[];
                 labelCounts: {
                   [key: string]: number;
+                };
+                /** @description Image archives: entries that are not images of a class (junk, files at the root) */
+                skipped?: {
+                  count: number;
+                  /** @description The first 100 skipped entries */
+                  entries: {
+                    entry: string;
+                    reason: string;
+                  }[];
                 };
                 /** @description SHA-256 of the uploaded bytes */
                 sha256: string;
@@ -258,14 +272,20 @@ export interface paths {
     };
     put?: never;
     /**
-     * Upload a dataset (CSV, NDJSON or JSON)
-     * @description Needs the scope `datasets:write`.
+     * Upload a dataset (CSV, NDJSON, JSON, ZIP or TAR)
+     * @description Tabular formats are sent whole, up to DATASET_MAX_BYTES; image archives (zip, tar, tar.gz) as a stream, up to DATASET_ARCHIVE_MAX_BYTES, one folder per class. Needs the scope `datasets:write`.
      */
     post: {
       parameters: {
         query?: {
           name?: string;
           labelColumn?: string;
+          /** @description WxH: every image resized to it (see fit); default: the images kept at their size, which they must then share */
+          size?: string;
+          /** @description 1: grayscale, 3: RGB; default: 1 when every image is grayscale, else 3 */
+          channels?: 1 | 3;
+          /** @description With size: cover (default) crops to fill it, keeping the centre; contain fits inside it, padded with black */
+          fit?: 'cover' | 'contain';
         };
         header?: never;
         path?: never;
@@ -283,12 +303,26 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              format: 'csv' | 'ndjson' | 'json';
+              format: 'csv' | 'ndjson' | 'json' | 'zip' | 'tar';
+              /**
+               * @description tabular: rows of numbers; image: pictures, featureShape [H, W, C], pixels 0-255
+               * @enum {unknown}
+               */
+              kind: 'tabular' | 'image';
               rows: number;
               featureShape: number[];
               labels: string[];
               labelCounts: {
                 [key: string]: number;
+              };
+              /** @description Image archives: entries that are not images of a class (junk, files at the root) */
+              skipped?: {
+                count: number;
+                /** @description The first 100 skipped entries */
+                entries: {
+                  entry: string;
+                  reason: string;
+                }[];
               };
               /** @description SHA-256 of the uploaded bytes */
               sha256: string;
@@ -476,12 +510,26 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              format: 'csv' | 'ndjson' | 'json';
+              format: 'csv' | 'ndjson' | 'json' | 'zip' | 'tar';
+              /**
+               * @description tabular: rows of numbers; image: pictures, featureShape [H, W, C], pixels 0-255
+               * @enum {unknown}
+               */
+              kind: 'tabular' | 'image';
               rows: number;
               featureShape: number[];
               labels: string[];
               labelCounts: {
                 [key: string]: number;
+              };
+              /** @description Image archives: entries that are not images of a class (junk, files at the root) */
+              skipped?: {
+                count: number;
+                /** @description The first 100 skipped entries */
+                entries: {
+                  entry: string;
+                  reason: string;
+                }[];
               };
               /** @description SHA-256 of the uploaded bytes */
               sha256: string;
@@ -782,6 +830,204 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/datasets/{id}/samples': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A few images of each class of an image dataset, as PNG data URLs
+     * @description Needs the scope `datasets:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this class */
+          label?: string;
+          /** @description Images per class */
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              datasetId: string;
+              /** @description [H, W, C] of every image */
+              featureShape: number[];
+              /** @description By label in label order, each label's first images; at most 256 in all */
+              samples: {
+                label: string;
+                /** @description The image's row in the dataset, 0-based, in archive order */
+                index: number;
+                /** @description The image as stored, as a data URL: data:image/png;base64,… */
+                png: string;
+              }[];
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/models': {
     parameters: {
       query?: never;
@@ -817,7 +1063,12 @@ export interface paths {
                 id: string;
                 name: string;
                 /** @enum {unknown} */
-                source: 'upload' | 'job';
+                source: 'upload' | 'job' | 'import';
+                /**
+                 * @description layers-model: a TF.js LayersModel (trainable, can be cut and fine-tuned); graph-model: a converted TF graph, only ever a frozen feature extractor or a whole model to predict with
+                 * @enum {unknown}
+                 */
+                format: 'layers-model' | 'graph-model';
                 /** @description Shape of one instance, without the batch dimension */
                 inputShape: number[];
                 /** @description Class labels in output order; null for an uploaded model uploaded without labels */
@@ -831,9 +1082,14 @@ export interface paths {
                 /** @description Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer */
                 defaultCutLayer: string | null;
                 preprocessing: {
-                  standardize: {
+                  standardize?: {
                     mean: number[];
                     std: number[];
+                  };
+                  /** @description Each input value v (pixels 0..255) becomes v × scale + offset; x/127.5 - 1 is {scale: 1/127.5, offset: -1} */
+                  pixels?: {
+                    scale: number;
+                    offset: number;
                   };
                 } | null;
                 metrics: {
@@ -872,6 +1128,15 @@ export interface paths {
                   name: string;
                   device: string;
                 } | null;
+                /** @description Where an imported model came from; absent for uploads and trained models */
+                origin?: {
+                  /** @description The model.json it was fetched from (secret-looking query values redacted) */
+                  url: string;
+                  /** @description The catalogue base it is (GET /v1/bases), or null for a URL imported as given */
+                  base: string | null;
+                  /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
+                  sha256: string;
+                };
                 /** @description model.json and the weight files it names */
                 files: string[];
                 sizeBytes: number;
@@ -986,7 +1251,7 @@ export interface paths {
     };
     put?: never;
     /**
-     * Upload a TF.js LayersModel (multipart: model.json and its weight files; optional fields name, labels)
+     * Upload a TF.js LayersModel or GraphModel (multipart: model.json and its weight files; optional fields name, labels). A model downloaded from here keeps its labels and preprocessing.
      * @description Needs the scope `models:write`.
      */
     post: {
@@ -1008,7 +1273,12 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              source: 'upload' | 'job';
+              source: 'upload' | 'job' | 'import';
+              /**
+               * @description layers-model: a TF.js LayersModel (trainable, can be cut and fine-tuned); graph-model: a converted TF graph, only ever a frozen feature extractor or a whole model to predict with
+               * @enum {unknown}
+               */
+              format: 'layers-model' | 'graph-model';
               /** @description Shape of one instance, without the batch dimension */
               inputShape: number[];
               /** @description Class labels in output order; null for an uploaded model uploaded without labels */
@@ -1022,9 +1292,14 @@ export interface paths {
               /** @description Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer */
               defaultCutLayer: string | null;
               preprocessing: {
-                standardize: {
+                standardize?: {
                   mean: number[];
                   std: number[];
+                };
+                /** @description Each input value v (pixels 0..255) becomes v × scale + offset; x/127.5 - 1 is {scale: 1/127.5, offset: -1} */
+                pixels?: {
+                  scale: number;
+                  offset: number;
                 };
               } | null;
               metrics: {
@@ -1063,6 +1338,15 @@ export interface paths {
                 name: string;
                 device: string;
               } | null;
+              /** @description Where an imported model came from; absent for uploads and trained models */
+              origin?: {
+                /** @description The model.json it was fetched from (secret-looking query values redacted) */
+                url: string;
+                /** @description The catalogue base it is (GET /v1/bases), or null for a URL imported as given */
+                base: string | null;
+                /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
+                sha256: string;
+              };
               /** @description model.json and the weight files it names */
               files: string[];
               sizeBytes: number;
@@ -1259,27 +1543,63 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/models/{id}': {
+  '/v1/models/import': {
     parameters: {
       query?: never;
       header?: never;
       path?: never;
       cookie?: never;
     };
-    /** @description Needs the scope `models:read`. */
-    get: {
+    get?: never;
+    put?: never;
+    /**
+     * Import a TF.js LayersModel or GraphModel from a URL (TF Hub and Kaggle model pages included), or a catalogue base
+     * @description Needs the scope `models:write`.
+     */
+    post: {
       parameters: {
         query?: never;
         header?: never;
-        path: {
-          id: string;
-        };
+        path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description A TF.js model.json (LayersModel or GraphModel), its weight files beside it; a TF Hub or Kaggle model page's URL works as TF.js's fromTFHub takes it */
+            url?: string;
+            /**
+             * @description A catalogue base (GET /v1/bases), instead of `url`
+             * @enum {unknown}
+             */
+            base?:
+              | 'mobilenet-v1-0.25-224'
+              | 'mobilenet-v1-0.50-224'
+              | 'mobilenet-v1-0.75-224'
+              | 'mobilenet-v1-1.00-224'
+              | 'mobilenet-v2-0.35-224-no-top'
+              | 'mobilenet-v2-0.50-224-no-top'
+              | 'mobilenet-v2-0.75-224-no-top'
+              | 'mobilenet-v2-1.00-224-no-top'
+              | 'mobilenet-v3-small-100-224-features'
+              | 'mobilenet-v3-large-100-224-features'
+              | 'efficientnet-lite0-features';
+            /** @description SHA-256 of model.json followed by each weight file in manifest order (`cat model.json shard1 shard2 | sha256sum`): the import is refused (422) unless the files fetched have it */
+            sha256?: string;
+            /** @description The base's pixel scaling, recorded with it and applied wherever it predicts or trains: each value v (0..255) becomes v × scale + offset. A catalogue base has its own. */
+            preprocessing?: {
+              scale: number;
+              offset: number;
+            };
+            name?: string;
+            /** @description Class labels in output order */
+            labels?: string[];
+          };
+        };
+      };
       responses: {
         /** @description Default Response */
-        200: {
+        201: {
           headers: {
             [name: string]: unknown;
           };
@@ -1288,7 +1608,12 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              source: 'upload' | 'job';
+              source: 'upload' | 'job' | 'import';
+              /**
+               * @description layers-model: a TF.js LayersModel (trainable, can be cut and fine-tuned); graph-model: a converted TF graph, only ever a frozen feature extractor or a whole model to predict with
+               * @enum {unknown}
+               */
+              format: 'layers-model' | 'graph-model';
               /** @description Shape of one instance, without the batch dimension */
               inputShape: number[];
               /** @description Class labels in output order; null for an uploaded model uploaded without labels */
@@ -1302,9 +1627,14 @@ export interface paths {
               /** @description Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer */
               defaultCutLayer: string | null;
               preprocessing: {
-                standardize: {
+                standardize?: {
                   mean: number[];
                   std: number[];
+                };
+                /** @description Each input value v (pixels 0..255) becomes v × scale + offset; x/127.5 - 1 is {scale: 1/127.5, offset: -1} */
+                pixels?: {
+                  scale: number;
+                  offset: number;
                 };
               } | null;
               metrics: {
@@ -1343,6 +1673,278 @@ export interface paths {
                 name: string;
                 device: string;
               } | null;
+              /** @description Where an imported model came from; absent for uploads and trained models */
+              origin?: {
+                /** @description The model.json it was fetched from (secret-looking query values redacted) */
+                url: string;
+                /** @description The catalogue base it is (GET /v1/bases), or null for a URL imported as given */
+                base: string | null;
+                /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
+                sha256: string;
+              };
+              /** @description model.json and the weight files it names */
+              files: string[];
+              sizeBytes: number;
+              /** Format: date-time */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/models/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A model, named by its id or by an alias
+     * @description Needs the scope `models:read`.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A model id, or the name of an alias pointing to one */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              source: 'upload' | 'job' | 'import';
+              /**
+               * @description layers-model: a TF.js LayersModel (trainable, can be cut and fine-tuned); graph-model: a converted TF graph, only ever a frozen feature extractor or a whole model to predict with
+               * @enum {unknown}
+               */
+              format: 'layers-model' | 'graph-model';
+              /** @description Shape of one instance, without the batch dimension */
+              inputShape: number[];
+              /** @description Class labels in output order; null for an uploaded model uploaded without labels */
+              labels: string[] | null;
+              layers: {
+                name: string;
+                className: string;
+                outputShape: (number | null)[];
+                params: number;
+              }[];
+              /** @description Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer */
+              defaultCutLayer: string | null;
+              preprocessing: {
+                standardize?: {
+                  mean: number[];
+                  std: number[];
+                };
+                /** @description Each input value v (pixels 0..255) becomes v × scale + offset; x/127.5 - 1 is {scale: 1/127.5, offset: -1} */
+                pixels?: {
+                  scale: number;
+                  offset: number;
+                };
+              } | null;
+              metrics: {
+                [key: string]: number | null;
+              };
+              evaluation: {
+                /** @enum {unknown} */
+                split: 'validation' | 'train';
+                rows: number;
+                accuracy: number;
+                /** @description Rows: true label, columns: predicted */
+                confusionMatrix: number[][];
+                perClass: {
+                  label: string;
+                  precision: number;
+                  recall: number;
+                  support: number;
+                }[];
+              } | null;
+              history: {
+                epoch: number;
+                /** @enum {unknown} */
+                phase: 'head' | 'fine-tune';
+                loss: number;
+                accuracy: number;
+                val_loss: number | null;
+                val_accuracy: number | null;
+              }[];
+              lineage: {
+                jobId: string | null;
+                baseModelId: string | null;
+                datasetId: string | null;
+                datasetSha256: string | null;
+              };
+              backend: {
+                name: string;
+                device: string;
+              } | null;
+              /** @description Where an imported model came from; absent for uploads and trained models */
+              origin?: {
+                /** @description The model.json it was fetched from (secret-looking query values redacted) */
+                url: string;
+                /** @description The catalogue base it is (GET /v1/bases), or null for a URL imported as given */
+                base: string | null;
+                /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
+                sha256: string;
+              };
               /** @description model.json and the weight files it names */
               files: string[];
               sizeBytes: number;
@@ -1654,6 +2256,7 @@ export interface paths {
         query?: never;
         header?: never;
         path: {
+          /** @description A model id, or the name of an alias pointing to one */
           id: string;
           file: string;
         };
@@ -1811,11 +2414,15 @@ export interface paths {
     put?: never;
     /**
      * Predict with a model, named by its id or by an alias
-     * @description Needs the scope `predict`.
+     * @description Rows as JSON `instances`; or images, for a model whose input is [height, width, 1 or 3]: base64 in JSON `images`, files in multipart/form-data (fields topK, fit), or one raw image/* body (query topK, fit). Needs the scope `predict`.
      */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          topK?: number;
+          /** @description How an image is fitted to the model input: cropped to cover it, or letterboxed inside it */
+          fit?: 'cover' | 'contain';
+        };
         header?: never;
         path: {
           /** @description A model id, or the name of an alias pointing to one */
@@ -1827,9 +2434,17 @@ export interface paths {
         content: {
           'application/json': {
             /** @description Raw feature rows, flat or in the input shape */
-            instances: unknown[];
+            instances?: unknown[];
+            /** @description Image files (JPEG, PNG, WebP, GIF, TIFF, AVIF), base64, for an image model */
+            images?: string[];
             /** @default 3 */
             topK?: number;
+            /**
+             * @description How an image is fitted to the model input: cropped to cover it, or letterboxed inside it
+             * @default cover
+             * @enum {unknown}
+             */
+            fit?: 'cover' | 'contain';
           };
         };
       };
@@ -1915,6 +2530,46 @@ export interface paths {
         };
         /** @description RFC 9457 problem details */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        415: {
           headers: {
             [name: string]: unknown;
           };
@@ -2639,6 +3294,147 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/bases': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The catalogue of pretrained image bases that can be imported by id
+     * @description Each with where its model.json is fetched from (under BASE_MIRROR_URL when set), its format, input shape, pixel preprocessing, default cut layer and licence. Import one with POST /v1/models/import {"base": "<id>"}. Needs the scope `models:read`.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                name: string;
+                /** @description Where its model.json is fetched from: where it is published, or under BASE_MIRROR_URL when set */
+                url: string;
+                /** @enum {unknown} */
+                format: 'layers-model' | 'graph-model';
+                /** @description One image, without the batch dimension */
+                inputShape: number[];
+                /** @description Each input value v (pixels 0..255) becomes v × scale + offset; x/127.5 - 1 is {scale: 1/127.5, offset: -1} */
+                preprocessing: {
+                  scale: number;
+                  offset: number;
+                };
+                /** @description Where a transfer job cuts it unless told otherwise; null for a GraphModel, whose output is the features */
+                defaultCutLayer: string | null;
+                /** @description SPDX identifier of the weights’ licence */
+                licence: string;
+                /** @description Where the base is documented */
+                docs: string;
+              }[];
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/jobs': {
     parameters: {
       query?: never;
@@ -2653,7 +3449,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          status?: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+          status?: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
           limit?: number;
           cursor?: string;
         };
@@ -2674,11 +3470,14 @@ export interface paths {
                 id: string;
                 name: string;
                 /** @enum {unknown} */
-                status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+                status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
                 queuePosition: number | null;
                 progress: {
-                  /** @enum {unknown} */
-                  phase: 'head' | 'fine-tune';
+                  /**
+                   * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                   * @enum {unknown}
+                   */
+                  phase: 'features' | 'head' | 'fine-tune';
                   epoch: number;
                   epochs: number;
                   batch: number;
@@ -2690,6 +3489,8 @@ export interface paths {
                 etaSeconds: number | null;
                 /** @description A cancel was asked for; the worker running the job stops within a batch */
                 cancelRequested: boolean;
+                /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+                pauseRequested: boolean;
                 metrics: {
                   loss?: number | null;
                   accuracy?: number | null;
@@ -2856,7 +3657,7 @@ export interface paths {
               /** @description A separate validation dataset */
               dataset?: string;
             };
-            /** @description Pretrained model to transfer from */
+            /** @description Pretrained model to transfer from: its id, or an alias (resolved when the job is submitted) */
             baseModel?: string;
             architecture?:
               | {
@@ -2907,6 +3708,24 @@ export interface paths {
                 restoreBest?: boolean;
               };
             };
+            /** @description Image datasets only: training images changed at random every epoch, reproducibly from the seed; validation images never */
+            augmentation?: {
+              /**
+               * @description horizontal: each image mirrored left to right with probability 1/2 (default none)
+               * @enum {unknown}
+               */
+              flip?: 'none' | 'horizontal';
+              /** @description Each image shifted by up to this share of its size each way and cropped to between 1 - shift and all of it, resized back; the uncovered edge is black (default 0) */
+              shift?: number;
+              /** @description Each image brightened or darkened by up to this share of full scale (default 0) */
+              brightness?: number;
+            };
+            /** @description balanced: each class weighted by rows / (classes × its rows) among the training rows, so that every class counts as much in the loss; or a weight per label (1 for labels it leaves out). The training loss reported is the weighted one; validation loss is not weighted */
+            classWeight?:
+              | 'balanced'
+              | {
+                  [key: string]: number;
+                };
             seed?: number;
             name?: string;
             metadata?: {
@@ -2926,11 +3745,14 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
               queuePosition: number | null;
               progress: {
-                /** @enum {unknown} */
-                phase: 'head' | 'fine-tune';
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
                 epoch: number;
                 epochs: number;
                 batch: number;
@@ -2942,6 +3764,8 @@ export interface paths {
               etaSeconds: number | null;
               /** @description A cancel was asked for; the worker running the job stops within a batch */
               cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
               metrics: {
                 loss?: number | null;
                 accuracy?: number | null;
@@ -2988,11 +3812,14 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
               queuePosition: number | null;
               progress: {
-                /** @enum {unknown} */
-                phase: 'head' | 'fine-tune';
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
                 epoch: number;
                 epochs: number;
                 batch: number;
@@ -3004,6 +3831,8 @@ export interface paths {
               etaSeconds: number | null;
               /** @description A cancel was asked for; the worker running the job stops within a batch */
               cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
               metrics: {
                 loss?: number | null;
                 accuracy?: number | null;
@@ -3277,11 +4106,14 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
               queuePosition: number | null;
               progress: {
-                /** @enum {unknown} */
-                phase: 'head' | 'fine-tune';
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
                 epoch: number;
                 epochs: number;
                 batch: number;
@@ -3293,6 +4125,8 @@ export interface paths {
               etaSeconds: number | null;
               /** @description A cancel was asked for; the worker running the job stops within a batch */
               cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
               metrics: {
                 loss?: number | null;
                 accuracy?: number | null;
@@ -3493,11 +4327,14 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
               queuePosition: number | null;
               progress: {
-                /** @enum {unknown} */
-                phase: 'head' | 'fine-tune';
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
                 epoch: number;
                 epochs: number;
                 batch: number;
@@ -3509,6 +4346,8 @@ export interface paths {
               etaSeconds: number | null;
               /** @description A cancel was asked for; the worker running the job stops within a batch */
               cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
               metrics: {
                 loss?: number | null;
                 accuracy?: number | null;
@@ -3555,11 +4394,14 @@ export interface paths {
               id: string;
               name: string;
               /** @enum {unknown} */
-              status: 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
               queuePosition: number | null;
               progress: {
-                /** @enum {unknown} */
-                phase: 'head' | 'fine-tune';
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
                 epoch: number;
                 epochs: number;
                 batch: number;
@@ -3571,6 +4413,553 @@ export interface paths {
               etaSeconds: number | null;
               /** @description A cancel was asked for; the worker running the job stops within a batch */
               cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
+              metrics: {
+                loss?: number | null;
+                accuracy?: number | null;
+                val_loss?: number | null;
+                val_accuracy?: number | null;
+              };
+              history: {
+                epoch: number;
+                /** @enum {unknown} */
+                phase: 'head' | 'fine-tune';
+                loss: number;
+                accuracy: number;
+                val_loss: number | null;
+                val_accuracy: number | null;
+              }[];
+              modelId: string | null;
+              error: {
+                code: string;
+                message: string;
+              } | null;
+              backend: {
+                name: string;
+                device: string;
+              } | null;
+              attempts: number;
+              /** @description The request with every default filled in */
+              spec: {
+                [key: string]: unknown;
+              };
+              /** Format: date-time */
+              createdAt: string;
+              startedAt: string | null;
+              finishedAt: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/{id}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause a job
+     * @description A queued job is held at once (200, `paused`). A running one checkpoints at its next batch, then becomes `paused` and frees its worker slot (202, `pauseRequested`). A paused job survives restarts of every process and can be cancelled. Pausing a paused job again is fine; a finished job, or one being cancelled, is 409. Needs the scope `jobs:write`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+              queuePosition: number | null;
+              progress: {
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
+                epoch: number;
+                epochs: number;
+                batch: number;
+                batches: number;
+                fraction: number;
+                samplesPerSecond: number | null;
+                etaSeconds: number | null;
+              } | null;
+              etaSeconds: number | null;
+              /** @description A cancel was asked for; the worker running the job stops within a batch */
+              cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
+              metrics: {
+                loss?: number | null;
+                accuracy?: number | null;
+                val_loss?: number | null;
+                val_accuracy?: number | null;
+              };
+              history: {
+                epoch: number;
+                /** @enum {unknown} */
+                phase: 'head' | 'fine-tune';
+                loss: number;
+                accuracy: number;
+                val_loss: number | null;
+                val_accuracy: number | null;
+              }[];
+              modelId: string | null;
+              error: {
+                code: string;
+                message: string;
+              } | null;
+              backend: {
+                name: string;
+                device: string;
+              } | null;
+              attempts: number;
+              /** @description The request with every default filled in */
+              spec: {
+                [key: string]: unknown;
+              };
+              /** Format: date-time */
+              createdAt: string;
+              startedAt: string | null;
+              finishedAt: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+              queuePosition: number | null;
+              progress: {
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
+                epoch: number;
+                epochs: number;
+                batch: number;
+                batches: number;
+                fraction: number;
+                samplesPerSecond: number | null;
+                etaSeconds: number | null;
+              } | null;
+              etaSeconds: number | null;
+              /** @description A cancel was asked for; the worker running the job stops within a batch */
+              cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
+              metrics: {
+                loss?: number | null;
+                accuracy?: number | null;
+                val_loss?: number | null;
+                val_accuracy?: number | null;
+              };
+              history: {
+                epoch: number;
+                /** @enum {unknown} */
+                phase: 'head' | 'fine-tune';
+                loss: number;
+                accuracy: number;
+                val_loss: number | null;
+                val_accuracy: number | null;
+              }[];
+              modelId: string | null;
+              error: {
+                code: string;
+                message: string;
+              } | null;
+              backend: {
+                name: string;
+                device: string;
+              } | null;
+              attempts: number;
+              /** @description The request with every default filled in */
+              spec: {
+                [key: string]: unknown;
+              };
+              /** Format: date-time */
+              createdAt: string;
+              startedAt: string | null;
+              finishedAt: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/jobs/{id}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume a paused job
+     * @description Queues a paused job again (or withdraws a pause its worker has not reached yet); it goes on from the checkpoint it paused at and ends as an uninterrupted run would. A job that is not paused is 409. Needs the scope `jobs:write`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+              queuePosition: number | null;
+              progress: {
+                /**
+                 * @description features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training
+                 * @enum {unknown}
+                 */
+                phase: 'features' | 'head' | 'fine-tune';
+                epoch: number;
+                epochs: number;
+                batch: number;
+                batches: number;
+                fraction: number;
+                samplesPerSecond: number | null;
+                etaSeconds: number | null;
+              } | null;
+              etaSeconds: number | null;
+              /** @description A cancel was asked for; the worker running the job stops within a batch */
+              cancelRequested: boolean;
+              /** @description A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot */
+              pauseRequested: boolean;
               metrics: {
                 loss?: number | null;
                 accuracy?: number | null;
@@ -4254,6 +5643,1411 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List webhook endpoints, oldest first
+     * @description Needs the scope `webhooks:read`.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                url: string;
+                /** @description The event types it receives */
+                events: (
+                  | 'job.running'
+                  | 'job.paused'
+                  | 'job.succeeded'
+                  | 'job.failed'
+                  | 'job.cancelled'
+                  | 'model.created'
+                )[];
+                description: string;
+                /** @description A disabled endpoint gets nothing, not even deliveries queued before */
+                enabled: boolean;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Register a webhook endpoint; the answer holds its signing secret, shown only this once
+     * @description Needs the scope `webhooks:write`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Absolute http or https URL, without credentials; private addresses only with WEBHOOK_ALLOW_PRIVATE */
+            url: string;
+            /** @description The event types it receives */
+            events: (
+              | 'job.running'
+              | 'job.paused'
+              | 'job.succeeded'
+              | 'job.failed'
+              | 'job.cancelled'
+              | 'model.created'
+            )[];
+            description?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              url: string;
+              /** @description The event types it receives */
+              events: (
+                | 'job.running'
+                | 'job.paused'
+                | 'job.succeeded'
+                | 'job.failed'
+                | 'job.cancelled'
+                | 'model.created'
+              )[];
+              description: string;
+              /** @description A disabled endpoint gets nothing, not even deliveries queued before */
+              enabled: boolean;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            } & {
+              /** @description `whsec_` and base64 of 32 random bytes: verify deliveries with it (Standard Webhooks). Shown only now */
+              secret: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Needs the scope `webhooks:read`. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              url: string;
+              /** @description The event types it receives */
+              events: (
+                | 'job.running'
+                | 'job.paused'
+                | 'job.succeeded'
+                | 'job.failed'
+                | 'job.cancelled'
+                | 'model.created'
+              )[];
+              description: string;
+              /** @description A disabled endpoint gets nothing, not even deliveries queued before */
+              enabled: boolean;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    /** @description Needs the scope `webhooks:write`. */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    /**
+     * Change an endpoint: its url, events, description, or whether it is enabled
+     * @description Needs the scope `webhooks:write`.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Absolute http or https URL, without credentials; private addresses only with WEBHOOK_ALLOW_PRIVATE */
+            url?: string;
+            /** @description The event types it receives */
+            events?: (
+              | 'job.running'
+              | 'job.paused'
+              | 'job.succeeded'
+              | 'job.failed'
+              | 'job.cancelled'
+              | 'model.created'
+            )[];
+            description?: string;
+            enabled?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              url: string;
+              /** @description The event types it receives */
+              events: (
+                | 'job.running'
+                | 'job.paused'
+                | 'job.succeeded'
+                | 'job.failed'
+                | 'job.cancelled'
+                | 'model.created'
+              )[];
+              description: string;
+              /** @description A disabled endpoint gets nothing, not even deliveries queued before */
+              enabled: boolean;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Give an endpoint a new signing secret, shown only this once; it signs every attempt from now on
+     * @description Needs the scope `webhooks:write`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              url: string;
+              /** @description The event types it receives */
+              events: (
+                | 'job.running'
+                | 'job.paused'
+                | 'job.succeeded'
+                | 'job.failed'
+                | 'job.cancelled'
+                | 'model.created'
+              )[];
+              description: string;
+              /** @description A disabled endpoint gets nothing, not even deliveries queued before */
+              enabled: boolean;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            } & {
+              /** @description `whsec_` and base64 of 32 random bytes: verify deliveries with it (Standard Webhooks). Shown only now */
+              secret: string;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An endpoint's latest delivery attempts, newest first
+     * @description Needs the scope `webhooks:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** @description The delivery (one event to this endpoint); send it again by this id */
+                deliveryId: string;
+                /** @description The `webhook-id` header, the same on every attempt */
+                eventId: string;
+                /** @enum {unknown} */
+                eventType:
+                  | 'job.running'
+                  | 'job.paused'
+                  | 'job.succeeded'
+                  | 'job.failed'
+                  | 'job.cancelled'
+                  | 'model.created';
+                attempt: number;
+                /**
+                 * @description delivered: a 2xx; failed: anything else; refused: the URL is not allowed, never retried
+                 * @enum {unknown}
+                 */
+                outcome: 'delivered' | 'failed' | 'refused';
+                statusCode: number | null;
+                /** @description From sending the request to its response (or the failure) */
+                latencyMs: number;
+                error: string | null;
+                /** @description Another attempt follows (after a backoff) */
+                retrying: boolean;
+                /** Format: date-time */
+                at: string;
+              }[];
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send a delivery again: the same event, body and webhook-id
+     * @description Needs the scope `webhooks:write`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+          deliveryId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              deliveryId: string;
+              /**
+               * @description requeued: it had finished and is sent again now; promoted: its next retry is now; pending: it is on its way
+               * @enum {unknown}
+               */
+              status: 'requeued' | 'promoted' | 'pending';
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;

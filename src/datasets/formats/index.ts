@@ -2,9 +2,11 @@ import type { DatasetFormatDefinition } from '../dataset-format.js';
 import { csv } from './csv.js';
 import { json } from './json.js';
 import { ndjson } from './ndjson.js';
+import { tar } from './tar.js';
+import { zip } from './zip.js';
 
 /** Every dataset format the upload route accepts, each imported above and listed once; the 415 lists them in this order. */
-export const FORMATS = [csv, ndjson, json] as const satisfies readonly DatasetFormatDefinition[];
+export const FORMATS = [csv, ndjson, json, zip, tar] as const satisfies readonly DatasetFormatDefinition[];
 
 export type RegisteredFormat = (typeof FORMATS)[number];
 

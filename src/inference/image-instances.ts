@@ -1,0 +1,84 @@
+import { decodeImage } from '../datasets/images/image-decoder.js';
+import type { ImageLimits } from '../datasets/images/image-limits.js';
+import { ProblemError } from '../errors.js';
+import { preprocessInPlace } from '../models/preprocessing.js';
+import type { DecodeMessage, FromHost } from './inference-protocol.js';
+
+/** Why one image of a request could not be decoded, with its index. */
+export class ImageInstanceError extends Error {
+  constructor(
+    readonly index: number,
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Decodes a request's images into the model's input, as datasets decode them (upright from EXIF, alpha flattened,
+ * grayscale or sRGB, resized to the model's input by `fit`), then preprocessed as the model's record says. The
+ * values of every image, one after the other; the first image that fails is an {@link ImageInstanceError}.
+ */
+export async function decodeInstances({
+  images,
+  target,
+  preprocessing,
+}: DecodeMessage): Promise<Float32Array> {
+  const { height, width, channels, fit } = target;
+  const size = height * width * channels;
+  const values = new Float32Array(images.length * size);
+  // Only the two per-image bounds apply: the archive bounds are for uploads.
+  const limits = { maxPixels: target.maxPixels, maxFileBytes: target.maxFileBytes } as ImageLimits;
+  await Promise.all(
+    images.map(async (image, index) => {
+      const file = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+      try {
+        if (file.byteLength > target.maxFileBytes)
+          throw new ProblemError(413, 'image_too_large', `is over ${target.maxFileBytes} bytes`);
+        const decoded = await decodeImage(
+          `images[${index}]`,
+          file,
+          { size: { width, height }, channels, fit },
+          limits,
+        );
+        values.set(decoded.data, index * size);
+      } catch (error) {
+        // The decoder's problems name a dataset entry; here they name the request's image.
+        const problem = error instanceof ProblemError ? error : undefined;
+        const detail = (problem?.message ?? (error as Error).message)
+          .replace(/^entry '[^']*': /, '')
+          .replace('a format datasets take', 'a format the service reads');
+        const code = problem?.status === 413 ? problem.code : 'invalid_image';
+        throw new ImageInstanceError(index, problem?.status ?? 400, code, detail);
+      }
+    }),
+  );
+  preprocessInPlace(values, preprocessing);
+  return values;
+}
+
+/** Answers a decode message, always exactly once. */
+export async function answerDecode(
+  message: DecodeMessage,
+  send: (reply: FromHost, transfer?: ArrayBuffer[]) => void,
+) {
+  try {
+    const values = await decodeInstances(message);
+    send({ type: 'decoded', id: message.id, values }, [values.buffer as ArrayBuffer]);
+  } catch (error) {
+    const failure =
+      error instanceof ImageInstanceError
+        ? error
+        : new ImageInstanceError(-1, 500, 'inference_failed', (error as Error).message);
+    send({
+      type: 'decode_failed',
+      id: message.id,
+      index: failure.index,
+      status: failure.status,
+      code: failure.code,
+      message: failure.message,
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import { Type, type Static } from 'typebox';
+import { StringRecord } from '../string-record.js';
+
+/** The request's `classWeight`: how much each class's rows count in the loss. */
+export const ClassWeightSchema = Type.Union(
+  [
+    Type.Literal('balanced'),
+    StringRecord(Type.Number({ exclusiveMinimum: 0, maximum: 1e6 }), {
+      minProperties: 1,
+      maxProperties: 10_000,
+      propertyNames: { minLength: 1, maxLength: 200 },
+    }),
+  ],
+  {
+    description:
+      'balanced: each class weighted by rows / (classes × its rows) among the training rows, so that every class counts as much in the loss; or a weight per label (1 for labels it leaves out). The training loss reported is the weighted one; validation loss is not weighted',
+  },
+);
+export type ClassWeight = Static<typeof ClassWeightSchema>;
+
+/** The labels a weight map names that the dataset does not have. */
+export function unknownClassWeightLabels(classWeight: ClassWeight, labels: string[]): string[] {
+  if (classWeight === 'balanced') return [];
+  return Object.keys(classWeight).filter((label) => !labels.includes(label));
+}
+
+/**
+ * Loss weights by class index, as TF.js's `fit` takes them: balanced over the training rows (each class at least
+ * one there, as the split keeps it), or the request's map; null when the job weights no class.
+ */
+export function classWeightsOf(
+  classWeight: ClassWeight | null | undefined,
+  labels: string[],
+  labelIndex: Uint32Array,
+  trainRows: ArrayLike<number>,
+): Record<number, number> | null {
+  if (!classWeight) return null;
+  if (classWeight !== 'balanced') {
+    return Object.fromEntries(labels.map((label, c) => [c, classWeight[label] ?? 1]));
+  }
+  const counts = new Array<number>(labels.length).fill(0);
+  for (let i = 0; i < trainRows.length; i++) counts[labelIndex[trainRows[i]!]!]! += 1;
+  const total = trainRows.length;
+  return Object.fromEntries(counts.map((n, c) => [c, n > 0 ? total / (labels.length * n) : 1]));
+}
