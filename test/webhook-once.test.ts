@@ -7,7 +7,8 @@ import { deliveryQueue, jobWebhookListener } from '../src/webhooks/job-webhooks.
 import type { WebhookPayload } from '../src/webhooks/webhook-events.js';
 import { WebhookFanout, type DeliveryQueue } from '../src/webhooks/webhook-fanout.js';
 import { WebhookStore, type WebhookWithSecret } from '../src/webhooks/webhook-store.js';
-import { buildApp } from './helpers/app.js';
+import { buildApp, uploadCsv } from './helpers/app.js';
+import { digitsCsv } from './helpers/digits.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 import { waitFor } from './helpers/processes.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
@@ -48,7 +49,7 @@ describe('one delivery per event and endpoint', () => {
     receiver.received.filter((r) => ((JSON.parse(r.body) as WebhookPayload).data as JobView).id === jobId);
 
   before(async () => {
-    env = await createTestEnv('webhook-once', { WEBHOOK_ALLOW_PRIVATE: 'true' });
+    env = await createTestEnv('webhook-once', { WEBHOOK_ALLOW_PRIVATE: 'true', JOB_RETELL_AFTER_MS: 300 });
     receiver = await startReceiver(() => ({ status: 204 }));
     fastify = await buildApp(env.config);
     const response = await fastify.inject({
@@ -112,5 +113,35 @@ describe('one delivery per event and endpoint', () => {
     const kept = await a.queue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed']);
     assert.equal(kept.filter((job) => job.data.eventId === event.id).length, 1);
     assert.equal(kept.find((job) => job.data.eventId === event.id)?.data.webhookId, endpoint.id);
+  });
+
+  it('a status change whose process died before telling anyone is announced later by the API, once', async () => {
+    const dataset = await uploadCsv(fastify, digitsCsv({ perClass: 3 }), 'digits');
+    const submitted = await fastify.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: { dataset: dataset.id, architecture: { type: 'mlp', hiddenUnits: [4] } },
+    });
+    assert.equal(submitted.statusCode, 201, submitted.body);
+    const { id } = submitted.json<JobView>();
+    // A process that writes the job's end and dies before its listeners have run: they never finish.
+    const connection = env.redis.duplicate();
+    const dying = new JobLifecycle(connection, env.prefix);
+    dying.onStatus(() => new Promise<void>(() => {}));
+    void dying.transition({ id, tenant: 'default' }, 'cancelled', {
+      message: 'cancelled by a process that died',
+    });
+    try {
+      await receiver.until('the API to announce it', () => eventsFor(id).length > 0, 30_000);
+      await waitFor('no status change left untold', async () =>
+        (await env.redis.zcard(`${env.prefix}:jobs:untold`)) === 0 ? true : undefined,
+      );
+      const [delivered, ...more] = eventsFor(id);
+      assert.equal(more.length, 0);
+      const { type, data } = JSON.parse(delivered!.body) as WebhookPayload;
+      assert.deepEqual([type, (data as JobView).status], ['job.cancelled', 'cancelled']);
+    } finally {
+      connection.disconnect();
+    }
   });
 });

@@ -56,21 +56,33 @@ export interface TransitionOptions {
 // One transition, atomically: nothing is written after the terminal event (a job ends once, whoever notices
 // first), nor by a worker that lost the lock, nor against the state machine (ARGV[5]: the statuses it may come
 // from), nor, when asked, over a recorded cancel. A terminal status also enters the job (ARGV[7]) in the ended
-// jobs (KEYS[5]) at Redis's time, where retention finds it. Returns the event id, or 0 (a cancel is recorded), -1
-// (refused), false (ended, or the lock is lost); the status it left comes second.
+// jobs (KEYS[5]) at Redis's time, where retention finds it. Every transition enters the untold ones (KEYS[6]) as
+// `tenant \n job \n event id \n from` (ARGV[8] is `tenant \n job`) until its listeners have run. Returns the
+// event id, or 0 (a cancel is recorded), -1 (refused), false (ended, or the lock is lost); the status it left
+// comes second.
 const TRANSITION = `
-if KEYS[6] and redis.call('GET', KEYS[6]) ~= ARGV[3] then return {false, ''} end
+if KEYS[7] and redis.call('GET', KEYS[7]) ~= ARGV[3] then return {false, ''} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {false, ''} end
 local from = redis.call('GET', KEYS[3]) or 'new'
 if not string.find(ARGV[5], ',' .. from .. ',', 1, true) then return {-1, from} end
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {0, from} end
+local now = redis.call('TIME')
+local ms = now[1] * 1000 + math.floor(now[2] / 1000)
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[2], '1')
-  local now = redis.call('TIME')
-  redis.call('ZADD', KEYS[5], now[1] * 1000 + math.floor(now[2] / 1000), ARGV[7])
+  redis.call('ZADD', KEYS[5], ms, ARGV[7])
 end
 redis.call('SET', KEYS[3], ARGV[2])
-return {redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[1]), from}`;
+local id = redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[1])
+redis.call('ZADD', KEYS[6], ms, ARGV[8] .. '\\n' .. id .. '\\n' .. from)
+return {id, from}`;
+
+/** A transition's entry among the untold ones. */
+const untoldEntry = ({ tenant, jobId, eventId, from }: Transition) =>
+  `${tenant}\n${jobId}\n${eventId}\n${from}`;
+
+/** How many untold transitions one {@link JobLifecycle.retell} pass takes on. */
+const RETELL_BATCH = 100;
 
 /** For each status, the statuses it may be reached from, as the script matches them: `,queued,running,`. */
 const SOURCES = Object.fromEntries(
@@ -90,10 +102,11 @@ return false`;
 type Listener = (transition: Transition) => void | Promise<void>;
 
 /**
- * The one owner of a job's status: every transition (queued, running, retrying, paused, succeeded, failed, cancelled) is
- * written here, as a `status` event in the job's log, atomically checked against the state machine. The process
- * whose write took the job to a status tells its listeners, once per job and transition: `status` for every one,
- * `ended` for the terminal ones (where webhooks, metrics and quota slots hang).
+ * The one owner of a job's status: every transition (queued, running, retrying, paused, succeeded, failed,
+ * cancelled) is written here, as a `status` event in the job's log, atomically checked against the state machine.
+ * The process whose write took the job to a status tells its listeners, once per job and transition: `status` for
+ * every one, `ended` for the terminal ones (where webhooks, metrics and quota slots hang). Should it die before
+ * they have all run, or one fail, the API tells its own again later ({@link retell}): listeners are idempotent.
  */
 export class JobLifecycle {
   private readonly statusListeners: Listener[] = [];
@@ -132,6 +145,7 @@ export class JobLifecycle {
       this.keys.status(job.id),
       this.keys.cancel(job.id),
       this.keys.endedJobs(),
+      this.keys.untoldTransitions(),
     ];
     if (options.lock) keys.push(options.lock.key);
     const at = new Date().toISOString();
@@ -147,6 +161,7 @@ export class JobLifecycle {
       SOURCES[to],
       TERMINAL_STATUSES.has(to) ? '1' : '0',
       job.id,
+      `${job.tenant}\n${job.id}`,
     )) as [string | number | null, string];
     if (written === 0) return 'cancel_requested';
     if (written === -1) return 'refused';
@@ -195,17 +210,51 @@ export class JobLifecycle {
     return (await this.redis.exists(this.keys.cancel(jobId))) === 1;
   }
 
+  /**
+   * Tells this process's listeners of transitions written more than `olderThanMs` ago whose listeners never all
+   * ran: the process that wrote one died first, or a listener failed (Redis away, say). A transition of a job
+   * gone (past its retention) is dropped. Returns how many were told.
+   */
+  async retell(olderThanMs: number): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    const before = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - olderThanMs;
+    const key = this.keys.untoldTransitions();
+    const entries = await this.redis.zrangebyscore(key, '-inf', before, 'LIMIT', 0, RETELL_BATCH);
+    let told = 0;
+    for (const entry of entries) {
+      const [tenant = '', jobId = '', eventId = '', from = 'new'] = entry.split('\n');
+      const [found] = await this.redis.xrange(this.keys.events(jobId), eventId, eventId);
+      const fields = found?.[1] ?? [];
+      if (fields[fields.indexOf('type') + 1] !== 'status') {
+        await this.redis.zrem(key, entry);
+        continue;
+      }
+      const { status, at, ...data } = JSON.parse(fields[fields.indexOf('data') + 1]!) as {
+        status: JobStatus;
+        at: string;
+      };
+      await this.tell({ jobId, tenant, from: from as JobStatus | 'new', to: status, data, eventId, at });
+      told += 1;
+    }
+    return told;
+  }
+
+  /** Runs the listeners; once all of them have run without failing, the transition is no longer untold. */
   private async tell(transition: Transition): Promise<void> {
     const listeners = TERMINAL_STATUSES.has(transition.to)
       ? [...this.statusListeners, ...this.endedListeners]
       : this.statusListeners;
+    let failed = false;
     for (const listener of listeners) {
       try {
         await listener(transition);
       } catch (error) {
-        // A listener's failure (a metric, a webhook queue) never undoes or fails the transition.
+        // A listener's failure (a metric, a webhook queue) never undoes or fails the transition; it is told
+        // again later (see retell).
+        failed = true;
         this.onListenerError(error, transition);
       }
     }
+    if (!failed) await this.redis.zrem(this.keys.untoldTransitions(), untoldEntry(transition));
   }
 }

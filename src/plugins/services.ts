@@ -77,6 +77,31 @@ function decorateJobs(app: FastifyInstance, aliases: AliasStore): void {
     }),
   );
   sweepFinishedJobs(app, checkpoints);
+  retellUntold(app, lifecycle);
+}
+
+/**
+ * Every JOB_RETELL_AFTER_MS, tells this process's listeners of status changes whose listeners never all ran (the
+ * process that wrote one died first, or a listener failed): a webhook is announced, a quota slot freed, late but
+ * once more. Listeners are idempotent, so two API instances doing this at once only repeat each other.
+ */
+function retellUntold(app: FastifyInstance, lifecycle: JobLifecycle): void {
+  const everyMs = app.config.JOB_RETELL_AFTER_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  app.addHook('onReady', async () => {
+    timer = setInterval(() => {
+      running = lifecycle
+        .retell(everyMs)
+        .catch((error: unknown) => app.log.warn({ err: error }, 'could not tell untold status changes'));
+    }, everyMs);
+    timer.unref();
+  });
+  // Before the Redis connection closes.
+  app.addHook('preClose', async () => {
+    clearInterval(timer);
+    await running;
+  });
 }
 
 /** Removes finished jobs past JOB_RETENTION_DAYS every JOB_RETENTION_SWEEP_MS; one API instance at a time sweeps. */

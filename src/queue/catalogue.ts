@@ -34,6 +34,11 @@ const KEY_FORMS = {
   cancelled: (prefix: string) => `${prefix}:jobs:cancelled`,
   /** Every job whose log has ended: a sorted set of job ids by the Redis time it ended (ms), for retention. */
   endedJobs: (prefix: string) => `${prefix}:jobs:ended`,
+  /**
+   * Transitions whose listeners (webhooks, quota slots) have not all run yet, by the Redis time they were written:
+   * `tenant \n job \n event id \n from`. Told again by the API after a while (JobLifecycle.retell).
+   */
+  untoldTransitions: (prefix: string) => `${prefix}:jobs:untold`,
   /** Held by the one process sweeping finished jobs past their retention (its token; it expires). */
   retentionSweep: (prefix: string) => `${prefix}:jobs:retention-sweep`,
   /** Cancel requests are published here (the job id), for the worker running the job. */
