@@ -18,6 +18,7 @@ import services from './plugins/services.js';
 import security, { SECURITY_HEADERS } from './plugins/security.js';
 import stores from './plugins/stores.js';
 import swagger from './plugins/swagger.js';
+import corsPlugin from './plugins/cors.js';
 import webhooks from './plugins/webhooks.js';
 import aliasRoutes from './routes/aliases.routes.js';
 import baseRoutes from './routes/bases.routes.js';
@@ -108,6 +109,8 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   await fastify.register(redis);
   // Security headers go on every response, the ones authentication refuses included: helmet's hook runs first.
   await fastify.register(security);
+  // Preflights carry no key: they are answered before authentication.
+  await fastify.register(corsPlugin);
   await fastify.register(auth);
   await fastify.register(stores);
   await fastify.register(services);

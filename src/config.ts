@@ -99,6 +99,11 @@ export const ConfigSchema = Type.Object({
     description: 'JSON list of keys ({id, tenant, scopes, sha256}); added to those of API_KEYS_FILE',
   }),
   API_KEYS_FILE: Type.String({ default: '', description: 'Keys file; empty means DATA_DIR/api-keys.json' }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description:
+      'Origins whose browser pages may call the API, separated by commas (https://app.example.com); * for any; empty for none',
+  }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60_000, minimum: 1 }),
   TENANT_MAX_ACTIVE_JOBS: Type.Integer({ default: 20, minimum: 1 }),
   TENANT_MAX_STORED_BYTES: Type.Integer({ default: 10 * 1024 * MiB, minimum: 1 }),
