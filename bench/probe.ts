@@ -28,8 +28,10 @@ function bigModel(mib: number): tf.LayersModel {
     bytes += (WIDTH * WIDTH + WIDTH) * 4;
   }
   const rest = Math.floor(((mib - 1) * MiB - bytes) / 4 / (WIDTH + 1));
-  if (rest > 0) layers.push(tf.layers.dense({ units: rest, activation: 'relu' }));
-  layers.push(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  // The first layer, whichever it is, takes the input.
+  const first = () => (layers.length === 0 ? { inputShape: [WIDTH] } : {});
+  if (rest > 0) layers.push(tf.layers.dense({ units: rest, activation: 'relu', ...first() }));
+  layers.push(tf.layers.dense({ units: 10, activation: 'softmax', ...first() }));
   return tf.sequential({ name: 'big', layers });
 }
 
@@ -115,6 +117,10 @@ try {
     `probe process peak RSS (VmHWM): ${mib(peak.probe)} of ${mib(bound)} (${((peak.probe / bound) * 100).toFixed(0)}%)`,
   );
   console.log(`API process: RSS ${mib(apiBefore)} before the upload, peak (VmHWM) ${mib(peak.api)}`);
+} catch (error) {
+  // Said before the cleanup, which cannot hide it.
+  console.error(error);
+  process.exitCode = 1;
 } finally {
   await run.cleanup();
 }
