@@ -7,6 +7,9 @@ import { withDisposal } from './disposal.js';
 import { earlyStoppingFor, type EarlyStopping } from './early-stopping.js';
 import { modelVariables, type DropoutSteps } from './model.js';
 import { progressOf, type EpochRow, type Phase, type Progress, type ProgressPlan } from './progress.js';
+import { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped } from './training-stops.js';
+
+export { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped };
 
 export interface TrainingHooks {
   /** Called at most a few times a second within epochs, and after every epoch. */
@@ -16,21 +19,6 @@ export interface TrainingHooks {
   onLog?: (message: string) => Promise<void>;
   /** Called with a checkpoint to store; training waits for it. */
   onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void>;
-}
-
-/** The loss stopped being a finite number: retrying cannot help, a lower learning rate may. */
-export class TrainingDiverged extends Error {
-  readonly code = 'training_diverged';
-}
-
-/** Stop reasons that checkpoint first, so training can go on from there: a worker's hand-off, and a pause. */
-export const CHECKPOINTED_STOPS: ReadonlySet<string> = new Set(['handoff', 'pause']);
-
-/** Training stopped at a batch boundary because its signal was aborted; `reason` is the signal's reason. */
-export class TrainingStopped extends Error {
-  constructor(readonly reason: string) {
-    super(`training stopped: ${reason}`);
-  }
 }
 
 const YIELD_INTERVAL_MS = 20;
