@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { decodeInstances } from '../src/inference/image-instances.js';
 import type { ModelRecord } from '../src/models/model-store.js';
 import { assertProblem, buildApp } from './helpers/app.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
@@ -21,6 +22,8 @@ const PHOTOS = CLASSES.flatMap((label) =>
     .map((file) => ({ label, png: readFileSync(`${FASHION}${label}/${file}`) })),
 );
 const PIXELS = { scale: 1 / 255, offset: 0 };
+/** PREDICT_IMAGE_MAX_BYTES here: far above the photos, far below what the tests of it send. */
+const IMAGE_BYTES = 256 * 1024;
 
 interface Prediction {
   label: string;
@@ -48,7 +51,10 @@ describe('predicting on images: base64 JSON, multipart and raw bodies, decoded i
   let expected: Float32Array;
 
   before(async () => {
-    env = await createTestEnv('image-predict', { MAX_EVENT_LOOP_DELAY_MS: 60_000 });
+    env = await createTestEnv('image-predict', {
+      MAX_EVENT_LOOP_DELAY_MS: 60_000,
+      PREDICT_IMAGE_MAX_BYTES: IMAGE_BYTES,
+    });
     fastify = await buildApp(env.config);
     model = pictureModel();
     const saved = await saveModel(model);
@@ -152,6 +158,53 @@ describe('predicting on images: base64 JSON, multipart and raw bodies, decoded i
     assert.equal(health.statusCode, 200);
   });
 
+  it('multipart images are held to PREDICT_IMAGE_MAX_BYTES together; image/* bodies are for predict alone', async () => {
+    const third = Buffer.alloc(Math.ceil(IMAGE_BYTES / 3) + 1, 7);
+    const files = (...data: Buffer[]) =>
+      multipartBody(data.map((file, i) => ({ name: 'image', filename: `${i}.png`, data: file })));
+    for (const { payload, contentType } of [
+      files(third, third, third),
+      files(Buffer.concat([third, third, third])),
+    ]) {
+      const response = await predict(payload, { 'content-type': contentType });
+      assert.match(assertProblem(response, 413, 'body_too_large').detail, /PREDICT_IMAGE_MAX_BYTES/);
+    }
+    const within = files(...PHOTOS.map(({ png }) => png));
+    assert.equal((await predict(within.payload, { 'content-type': within.contentType })).statusCode, 200);
+    // The raw image parser is the predict route's: another route of models refuses the body unread.
+    const elsewhere = await fastify.inject({
+      method: 'POST',
+      url: '/v1/models/import',
+      headers: { 'content-type': 'image/png' },
+      payload: PHOTOS[0]!.png,
+    });
+    assertProblem(elsewhere, 415, 'unsupported_media_type');
+  });
+
+  it('images are held to what they decode to for the model: fewer a request for a large input', async () => {
+    // 1024×1024×3 float32 is 12 MiB an image: five fit within the bound, six do not.
+    const large = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [1024, 1024, 3], filters: 1, kernelSize: 1 }),
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 2, activation: 'softmax' }),
+      ],
+    });
+    const wide = await postModel(fastify, modelUpload(await saveModel(large)));
+    large.dispose();
+    const send = (count: number) =>
+      fastify.inject({
+        method: 'POST',
+        url: `/v1/models/${wide.id}/predict`,
+        payload: { images: Array.from({ length: count }, () => PHOTOS[0]!.png.toString('base64')) },
+      });
+    const refused = assertProblem(await send(6), 413, 'body_too_large');
+    assert.equal(refused.maxImages, 5);
+    assert.match(refused.detail, /\[1024, 1024, 3\]/);
+    const one = await send(1);
+    assert.equal(one.statusCode, 200, one.body);
+  });
+
   it('offers a Teachable-Machine-style metadata.json whose labels and size a TM loader predicts with', async () => {
     const saved = await saveModel(model);
     const mobilenetScaling = { scale: 1 / 127.5, offset: -1 };
@@ -189,5 +242,30 @@ describe('predicting on images: base64 JSON, multipart and raw bodies, decoded i
     const tabular = await postModel(fastify, modelUpload(rows));
     const none = await fastify.inject({ method: 'GET', url: `/v1/models/${tabular.id}/metadata.json` });
     assertProblem(none, 404, 'file_not_found');
+  });
+});
+
+describe('decoding the images of requests on one host', () => {
+  it('a request that comes after one with many images takes turns with it, not waits for all of them', async () => {
+    const noise = { type: 'gaussian' as const, mean: 128, sigma: 40 };
+    const big = await sharp({ create: { width: 1600, height: 1600, channels: 3, noise, background: '#000' } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const small = PHOTOS[0]!.png;
+    const target = { height: 224, width: 224, channels: 3 as const, fit: 'cover' as const };
+    const decode = (images: Buffer[], id: number) =>
+      decodeInstances({
+        type: 'decode',
+        id,
+        images: images.map((image) => new Uint8Array(image)),
+        target: { ...target, maxFileBytes: 32 * 2 ** 20, maxPixels: 25_000_000 },
+        preprocessing: null,
+      });
+    const started = performance.now();
+    const many = decode(Array<Buffer>(32).fill(big), 1).then(() => performance.now() - started);
+    const one = decode([small], 2).then(() => performance.now() - started);
+    const [manyTook, oneTook] = await Promise.all([many, one]);
+    // Taking turns, the one image is done after a few of the 32, long before the last of them.
+    assert.ok(oneTook < manyTook / 2, `one image after ${oneTook} ms, 32 after ${manyTook} ms`);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobEvents } from '../src/jobs/job-events.js';
 import { canTransition, JOB_TRANSITIONS, JobLifecycle, type Transition } from '../src/jobs/job-lifecycle.js';
+import { redisKeysFor } from '../src/queue/catalogue.js';
 import { createTestEnv, type TestEnv } from './helpers/env.js';
 
 describe('the job state machine', () => {
@@ -118,5 +119,40 @@ describe('the job lifecycle in Redis', () => {
     });
     assert.equal(await lifecycle.transition(job('job_d'), 'queued'), 'moved');
     assert.equal(reported.length, 1);
+  });
+
+  it('transitions whose listeners keep failing, a batch of them and more, never hold up those behind them', async () => {
+    const untold = redisKeysFor(env.prefix).untoldTransitions();
+    // Written by a process whose listener failed every time: all of them are left untold.
+    const writer = new JobLifecycle(env.redis, env.prefix);
+    writer.onStatus(() => {
+      throw new Error('its queue went away');
+    });
+    const stuck = Array.from({ length: 101 }, (_, i) => `job_stuck_${String(i).padStart(3, '0')}`);
+    for (const id of [...stuck, 'job_behind']) await writer.transition(job(id), 'queued');
+    // The stuck ones the oldest, the one behind them next; and one that names no event at all, older still.
+    for (const entry of await env.redis.zrange(untold, 0, -1)) {
+      const id = entry.split('\n')[1]!;
+      if (id === 'job_behind') await env.redis.zadd(untold, 1000, entry);
+      else if (stuck.includes(id)) await env.redis.zadd(untold, 1 + stuck.indexOf(id), entry);
+    }
+    await env.redis.zadd(untold, 0, 'default\njob_unreadable');
+
+    const told: string[] = [];
+    const api = new JobLifecycle(env.redis, env.prefix);
+    api.onStatus(({ jobId }) => {
+      if (jobId.startsWith('job_stuck_')) throw new Error('still failing');
+      told.push(jobId);
+    });
+    await api.retell(0);
+    await api.retell(0);
+    assert.ok(told.includes('job_behind'), `told: ${told.join(', ')}`);
+    const left = (await env.redis.zrange(untold, 0, -1)).map((entry) => entry.split('\n')[1]);
+    assert.deepEqual(
+      left.filter((id) => id === 'job_behind' || id === 'job_unreadable'),
+      [],
+    );
+    // The stuck ones are still untold, to be told again later.
+    assert.equal(left.filter((id) => id?.startsWith('job_stuck_')).length, stuck.length);
   });
 });

@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
@@ -6,9 +7,16 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatasetStore, type Dataset } from '../src/datasets/dataset-store.js';
+import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
+import { JobLifecycle } from '../src/jobs/job-lifecycle.js';
 import type { JobView } from '../src/jobs/job-service.js';
-import { retentionMs } from '../src/jobs/job-retention.js';
-import { QUEUES, redisKeysFor } from '../src/queue/catalogue.js';
+import { JobRetention, retentionMs } from '../src/jobs/job-retention.js';
+import {
+  QUEUES,
+  redisKeysFor,
+  type TrainingPayload,
+  type TrainingResultValue,
+} from '../src/queue/catalogue.js';
 import { FsStore } from '../src/store/fs-store.js';
 import { assertProblem, buildApp, uploadCsv } from './helpers/app.js';
 import { digitsCsv } from './helpers/digits.js';
@@ -192,3 +200,89 @@ describe('retention of finished jobs (real worker, real Redis, short JOB_RETENTI
     assert.equal(await redis.zscore(keys.endedJobs(), kept.id), null);
   });
 });
+
+describe('a retention sweep, job by job (real Redis and BullMQ)', () => {
+  let env: TestEnv;
+  let queue: Queue<TrainingPayload, TrainingResultValue>;
+  let lifecycle: JobLifecycle;
+  let serial = 0;
+
+  before(async () => {
+    env = await createTestEnv('retention-sweep');
+    queue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
+      connection: env.redis,
+      prefix: env.prefix,
+    });
+    lifecycle = new JobLifecycle(env.redis, env.prefix);
+  });
+  after(async () => {
+    await queue?.close();
+    await env?.cleanup();
+  });
+
+  /** Jobs cancelled before they ran, one after the other: their record, their log and the tenant's index. */
+  async function cancelledJobs(count: number): Promise<string[]> {
+    const keys = redisKeysFor(env.prefix);
+    const ids = Array.from({ length: count }, () => `job_sweep_${String(serial++).padStart(4, '0')}`);
+    for (const id of ids) {
+      const data = { tenant: TENANT, spec: { dataset: 'ds_x', validation: { split: 0.2 } } };
+      await env.redis.hset(keys.cancelled(), id, JSON.stringify({ data }));
+      await env.redis.zadd(keys.tenantJobs(TENANT), 0, id);
+      await lifecycle.transition({ id, tenant: TENANT }, 'queued');
+      await lifecycle.transition({ id, tenant: TENANT }, 'cancelled');
+    }
+    return ids;
+  }
+  const onRecord = async (ids: string[]) => {
+    const keys = redisKeysFor(env.prefix);
+    const kept = [];
+    for (const id of ids) if ((await env.redis.zscore(keys.endedJobs(), id)) !== null) kept.push(id);
+    return kept;
+  };
+  const retention = (checkpoints: Pick<CheckpointStore, 'deleteAll'>, sweepBudgetMs?: number) =>
+    new JobRetention({
+      queue,
+      redis: env.redis,
+      prefix: env.prefix,
+      checkpoints: checkpoints as CheckpointStore,
+      retentionMs: 1000,
+      ...(sweepBudgetMs === undefined ? {} : { sweepBudgetMs }),
+    });
+  const later = () => Date.now() + 24 * 3600 * 1000;
+
+  it('a job that cannot be removed is passed over: the others go, and the sweep says which one stayed', async () => {
+    const [stuck, ...others] = (await cancelledJobs(4)) as [string, ...string[]];
+    const sweeper = retention({
+      deleteAll: async (_tenant, id) => {
+        if (id === stuck) throw new Error('the store refused');
+      },
+    });
+    await assert.rejects(sweeper.sweep(later()), (error: Error) => {
+      assert.match(
+        error.message,
+        new RegExp(`1 finished jobs could not be removed \\(3 were\\); job ${stuck}`),
+      );
+      return true;
+    });
+    assert.deepEqual(await onRecord([stuck, ...others]), [stuck]);
+    for (const id of others) assertGone(await traces(env.redis, env.prefix, [id]), id);
+  });
+
+  it('a sweep past its time hands on after the job it is removing, not after a whole round', async () => {
+    const keys = redisKeysFor(env.prefix);
+    await env.redis.unlink(keys.endedJobs(), keys.cancelled());
+    const ids = await cancelledJobs(3);
+    // Each removal takes longer than the sweep may run.
+    const sweeper = retention({ deleteAll: () => sleep(20) }, 1);
+    for (let left = ids.length; left > 0; left--) {
+      assert.equal(await sweeper.sweep(later()), 1);
+      assert.equal((await onRecord(ids)).length, left - 1);
+    }
+    assert.equal(await sweeper.sweep(later()), 0);
+  });
+});
+
+/** Asserts that nothing in Redis names the job. */
+function assertGone(left: string[], id: string): void {
+  assert.deepEqual(left, [], `${id} still in Redis:\n${left.join('\n')}`);
+}

@@ -8,6 +8,7 @@ import { modelIdOf, type AliasStore } from '../models/alias-store.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { preprocessInPlace } from '../models/preprocessing.js';
+import { assertImagesFit } from './image-instances.js';
 import type { InferencePool } from './inference-pool.js';
 import type { ImageTarget } from './inference-protocol.js';
 import { isVersionOf, servedModel, type ModelVersion } from './model-version.js';
@@ -238,6 +239,7 @@ export class Predictor {
           { expected: shape },
         );
       }
+      assertImagesFit(record, input.images.length);
       const target: ImageTarget = {
         height,
         width,

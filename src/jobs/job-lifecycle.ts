@@ -213,34 +213,51 @@ export class JobLifecycle {
   /**
    * Tells this process's listeners of transitions written more than `olderThanMs` ago whose listeners never all
    * ran: the process that wrote one died first, or a listener failed (Redis away, say). A transition of a job
-   * gone (past its retention) is dropped. Returns how many were told.
+   * gone (past its retention), or that can no longer be read, is dropped; one whose listeners fail again goes to
+   * the back, to be told after another `olderThanMs`, so that a batch of those never holds up the rest. Returns
+   * how many were told.
    */
   async retell(olderThanMs: number): Promise<number> {
     const [seconds, micros] = await this.redis.time();
-    const before = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - olderThanMs;
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     const key = this.keys.untoldTransitions();
-    const entries = await this.redis.zrangebyscore(key, '-inf', before, 'LIMIT', 0, RETELL_BATCH);
+    const entries = await this.redis.zrangebyscore(key, '-inf', now - olderThanMs, 'LIMIT', 0, RETELL_BATCH);
     let told = 0;
     for (const entry of entries) {
-      const [tenant = '', jobId = '', eventId = '', from = 'new'] = entry.split('\n');
-      const [found] = await this.redis.xrange(this.keys.events(jobId), eventId, eventId);
-      const fields = found?.[1] ?? [];
-      if (fields[fields.indexOf('type') + 1] !== 'status') {
-        await this.redis.zrem(key, entry);
-        continue;
-      }
-      const { status, at, ...data } = JSON.parse(fields[fields.indexOf('data') + 1]!) as {
-        status: JobStatus;
-        at: string;
-      };
-      await this.tell({ jobId, tenant, from: from as JobStatus | 'new', to: status, data, eventId, at });
-      told += 1;
+      const transition = await this.untold(entry);
+      if (!transition) await this.redis.zrem(key, entry);
+      else if (await this.tell(transition)) told += 1;
+      // Only while it is still untold: the process that wrote it may have told it meanwhile.
+      else await this.redis.zadd(key, 'XX', now, entry);
     }
     return told;
   }
 
-  /** Runs the listeners; once all of them have run without failing, the transition is no longer untold. */
-  private async tell(transition: Transition): Promise<void> {
+  /** The transition an untold entry names, read back from its status event; undefined when that is gone. */
+  private async untold(entry: string): Promise<Transition | undefined> {
+    const parts = entry.split('\n');
+    if (parts.length !== 4) return undefined;
+    const [tenant, jobId, eventId, from] = parts as [string, string, string, JobStatus | 'new'];
+    const [found] = await this.redis.xrange(this.keys.events(jobId), eventId, eventId);
+    const fields = found?.[1] ?? [];
+    if (fields[fields.indexOf('type') + 1] !== 'status') return undefined;
+    try {
+      const { status, at, ...data } = JSON.parse(fields[fields.indexOf('data') + 1] ?? '') as {
+        status: JobStatus;
+        at: string;
+      };
+      if (!JOB_STATUSES.includes(status)) return undefined;
+      return { jobId, tenant, from, to: status, data, eventId, at };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs the listeners; once all of them have run without failing, the transition is no longer untold. Whether
+   * they all did.
+   */
+  private async tell(transition: Transition): Promise<boolean> {
     const listeners = TERMINAL_STATUSES.has(transition.to)
       ? [...this.statusListeners, ...this.endedListeners]
       : this.statusListeners;
@@ -256,5 +273,6 @@ export class JobLifecycle {
       }
     }
     if (!failed) await this.redis.zrem(this.keys.untoldTransitions(), untoldEntry(transition));
+    return !failed;
   }
 }

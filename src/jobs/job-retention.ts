@@ -30,7 +30,10 @@ export function idempotencyTtlSeconds(ttlSeconds: number, retentionDays: number)
 const BATCH = 200;
 /** A sweep's lock outlives a process that died sweeping by this much, then another one may sweep. */
 const LOCK_MS = 60_000;
-/** A sweep hands the lock on after this long, so that a backlog is worked off over several sweeps. */
+/**
+ * A sweep hands the lock on after this long (looked at after each job, so it runs over by one job's removal at
+ * most, well inside the lock), so that a backlog is worked off over several sweeps.
+ */
 const SWEEP_BUDGET_MS = 30_000;
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
@@ -43,6 +46,8 @@ export interface JobRetentionOptions {
   checkpoints: CheckpointStore;
   /** How long after its end a finished job is removed. */
   retentionMs: number;
+  /** How long one sweep may run before it hands on; {@link SWEEP_BUDGET_MS} unless given (tests). */
+  sweepBudgetMs?: number;
 }
 
 /**
@@ -64,28 +69,33 @@ export class JobRetention {
   }
 
   /**
-   * Removes every job that ended more than the retention before `now`; the number removed, or null when another
-   * process is sweeping.
+   * Removes every job that ended more than the retention before `now` (as many as its time allows); the number
+   * removed, or null when another process is sweeping. A job that could not be removed is passed over, and the
+   * sweep goes on with the others; it then fails, once, saying how many and why the first could not.
    */
   async sweep(now = Date.now()): Promise<number | null> {
-    const { redis } = this.options;
+    const { redis, sweepBudgetMs = SWEEP_BUDGET_MS } = this.options;
     const lock = this.keys.retentionSweep();
     const token = randomUUID();
     if (!(await redis.set(lock, token, 'PX', LOCK_MS, 'NX'))) return null;
     try {
       const started = Date.now();
+      const outOfTime = () => Date.now() - started >= sweepBudgetMs;
       const cutoff = now - this.options.retentionMs;
-      // Per set, the due jobs passed over because they are still finishing: the next round reads on after them.
+      // Per set, the due jobs passed over (still finishing, or failed to go): the next round reads on after them.
       const skipped = new Map<string, number>();
+      const failures: Array<{ id: string; error: unknown }> = [];
       let removed = 0;
-      while (Date.now() - started < SWEEP_BUDGET_MS) {
+      rounds: while (!outOfTime()) {
         const due = await this.due(cutoff, skipped);
         if (due.size === 0) break;
         for (const [id, sets] of due) {
-          if (await this.expire(id)) removed++;
+          if (await this.expire(id).catch((error: unknown) => void failures.push({ id, error }))) removed++;
           else for (const set of sets) skipped.set(set, (skipped.get(set) ?? 0) + 1);
+          if (outOfTime()) break rounds;
         }
       }
+      if (failures.length > 0) throw sweepFailure(failures, removed);
       return removed;
     } finally {
       await redis.eval(RELEASE_LOCK, 1, lock, token);
@@ -142,6 +152,16 @@ export class JobRetention {
     const record = await this.options.redis.hget(this.keys.cancelled(), id);
     return record ? (JSON.parse(record) as { data: TrainingPayload }).data : undefined;
   }
+}
+
+/** Why a sweep failed: the jobs it could not remove, the first one's error as the cause. */
+function sweepFailure(failures: Array<{ id: string; error: unknown }>, removed: number): Error {
+  const [first] = failures as [{ id: string; error: unknown }];
+  const why = first.error instanceof Error ? first.error.message : String(first.error);
+  return new Error(
+    `${failures.length} finished jobs could not be removed (${removed} were); job ${first.id}: ${why}`,
+    { cause: first.error },
+  );
 }
 
 /** What runs sweeps every so often; `stop` waits for the one under way. */

@@ -9,7 +9,13 @@ import { CheckpointStore } from '../jobs/checkpoint-store.js';
 import { JobEvents } from '../jobs/job-events.js';
 import { JobLifecycle } from '../jobs/job-lifecycle.js';
 import { jobBudget } from '../jobs/job-cost.js';
-import { idempotencyTtlSeconds, JobRetention, retentionMs, scheduleSweeps } from '../jobs/job-retention.js';
+import {
+  idempotencyTtlSeconds,
+  JobRetention,
+  retentionMs,
+  scheduleSweeps,
+  type RetentionSweeper,
+} from '../jobs/job-retention.js';
 import { JobService } from '../jobs/job-service.js';
 import { AliasStore } from '../models/alias-store.js';
 import { ModelProbe, probeOptions } from '../models/model-probe.js';
@@ -87,21 +93,15 @@ function decorateJobs(app: FastifyInstance, aliases: AliasStore): void {
  */
 function retellUntold(app: FastifyInstance, lifecycle: JobLifecycle): void {
   const everyMs = app.config.JOB_RETELL_AFTER_MS;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
+  let passes: RetentionSweeper | undefined;
   app.addHook('onReady', async () => {
-    timer = setInterval(() => {
-      running = lifecycle
-        .retell(everyMs)
-        .catch((error: unknown) => app.log.warn({ err: error }, 'could not tell untold status changes'));
-    }, everyMs);
-    timer.unref();
+    // Each pass after the last one ended: two at once here would tell the same changes together.
+    passes = scheduleSweeps({ sweep: () => lifecycle.retell(everyMs) }, everyMs, {
+      onError: (error) => app.log.warn({ err: error }, 'could not tell untold status changes'),
+    });
   });
   // Before the Redis connection closes.
-  app.addHook('preClose', async () => {
-    clearInterval(timer);
-    await running;
-  });
+  app.addHook('preClose', async () => passes?.stop());
 }
 
 /** Removes finished jobs past JOB_RETENTION_DAYS every JOB_RETENTION_SWEEP_MS; one API instance at a time sweeps. */

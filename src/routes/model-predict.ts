@@ -72,17 +72,38 @@ function jsonInput(body: PredictBody): PredictInput {
   return { images, fit: body.fit ?? 'cover' };
 }
 
-/** A multipart body's images (every file part, in order) and its `topK` and `fit` fields. */
-async function multipartInput(request: FastifyRequest): Promise<{ input: PredictInput; topK: number }> {
+const imagesTooLarge = (limit: number) =>
+  new ProblemError(
+    413,
+    'body_too_large',
+    `the images may be at most ${limit} bytes (PREDICT_IMAGE_MAX_BYTES)`,
+  );
+
+/**
+ * A multipart body's images (every file part, in order) and its `topK` and `fit` fields. The files are read
+ * only while they come to at most `limit` bytes together: the route's body limit holds only for bodies Fastify
+ * reads itself, and a multipart body is read here.
+ */
+async function multipartInput(
+  request: FastifyRequest,
+  limit: number,
+): Promise<{ input: PredictInput; topK: number }> {
   const images: Buffer[] = [];
   const fields: Record<string, string> = {};
+  let bytes = 0;
   try {
-    for await (const part of request.parts()) {
+    for await (const part of request.parts({ limits: { fileSize: limit } })) {
       if (part.type === 'field') fields[part.fieldname] = String(part.value);
-      else if (images.push(await part.toBuffer()) > MAX_IMAGES)
+      else if (images.length === MAX_IMAGES)
         throw new ProblemError(413, 'too_many_files', `at most ${MAX_IMAGES} images a request`);
+      else {
+        const image = await part.toBuffer();
+        if ((bytes += image.byteLength) > limit) throw imagesTooLarge(limit);
+        images.push(image);
+      }
     }
   } catch (error) {
+    if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw imagesTooLarge(limit);
     if (error instanceof ProblemError || (error as { statusCode?: number }).statusCode) throw error;
     throw badRequest('invalid_multipart', `the multipart body cannot be read: ${(error as Error).message}`);
   }
@@ -114,8 +135,16 @@ function limitJson(request: FastifyRequest, payload: Readable, limit: number): R
   );
 }
 
-/** POST /:idOrAlias/predict: rows or images as JSON, images as multipart, or one raw `image/*` body. */
+/**
+ * POST /:idOrAlias/predict: rows or images as JSON, images as multipart, or one raw `image/*` body. In a scope
+ * of its own, so that its `image/*` parser is for this route alone: the other routes of models still refuse
+ * such a body with a 415 before reading it.
+ */
 export function registerPredict(app: RouteApp): void {
+  void app.register(async (scope: RouteApp) => predictRoute(scope));
+}
+
+function predictRoute(app: RouteApp): void {
   const { JSON_MAX_BYTES, PREDICT_IMAGE_MAX_BYTES } = app.config;
   // One image as the whole body: buffered, up to the route's limit.
   app.addContentTypeParser(/^image\/[a-z0-9.+-]+$/, { parseAs: 'buffer' }, (_req, body, done) =>
@@ -140,7 +169,7 @@ export function registerPredict(app: RouteApp): void {
     async (request, reply) => {
       let input: PredictInput;
       let topK = request.query.topK ?? DEFAULT_TOP_K;
-      if (request.isMultipart()) ({ input, topK } = await multipartInput(request));
+      if (request.isMultipart()) ({ input, topK } = await multipartInput(request, PREDICT_IMAGE_MAX_BYTES));
       else if (Buffer.isBuffer(request.body))
         input = { images: [request.body], fit: request.query.fit ?? 'cover' };
       else {
