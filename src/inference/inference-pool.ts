@@ -66,6 +66,8 @@ export class InferencePool {
   private nextId = 1;
   /** Instances sent to a host and not yet answered. */
   private inFlight = 0;
+  /** Images being decoded for a prediction, not yet instances. */
+  private decoding = 0;
   private readonly counters = {
     requests: 0,
     instances: 0,
@@ -114,15 +116,7 @@ export class InferencePool {
    * instance. A 503 when more than `queueLimit` instances are already waiting (an idle pool takes any request).
    */
   async predict(model: ServedModel, input: Float32Array, count: number): Promise<Scores> {
-    if (this.hosts.closing || this.hosts.live.length === 0) throw hostsGone();
-    const pending = this.pending;
-    if (pending > 0 && pending + count > this.options.queueLimit) {
-      this.counters.overloaded += 1;
-      throw unavailable(
-        'overloaded',
-        `more than ${this.options.queueLimit} instances are waiting to be predicted; retry shortly`,
-      );
-    }
+    this.admit(count);
     this.counters.requests += 1;
     this.counters.instances += count;
     const { maxBatch } = this.options;
@@ -145,14 +139,21 @@ export class InferencePool {
     target: ImageTarget,
     preprocessing: Preprocessing,
   ): Promise<Float32Array> {
-    if (this.hosts.closing || this.hosts.live.length === 0) throw hostsGone();
-    // Copies, each with a buffer of its own to hand over: a request's buffers may share one.
-    const reply = await this.hosts.decode({
-      type: 'decode',
-      images: images.map((image) => new Uint8Array(image)),
-      target,
-      preprocessing,
-    });
+    // Refused before any is decoded when too much waits already; counted as waiting while they decode.
+    this.admit(images.length);
+    this.decoding += images.length;
+    let reply: Awaited<ReturnType<HostSet['decode']>>;
+    try {
+      // Copies, each with a buffer of its own to hand over: a request's buffers may share one.
+      reply = await this.hosts.decode({
+        type: 'decode',
+        images: images.map((image) => new Uint8Array(image)),
+        target,
+        preprocessing,
+      });
+    } finally {
+      this.decoding -= images.length;
+    }
     if (reply.type === 'decoded') return reply.values;
     if (reply.status >= 500) throw new Error(`decoding failed: ${reply.message}`);
     const code = reply.code as ProblemCode;
@@ -162,7 +163,20 @@ export class InferencePool {
   }
 
   private get pending(): number {
-    return this.batcher.waiting + this.inFlight;
+    return this.batcher.waiting + this.inFlight + this.decoding;
+  }
+
+  /** A 503 when more than `queueLimit` instances would be waiting with these `count` (an idle pool takes any). */
+  private admit(count: number): void {
+    if (this.hosts.closing || this.hosts.live.length === 0) throw hostsGone();
+    const pending = this.pending;
+    if (pending > 0 && pending + count > this.options.queueLimit) {
+      this.counters.overloaded += 1;
+      throw unavailable(
+        'overloaded',
+        `more than ${this.options.queueLimit} instances are waiting to be predicted; retry shortly`,
+      );
+    }
   }
 
   private send(host: Host, batch: Batch) {
