@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import createClient, { type Middleware } from 'openapi-fetch';
+import createClient from 'openapi-fetch';
 import { renderTypes, TYPES_FILE } from '../scripts/openapi-types.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, TEST_KEY, type TestEnv } from './helpers/env.js';
@@ -22,14 +22,6 @@ function firstDifference(a: string, b: string): number {
   const index = left.findIndex((line, i) => line !== right[i]);
   return (index === -1 ? left.length : index) + 1;
 }
-
-/**
- * POST /v1/datasets reads its body raw, so the document describes none and the typed client cannot carry one:
- * the file goes onto the request the client built.
- */
-const withBody = (body: string): Middleware => ({
-  onRequest: ({ request }) => new Request(request, { body }),
-});
 
 describe('the OpenAPI document, through a client generated from it', () => {
   let env: TestEnv;
@@ -67,7 +59,9 @@ describe('the OpenAPI document, through a client generated from it', () => {
     const uploaded = await client.POST('/v1/datasets', {
       params: { query: { name: 'openapi digits' } },
       headers: { 'content-type': 'text/csv' },
-      middleware: [withBody(digitsCsv({ labels: LABELS, perClass: 10 }))],
+      // The document gives the upload's body in each media type it takes: the CSV goes as it is.
+      body: digitsCsv({ labels: LABELS, perClass: 10 }),
+      bodySerializer: (body: string) => body,
     });
     assert.equal(uploaded.response.status, 201, JSON.stringify(uploaded.error));
     assert.ok(uploaded.data);

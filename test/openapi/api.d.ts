@@ -291,7 +291,19 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody: {
+        content: {
+          'text/csv': string;
+          'application/x-ndjson': string;
+          'application/json': string;
+          'application/zip': string;
+          'application/x-zip-compressed': string;
+          'application/x-tar': string;
+          'application/gzip': string;
+          'application/x-gzip': string;
+          'application/x-gtar': string;
+        };
+      };
       responses: {
         /** @description Default Response */
         201: {
