@@ -72,7 +72,11 @@ describe('training on images (real Redis, an in-process worker, the API through 
   const resultOf = async (id: string) => (await fastify.trainingQueue.getJob(id))!.returnvalue;
   before(async () => {
     // Prediction chunks of the 224-pixel base sized to a small budget, as a modest machine would have it.
-    env = await createTestEnv('image-training', { JOB_MAX_ACTIVATION_BYTES: 256 * MiB });
+    env = await createTestEnv('image-training', {
+      JOB_MAX_ACTIVATION_BYTES: 256 * MiB,
+      // Training runs in this process, beside the API: its long batches are not the load the API sheds.
+      MAX_EVENT_LOOP_DELAY_MS: 60_000,
+    });
     fastify = await buildApp(env.config);
     worker = await startWorker(env.config);
     fashion = await fashionImages();
