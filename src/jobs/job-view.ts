@@ -158,14 +158,16 @@ export class JobReader {
 
   /**
    * A failed job with a cancel recorded is cancelled: the cancel was answered 202 before it failed. An unfinished
-   * job is paused from the moment its pause is written (a held queued job may still sit in the queue's wait list).
+   * job is paused once its pause is written and no worker has it active (a held queued job may still sit in the
+   * queue's wait list).
    */
   private statusOf({ snapshot, state }: Found, marks: JobMarks): JobStatus {
     if (state === 'cancelled') return 'cancelled';
     if (state === 'completed') return 'succeeded';
     if (state === 'failed')
       return snapshot.failedReason === CANCELLED_REASON || marks.cancelAsked ? 'cancelled' : 'failed';
-    if (marks.lastStatus === 'paused') return 'paused';
+    // Written paused by its worker, but still active there until it is moved aside: running, a pause under way.
+    if (marks.lastStatus === 'paused' && state !== 'active') return 'paused';
     if (state === 'active') return 'running';
     // Waiting out the backoff after a failed attempt.
     if (state === 'delayed' && snapshot.attemptsMade > 0) return 'retrying';
