@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import { badRequest, ProblemError } from '../errors.js';
 import { ModelRefSchema } from '../models/alias-store.js';
 import type { PredictInput } from '../inference/predictor.js';
+import { readParts } from './multipart-parts.js';
 import type { RouteApp } from './route-app.js';
 import { problems } from './schemas.js';
 
@@ -88,25 +89,15 @@ async function multipartInput(
   request: FastifyRequest,
   limit: number,
 ): Promise<{ input: PredictInput; topK: number }> {
-  const images: Buffer[] = [];
-  const fields: Record<string, string> = {};
-  let bytes = 0;
-  try {
-    for await (const part of request.parts({ limits: { fileSize: limit } })) {
-      if (part.type === 'field') fields[part.fieldname] = String(part.value);
-      else if (images.length === MAX_IMAGES)
-        throw new ProblemError(413, 'too_many_files', `at most ${MAX_IMAGES} images a request`);
-      else {
-        const image = await part.toBuffer();
-        if ((bytes += image.byteLength) > limit) throw imagesTooLarge(limit);
-        images.push(image);
-      }
-    }
-  } catch (error) {
-    if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw imagesTooLarge(limit);
-    if (error instanceof ProblemError || (error as { statusCode?: number }).statusCode) throw error;
-    throw badRequest('invalid_multipart', `the multipart body cannot be read: ${(error as Error).message}`);
-  }
+  const parts = await readParts(request, {
+    maxBytes: limit,
+    fileSize: limit,
+    tooLarge: () => imagesTooLarge(limit),
+    maxFiles: MAX_IMAGES,
+    tooMany: () => new ProblemError(413, 'too_many_files', `at most ${MAX_IMAGES} images a request`),
+  });
+  const images = parts.files.map((file) => file.data);
+  const { fields } = parts;
   if (images.length === 0) throw badRequest('validation_failed', 'the multipart body has no image file', {});
   const topK = fields.topK === undefined ? DEFAULT_TOP_K : Number(fields.topK);
   if (!Number.isInteger(topK) || topK < 1 || topK > 1000)

@@ -7,46 +7,26 @@ import { modelRecord } from '../models/model-record.js';
 import { ModelSchema, type ModelRecord } from '../models/model-store.js';
 import { validateUpload, type ValidUpload } from '../models/model-upload.js';
 import { probeUpload, storeModel } from './model-intake.js';
+import { readParts } from './multipart-parts.js';
 import type { RouteApp } from './route-app.js';
 import { problems } from './schemas.js';
 
-/** What a multipart upload carried: its files by name, and its text fields. */
-interface UploadParts {
-  files: Map<string, Buffer>;
-  fields: Record<string, string>;
-}
-
 /** Reads every part of a multipart upload, refusing one whose files together exceed `maxBytes`. */
-async function readUploadParts(request: FastifyRequest, maxBytes: number): Promise<UploadParts> {
-  const files = new Map<string, Buffer>();
-  const fields: Record<string, string> = {};
-  let total = 0;
-  try {
-    for await (const part of request.parts()) {
-      if (part.type === 'field') {
-        fields[part.fieldname] = String(part.value);
-        continue;
-      }
-      const data = await part.toBuffer();
-      total += data.byteLength;
-      if (total > maxBytes) {
-        throw new ProblemError(
-          413,
-          'model_too_large',
-          `the model's files exceed MODEL_MAX_BYTES (${maxBytes} bytes)`,
-        );
-      }
-      const name = part.filename;
-      if (files.has(name))
+async function readUploadParts(request: FastifyRequest, maxBytes: number) {
+  const { files, fields } = await readParts(request, {
+    maxBytes,
+    tooLarge: () =>
+      new ProblemError(
+        413,
+        'model_too_large',
+        `the model's files exceed MODEL_MAX_BYTES (${maxBytes} bytes)`,
+      ),
+    checkName: (name, earlier) => {
+      if (earlier.some((file) => file.name === name))
         throw badRequest('invalid_model', `the file '${name}' was uploaded twice`, { file: name });
-      files.set(name, data);
-    }
-  } catch (error) {
-    if (error instanceof ProblemError || (error as { statusCode?: number }).statusCode) throw error;
-    // Cut off, or without a boundary: what the multipart parser could not read.
-    throw badRequest('invalid_multipart', `the multipart body cannot be read: ${(error as Error).message}`);
-  }
-  return { files, fields };
+    },
+  });
+  return { files: new Map(files.map(({ name, data }) => [name, data])), fields };
 }
 
 /** The optional `labels` field: a JSON array of non-empty strings, or null when it was left out. */
