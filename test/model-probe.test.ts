@@ -124,6 +124,7 @@ describe('what the predictor remembers of models that cannot be served', () => {
       pool,
       redis: {} as Redis,
       prefix: 'test',
+      imageLimits: { maxFileBytes: 1024, maxPixels: 1024 },
     };
     const predictor = new Predictor(deps, {
       unservableTtlMs: 1_000,

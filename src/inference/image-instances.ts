@@ -1,6 +1,5 @@
 import { DECODE_SLOTS } from '../datasets/images/decode-slots.js';
 import { decodeImage } from '../datasets/images/image-decoder.js';
-import type { ImageLimits } from '../datasets/images/image-limits.js';
 import { ProblemError } from '../errors.js';
 import { preprocessInPlace } from '../models/preprocessing.js';
 import type { DecodeMessage, FromHost } from './inference-protocol.js';
@@ -51,8 +50,8 @@ export async function decodeInstances({
   const { height, width, channels, fit } = target;
   const size = height * width * channels;
   const values = new Float32Array(images.length * size);
-  // Only the two per-image bounds apply: the archive bounds are for uploads.
-  const limits = { maxPixels: target.maxPixels, maxFileBytes: target.maxFileBytes } as ImageLimits;
+  // Decoding holds an image to the pixel bound; its file's bytes are checked before it is decoded.
+  const limits = { maxPixels: target.maxPixels };
   let failed = false;
   const decodeInto = async (index: number) => {
     const image = images[index]!;

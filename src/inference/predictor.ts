@@ -89,8 +89,8 @@ export interface PredictorDeps {
   redis: Redis;
   /** The queue prefix, which names the deletion channel. */
   prefix: string;
-  /** Bounds on each image sent to predict (bytes of its file, width × height); defaults are the dataset ones. */
-  imageLimits?: { maxFileBytes: number; maxPixels: number };
+  /** Bounds on each image sent to predict: bytes of its file, width × height (the dataset ones, in the API). */
+  imageLimits: { maxFileBytes: number; maxPixels: number };
 }
 
 /** What is sent to predict: rows of numbers, or encoded images fitted to the model's input. */
@@ -134,7 +134,7 @@ export class Predictor {
   });
 
   constructor(
-    { models, aliases, pool, redis, prefix, imageLimits = DEFAULT_IMAGE_LIMITS }: PredictorDeps,
+    { models, aliases, pool, redis, prefix, imageLimits }: PredictorDeps,
     { unservableTtlMs = UNSERVABLE_TTL_MS, clock }: PredictorOptions = {},
   ) {
     this.models = models;
@@ -282,9 +282,6 @@ export class Predictor {
     await subscriber.subscribe(this.keys.modelDeleted());
   }
 }
-
-/** Bounds on an image sent to predict when none are given: 20 MiB, 40 megapixels. */
-const DEFAULT_IMAGE_LIMITS = { maxFileBytes: 20 * 1024 * 1024, maxPixels: 40_000_000 };
 
 /** How long a model record is trusted without a deletion notice: the bound on a missed notice. */
 const RECORD_TTL_MS = 60_000;

@@ -11,6 +11,8 @@ export const FORMAT_LIST = 'JPEG, PNG, WebP, GIF, TIFF or AVIF';
 const BLACK = { r: 0, g: 0, b: 0 };
 
 export type Fit = 'cover' | 'contain';
+/** The one bound decoding holds an image to: width × height, as its header declares them. */
+export type DecodeLimits = Pick<ImageLimits, 'maxPixels'>;
 export type Channels = 1 | 3;
 
 /** How an image is stored: its size and channels where they are set, else the image's own. */
@@ -31,7 +33,7 @@ export interface DecodedImage {
 const reason = (error: unknown) =>
   (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 200);
 
-const inputOptions = (limits: ImageLimits): SharpOptions => ({
+const inputOptions = (limits: DecodeLimits): SharpOptions => ({
   // The dimensions were checked from the header first; this also holds for what libvips reads itself.
   limitInputPixels: limits.maxPixels,
   // A truncated or corrupt image is refused rather than stored half grey.
@@ -41,7 +43,7 @@ const inputOptions = (limits: ImageLimits): SharpOptions => ({
 });
 
 /** The header, read without decoding: a format and dimensions checked before any pixel is. */
-async function inspect(entry: string, file: Buffer, limits: ImageLimits): Promise<Metadata> {
+async function inspect(entry: string, file: Buffer, limits: DecodeLimits): Promise<Metadata> {
   let meta: Metadata;
   try {
     // Only the header is read here; without the pixel limit, so that a bomb's dimensions can be told.
@@ -72,7 +74,7 @@ export function decodeImage(
   entry: string,
   file: Buffer,
   target: DecodeTarget,
-  limits: ImageLimits,
+  limits: DecodeLimits,
 ): Promise<DecodedImage> {
   return withDecodeSlot(async () => {
     const meta = await inspect(entry, file, limits);

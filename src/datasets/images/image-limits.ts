@@ -41,9 +41,9 @@ export function imageLimitsOf(
  * A 413 for a limit gone over: `archive_too_large` for the archive as a whole, `image_too_large` for one image.
  * It names the setting, its limit and, where one entry took it over, that entry.
  */
-export function overLimit(
-  limit: keyof ImageLimits,
-  limits: ImageLimits,
+export function overLimit<L extends keyof ImageLimits>(
+  limit: L,
+  limits: Pick<ImageLimits, L>,
   detail: string,
   entry?: string,
 ): ProblemError {
