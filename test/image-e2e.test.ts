@@ -2,26 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
-import type { Dataset } from '../src/datasets/dataset-store.js';
 import type { JobView } from '../src/jobs/job-service.js';
 import type { ModelJson, ModelRecord } from '../src/models/model-store.js';
-import { fashionImages, zipOf } from './helpers/archives.js';
 import { createTestEnv, TEST_AUTHORIZATION, type TestEnv } from './helpers/env.js';
 import { startFileServer, type FileServer } from './helpers/file-server.js';
 import { apiClient, finishedJob, type ApiClient } from './helpers/http.js';
 import { MOBILENET_PIXELS, mobileNetV2NoTop } from './helpers/mobilenet-base.js';
+import { assertSameScores, photoSplit, predictPhotos, uploadPhotos } from './helpers/photo-jobs.js';
 import { listen } from './helpers/processes.js';
 import { startWorker, type InProcessWorker } from './helpers/worker.js';
 
 const CLASSES = ['sandal', 'trouser'];
 const PER_CLASS = 12;
-
-interface Prediction {
-  label: string;
-  score: number;
-  top: Array<{ label: string; score: number }>;
-}
 
 describe('a zip of photo folders and a MobileNet URL: three requests to a model that predicts a photo and loads in TF.js', () => {
   let env: TestEnv;
@@ -57,21 +49,10 @@ describe('a zip of photo folders and a MobileNet URL: three requests to a model 
   });
 
   it('uploads, imports, trains; predicts an uploaded photo; a TF.js program loads the model and agrees', async () => {
-    const photos = (await fashionImages()).filter((file) =>
-      CLASSES.some((label) => file.name.startsWith(`${label}/`)),
-    );
-    const byClass = CLASSES.map((label) => photos.filter((file) => file.name.startsWith(`${label}/`)));
-    const training = byClass.flatMap((list) => list.slice(0, PER_CLASS));
-    const heldOut = byClass.map((list) => list[PER_CLASS]!);
+    const { training, heldOut } = await photoSplit(CLASSES, PER_CLASS);
 
     // 1. The photos, one folder per class.
-    const uploaded = await fetch(`${base}/v1/datasets?name=clothes`, {
-      method: 'POST',
-      headers: { authorization: TEST_AUTHORIZATION, 'content-type': 'application/zip' },
-      body: zipOf(training),
-    });
-    assert.equal(uploaded.status, 201, await uploaded.clone().text());
-    const dataset = (await uploaded.json()) as Dataset;
+    const dataset = await uploadPhotos(base, training, 'clothes');
     assert.deepEqual([dataset.kind, dataset.labels, dataset.rows], ['image', CLASSES, 2 * PER_CLASS]);
 
     // 2. The base, from its URL, with the preprocessing it was trained with.
@@ -95,37 +76,15 @@ describe('a zip of photo folders and a MobileNet URL: three requests to a model 
     assert.deepEqual(model.preprocessing, { pixels: MOBILENET_PIXELS });
 
     // A photo it never saw, sent as it is.
-    const served: Prediction[] = [];
-    for (const photo of heldOut) {
-      const response = await fetch(`${base}/v1/models/${model.id}/predict?topK=2`, {
-        method: 'POST',
-        headers: { authorization: TEST_AUTHORIZATION, 'content-type': 'image/png' },
-        body: photo.data,
-      });
-      assert.equal(response.status, 200, await response.clone().text());
-      served.push(((await response.json()) as { predictions: Prediction[] }).predictions[0]!);
-    }
+    const served = await predictPhotos(base, model.id, heldOut);
 
     // The model as any TF.js program loads it, given the same pixels: the same scores.
     const client = await tf.loadLayersModel(`${base}/v1/models/${model.id}/model.json`, {
       requestInit: { headers: { authorization: TEST_AUTHORIZATION } },
     });
     try {
-      for (const [i, photo] of heldOut.entries()) {
-        const rgb = await sharp(photo.data).toColourspace('srgb').resize(224, 224).raw().toBuffer();
-        const scores = tf.tidy(() => {
-          const input = tf
-            .tensor(rgb, [1, 224, 224, 3], 'float32')
-            .mul(MOBILENET_PIXELS.scale)
-            .add(MOBILENET_PIXELS.offset);
-          return Array.from((client.predict(input) as tf.Tensor).dataSync());
-        });
-        for (const { label, score } of served[i]!.top)
-          assert.ok(
-            Math.abs(score - scores[CLASSES.indexOf(label)]!) < 1e-3,
-            `${label}: ${score} served, ${scores.join(', ')} loaded`,
-          );
-      }
+      const scoresOf = (input: tf.Tensor) => client.predict(input) as tf.Tensor;
+      await assertSameScores(heldOut, served, { classes: CLASSES, pixels: MOBILENET_PIXELS, scoresOf });
     } finally {
       client.dispose();
     }

@@ -1,21 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
-import type { Dataset, DatasetStore } from '../src/datasets/dataset-store.js';
+import type { DatasetStore } from '../src/datasets/dataset-store.js';
 import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
 import { estimateJobCost, type JobBudget } from '../src/jobs/job-cost.js';
 import { jobDataShape } from '../src/jobs/image-job-check.js';
 import type { NewEvent } from '../src/jobs/job-events.js';
-import { modelIdOfJob } from '../src/jobs/job-outputs.js';
 import type { JobSpec } from '../src/jobs/job-spec.js';
-import { modelRecord } from '../src/models/model-record.js';
-import { describeLayers, ModelStore, type ModelRecord } from '../src/models/model-store.js';
+import type { ModelStore } from '../src/models/model-store.js';
 import type { TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
 import { JobFailure } from './job-failure.js';
 import { loadInputs, type RunInputs } from './run-inputs.js';
 import type { BackendInfo } from '../src/tf/backend.js';
-import { defaultCutLayer } from '../src/training/model.js';
-import type { FinetunedMetadata } from '../src/models/model-metadata.js';
-import { disposeCheckpoint } from '../src/training/checkpoint.js';
+import { loadBase } from './job-base.js';
+import { storeModel } from './model-output.js';
 import {
   CheckpointMismatch,
   train,
@@ -91,7 +88,7 @@ export async function runTraining(
   const inputs = await loadInputs(deps, request);
   const latest = await deps.checkpoints.latest(tenant, jobId);
   if (latest) reportResumedHistory(run, latest.checkpoint);
-  const base = await loadBase(deps, request, latest?.checkpoint);
+  const base = await loadBase(deps, request, inputs.baseRecord, latest?.checkpoint);
   const predictChunkRows = predictChunkRowsOf(deps, spec, inputs);
   logger.info(
     {
@@ -103,10 +100,17 @@ export async function runTraining(
     },
     'training started',
   );
-  const result = await trainWithHooks(run, inputs, base, latest, predictChunkRows);
+  const graph = base?.graph ?? null;
+  let result: TrainingResult;
+  try {
+    result = await trainWithHooks(run, inputs, base?.model, latest, predictChunkRows);
+  } catch (error) {
+    graph?.dispose();
+    throw error;
+  }
 
   try {
-    const record = await storeModel(deps, request, inputs.dataset, result, backend);
+    const record = await storeModel(deps, request, inputs.dataset, result, { backend, graph });
     logger.info(
       { modelId: record.id, metrics: result.metrics, featureCaching: result.featureCaching },
       'training finished',
@@ -122,6 +126,7 @@ export async function runTraining(
     };
   } finally {
     result.dispose();
+    graph?.dispose();
   }
 }
 
@@ -134,21 +139,6 @@ function reportResumedHistory({ report, channel }: Run, checkpoint: TrainingChec
     : {};
   Object.assign(report, { history, metrics });
   channel.progress(report);
-}
-
-/** The base model, if the job has one; a failure to load it frees the checkpoint the run would have resumed. */
-async function loadBase(
-  deps: RunDeps,
-  { tenant, spec }: RunRequest,
-  resume: TrainingCheckpoint | undefined,
-): Promise<tf.LayersModel | undefined> {
-  try {
-    if (spec.baseModel) return await deps.models.load(tenant, spec.baseModel);
-    return undefined;
-  } catch (error) {
-    disposeCheckpoint(resume);
-    throw error;
-  }
 }
 
 /** Sized as at submission, where a job whose rows are too large to predict even one at a time was refused. */
@@ -244,40 +234,4 @@ async function trainingError({ deps, request, channel, logger }: Run, error: unk
   logger.error({ err: error }, 'training failed');
   const code = error instanceof TrainingDiverged ? error.code : 'training_error';
   return new JobFailure(code, (error as Error).message);
-}
-
-/** Stores the trained model with its record: what it was trained from, how, and how well. */
-async function storeModel(
-  deps: RunDeps,
-  { jobId, tenant, spec }: RunRequest,
-  dataset: Dataset,
-  result: TrainingResult,
-  backend: ModelRecord['backend'],
-): Promise<ModelRecord> {
-  const modelId = modelIdOfJob(jobId);
-  const preprocessing = result.preprocessing;
-  const metadata: FinetunedMetadata = { modelId, labels: dataset.labels, preprocessing };
-  const files = await ModelStore.serialize(result.model, { finetuned: metadata });
-  const record = modelRecord({
-    id: modelId,
-    name: spec.name,
-    source: 'job',
-    inputShape: result.inputShape,
-    labels: dataset.labels,
-    layers: describeLayers(result.model),
-    defaultCutLayer: defaultCutLayer(result.model),
-    preprocessing,
-    metrics: result.metrics,
-    evaluation: result.evaluation,
-    history: result.history,
-    lineage: { jobId, baseModelId: spec.baseModel, datasetId: dataset.id, datasetSha256: dataset.sha256 },
-    backend,
-    files: [...files.keys()],
-    sizeBytes: [...files.values()].reduce(
-      (n, body) => n + (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
-      0,
-    ),
-  });
-  await deps.models.create(tenant, record, files);
-  return record;
 }

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { runEntry, serveParent } from '../child-process.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
-import { buildModel, isModelFault, predictWith, type LoadedModel } from '../models/model-build.js';
+import { graphBaseFileOf, loadChained } from '../models/graph-base.js';
+import { buildModel, isModelFault, predictWith, type ServedModel } from '../models/model-build.js';
 import { checkGraphTopology } from '../models/graph-topology.js';
 import { checkModelGraph, modelLimits, type ModelLimits } from '../models/model-graph.js';
 import { ModelStore } from '../models/model-store.js';
@@ -28,10 +29,13 @@ async function load(
   limits: ModelLimits,
   message: PredictMessage,
   send: Send,
-): Promise<LoadedModel | undefined> {
+): Promise<ServedModel | undefined> {
   let artifacts: tf.io.ModelArtifacts;
+  let base: tf.io.ModelArtifacts | null = null;
   try {
     artifacts = await models.artifacts(message.tenant, message.modelId);
+    const baseFile = graphBaseFileOf(artifacts);
+    if (baseFile) base = await models.artifacts(message.tenant, message.modelId, baseFile);
   } catch (error) {
     const exists = await models.get(message.tenant, message.modelId).catch(() => true);
     return void fail(send, message, exists ? 'inference_failed' : 'model_not_found', error);
@@ -40,7 +44,12 @@ async function load(
     // Models stored before uploads were checked as graphs may still hold what TF.js cannot build.
     if (artifacts.format === 'graph-model') checkGraphTopology(artifacts.modelTopology, limits);
     else checkModelGraph(artifacts.modelTopology, limits);
-    return (await buildModel(artifacts, () => message.inputShape)).model;
+    const shape = () => message.inputShape;
+    if (!base) return (await buildModel(artifacts, shape)).model;
+    // A head trained on a GraphModel base: the base is stored beside it, and runs first.
+    checkGraphTopology(base.modelTopology, limits);
+    const chained = base;
+    return (await buildModel(artifacts, shape, (head) => loadChained(head, chained))).model;
   } catch (error) {
     return void fail(send, message, isModelFault(error) ? 'model_unservable' : 'model_load_failed', error);
   }
@@ -48,7 +57,7 @@ async function load(
 
 /** What a host does with each message of the pool: its loaded models, and the work on each in order. */
 function createHandler(models: ModelStore, limits: ModelLimits, send: Send, logger: Pick<Logger, 'error'>) {
-  const loaded = new Map<string, LoadedModel>();
+  const loaded = new Map<string, ServedModel>();
   // Work on one model runs in arrival order (a drop after the batches sent before it); models do not wait on each other.
   const chains = new Map<string, Promise<void>>();
 

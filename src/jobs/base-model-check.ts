@@ -7,10 +7,10 @@ const size = tf.util.sizeFromShape;
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
 
 /**
- * A GraphModel base could only be a frozen feature extractor, used whole: a job that would cut it or train any of
- * it is a 422 naming the field, and so, for now, is any job on one.
+ * A GraphModel base is a frozen feature extractor, used whole: a job that would cut it or train any of it is a
+ * 422 naming the field. The head trained on it is stored beside a copy of it.
  */
-function checkFrozenBase(base: ModelRecord, spec: JobSpec): never {
+function checkFrozenBase(base: ModelRecord, spec: JobSpec): void {
   const frozen = `base model ${base.id} is a GraphModel: a frozen feature extractor, used whole`;
   const freeze = spec.transfer?.freeze ?? 'all';
   const refusals: Array<[string, boolean, string]> = [
@@ -24,12 +24,6 @@ function checkFrozenBase(base: ModelRecord, spec: JobSpec): never {
   ];
   for (const [field, refused, why] of refusals)
     if (refused) throw unprocessable('invalid_job', `${frozen}; ${why}`, { field });
-  // A head trained on its features could not be saved with it as one TF.js model, which is what a job stores.
-  throw unprocessable(
-    'unsupported_model',
-    `base model ${base.id} is a GraphModel: it can be imported and served, but jobs train only on LayersModel bases (the catalogue's MobileNet v1 and v2 are LayersModels)`,
-    { field: '/baseModel' },
-  );
 }
 
 /** The base model must take the dataset's rows, and the cut layer must exist. */
@@ -43,6 +37,14 @@ export function checkBase(base: ModelRecord, featureShape: number[], spec: JobSp
     );
   }
   if (base.format === 'graph-model') return checkFrozenBase(base, spec);
+  if (base.graphBase) {
+    // Its head takes the GraphModel's output; a model built on it would be a base, a head and a head.
+    throw unprocessable(
+      'unsupported_model',
+      `base model ${base.id} was trained on a GraphModel base and is stored as that base and a head: train on its base (${base.lineage.baseModelId ?? 'the GraphModel it names'}) instead`,
+      { field: '/baseModel' },
+    );
+  }
   const cut = spec.transfer?.cutLayer;
   if (cut && !base.layers.some((layer) => layer.name === cut)) {
     throw unprocessable(

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ProblemError } from '../errors.js';
+import type { ChainedModel } from './graph-base.js';
 
 /** Where building a model failed: TF.js could not make it from its artifacts, or it could not predict. */
 export class ModelBuildError extends Error {
@@ -15,16 +16,19 @@ export class ModelBuildError extends Error {
 /** Thrown by a `shapeOf` that refuses the model it was given; the model is disposed, and this rethrown. */
 export class UnsupportedModel extends Error {}
 
-export interface BuiltModel {
-  model: LoadedModel;
+export interface BuiltModel<M extends ServedModel = LoadedModel> {
+  model: M;
   /** The model's scores for one instance of zeros. */
   scores: Float32Array;
   /** Their shape, the batch of one included. */
   outputShape: number[];
 }
 
-/** A model as the service builds it to predict with: a LayersModel, or a GraphModel (frozen). */
+/** A model as TF.js builds it from one model.json: a LayersModel, or a GraphModel (frozen). */
 export type LoadedModel = tf.LayersModel | tf.GraphModel;
+
+/** A model as the service predicts with it: one it loaded, or a head trained on a GraphModel base chained to it. */
+export type ServedModel = LoadedModel | ChainedModel;
 
 /** Whether a loaded model is a GraphModel. */
 export const isGraphModel = (model: LoadedModel): model is tf.GraphModel => model instanceof tf.GraphModel;
@@ -36,7 +40,7 @@ export function loadArtifacts(artifacts: tf.io.ModelArtifacts): Promise<LoadedMo
 }
 
 /** Predicts with either kind of model; one with several outputs is not one the service predicts with. */
-export function predictWith(model: LoadedModel, input: tf.Tensor): tf.Tensor {
+export function predictWith(model: ServedModel, input: tf.Tensor): tf.Tensor {
   const result = model.predict(input);
   if (result instanceof tf.Tensor) return result;
   const outputs = Array.isArray(result) ? result : Object.values(result);
@@ -50,15 +54,17 @@ export function predictWith(model: LoadedModel, input: tf.Tensor): tf.Tensor {
 /**
  * Builds a model from its artifacts and predicts one instance of zeros of the shape `shapeOf` gives it. The first
  * predict compiles the backend's kernels, so a served model is warmed up here rather than in a request; a probed
- * one shows here that it predicts at all. The model is disposed when any step fails.
+ * one shows here that it predicts at all. The model is disposed when any step fails. `load` builds it another
+ * way than from the artifacts alone (a head chained to its GraphModel base).
  */
-export async function buildModel(
+export async function buildModel<M extends ServedModel = LoadedModel>(
   artifacts: tf.io.ModelArtifacts,
-  shapeOf: (model: LoadedModel) => number[],
-): Promise<BuiltModel> {
-  let model: LoadedModel;
+  shapeOf: (model: M) => number[],
+  load?: (artifacts: tf.io.ModelArtifacts) => Promise<M>,
+): Promise<BuiltModel<M>> {
+  let model: M;
   try {
-    model = await loadArtifacts(artifacts);
+    model = load ? await load(artifacts) : ((await loadArtifacts(artifacts)) as M);
   } catch (error) {
     throw new ModelBuildError('load', error);
   }

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
-import { badRequest } from '../errors.js';
-import { ModelSchema, type ModelJson, type ModelRecord } from './model-store.js';
+import { badRequest, unprocessable } from '../errors.js';
+import { GraphBaseSchema, ModelSchema, type ModelJson, type ModelRecord } from './model-store.js';
 
 /**
  * What a model.json says about itself under `userDefinedMetadata.finetuned`: written into every model trained
@@ -12,6 +12,7 @@ export const FinetunedMetadataSchema = Type.Object({
   modelId: Type.Optional(Type.String({ maxLength: 200 })),
   labels: Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 200 })), Type.Null()]),
   preprocessing: ModelSchema.properties.preprocessing,
+  graphBase: Type.Optional(GraphBaseSchema),
 });
 export type FinetunedMetadata = Static<typeof FinetunedMetadataSchema>;
 
@@ -32,6 +33,14 @@ export function metadataOf(json: ModelJson): FinetunedMetadata | null {
         file: 'model.json',
         field: `userDefinedMetadata.finetuned${path.replaceAll('/', '.')}`,
       },
+    );
+  }
+  if (metadata.graphBase) {
+    // The head alone takes the base's output, not the instances its preprocessing is for.
+    throw unprocessable(
+      'unsupported_model',
+      `model.json is the head of a model trained on a GraphModel base (${WHERE}.graphBase): it takes the output of ${metadata.graphBase.modelJson}, which is not part of it; bring the base in as a model of its own and train on it`,
+      { file: 'model.json', field: 'userDefinedMetadata.finetuned.graphBase' },
     );
   }
   return metadata;

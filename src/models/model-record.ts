@@ -8,7 +8,15 @@ type RecordFields = Pick<
   Partial<
     Pick<
       ModelRecord,
-      'format' | 'preprocessing' | 'metrics' | 'evaluation' | 'history' | 'lineage' | 'backend' | 'origin'
+      | 'format'
+      | 'preprocessing'
+      | 'metrics'
+      | 'evaluation'
+      | 'history'
+      | 'lineage'
+      | 'backend'
+      | 'origin'
+      | 'graphBase'
     >
   >;
 

@@ -8,6 +8,20 @@ import { EpochRowSchema } from '../training/progress.js';
 
 const Metrics = StringRecord(Type.Union([Type.Number(), Type.Null()]));
 
+/** Where the GraphModel base of a model trained on one is stored beside its head. */
+export const GraphBaseSchema = Type.Object(
+  {
+    modelJson: Type.String({ description: "The base's model.json among the model's files" }),
+    featureShape: Type.Array(Type.Integer(), {
+      description: "Shape of the base's output for one instance: what the head (model.json) takes",
+    }),
+  },
+  {
+    description:
+      'Present on a model trained on a GraphModel base: model.json is the head, which takes the base’s output, and the base is stored beside it. Predictions chain the two; a TF.js program does `head.predict(base.predict(x))`',
+  },
+);
+
 export const ModelSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -62,6 +76,7 @@ export const ModelSchema = Type.Object({
       { description: 'Where an imported model came from; absent for uploads and trained models' },
     ),
   ),
+  graphBase: Type.Optional(GraphBaseSchema),
   files: Type.Array(Type.String(), { description: 'model.json and the weight files it names' }),
   sizeBytes: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
@@ -147,10 +162,13 @@ export class ModelStore {
     return this.store.get(modelKey(tenant, id, 'files', name));
   }
 
-  /** The model's artifacts, for `tf.loadLayersModel(tf.io.fromMemory(...))`. */
-  async artifacts(tenant: string, id: string): Promise<tf.io.ModelArtifacts> {
-    const raw = await this.file(tenant, id, 'model.json');
-    if (!raw) throw new Error(`model ${id} has no model.json`);
+  /**
+   * The model's artifacts, for `tf.loadLayersModel(tf.io.fromMemory(...))`; with `modelJson`, those of another
+   * model.json among its files (the GraphModel base of a model trained on one).
+   */
+  async artifacts(tenant: string, id: string, modelJson = 'model.json'): Promise<tf.io.ModelArtifacts> {
+    const raw = await this.file(tenant, id, modelJson);
+    if (!raw) throw new Error(`model ${id} has no ${modelJson}`);
     const json = JSON.parse(raw.toString('utf8')) as ModelJson;
     return tf.io.getModelArtifactsForJSON(json as tf.io.ModelJSON, async (manifest) => {
       const specs: tf.io.WeightsManifestEntry[] = [];

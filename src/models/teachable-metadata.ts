@@ -16,10 +16,11 @@ export const takesImages = (record: Pick<ModelRecord, 'inputShape'>) =>
  * model's own input and preprocessing under `userMetadata.finetuned`. Those loaders crop the picture to a centred
  * square of `imageSize` and scale pixels to x / 127 − 1 themselves, so they predict as the service does for a
  * model with a square input and `{scale: 1/127.5, offset: −1}`, the MobileNet preprocessing. Null for a model
- * that does not take pictures.
+ * that does not take pictures, and for a head stored beside its GraphModel base, which those loaders, reading
+ * model.json alone, would run on pictures.
  */
 export function teachableMetadata(record: ModelRecord): Record<string, unknown> | null {
-  if (!takesImages(record)) return null;
+  if (!takesImages(record) || record.graphBase) return null;
   return {
     tfjsVersion: TFJS_VERSION,
     packageName: '@teachablemachine/image',

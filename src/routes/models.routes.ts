@@ -129,7 +129,9 @@ function registerFiles(app: RouteApp): void {
           throw new ProblemError(
             404,
             'file_not_found',
-            `model ${id} does not take images, so it has no ${file}`,
+            record.graphBase
+              ? `model ${id} is a head on a GraphModel base (${record.graphBase.modelJson}), which Teachable Machine's loaders cannot chain, so it has no ${file}`
+              : `model ${id} does not take images, so it has no ${file}`,
             {
               file,
             },
@@ -146,11 +148,13 @@ function registerFiles(app: RouteApp): void {
       const data = await app.models.file(request.tenant, id, file);
       if (!data) throw new ProblemError(404, 'file_not_found', `model ${id} has no file '${file}'`, { file });
       const byAlias = !isModelId(ref);
+      // A head's GraphModel base has a model.json of its own, pinned like the head's.
+      const json = file === 'model.json' || file === record.graphBase?.modelJson;
       return reply
-        .type(file === 'model.json' ? 'application/json' : 'application/octet-stream')
+        .type(json ? 'application/json' : 'application/octet-stream')
         .header('x-model-id', id)
         .header('cache-control', byAlias ? 'private, no-cache' : 'private, max-age=31536000, immutable')
-        .send(byAlias && file === 'model.json' ? pinnedModelJson(data, id) : data);
+        .send(byAlias && json ? pinnedModelJson(data, id) : data);
     },
   );
 }
