@@ -162,12 +162,15 @@ describe('datasets API', () => {
       assert.equal(problem.detail, "row 2, column 'c': has 3 columns, the header has 4");
     });
 
-    it('a cell that is not a number is a 400 naming the row and column', async () => {
+    it('a text cell among numbers is a 400 naming the row and column, and how to make it a category', async () => {
       const csv = `${header}\n1,1,2,3\n2,4,5,6\n1,7,x8,9\n`;
       const problem = assertProblem(await upload(csv, 'text/csv'), 400, 'invalid_dataset');
       assert.equal(problem.row, 3);
       assert.equal(problem.column, 'b');
-      assert.equal(problem.detail, "row 3, column 'b': 'x8' is not a number");
+      assert.match(
+        problem.detail,
+        /^row 3, column 'b': 'x8' mixes numbers and text in one column; .*columns=b:categorical/,
+      );
     });
 
     it('Infinity and numbers beyond float32 are not numbers either', async () => {

@@ -43,7 +43,13 @@ export async function storeModel(
   const { jobId, tenant, spec } = request;
   const modelId = modelIdOfJob(jobId);
   const preprocessing = result.preprocessing;
-  const metadata: FinetunedMetadata = { modelId, labels: dataset.labels, preprocessing };
+  const columns = dataset.columns;
+  const metadata: FinetunedMetadata = {
+    modelId,
+    labels: dataset.labels,
+    preprocessing,
+    ...(columns && { columns }),
+  };
   const { files, graphBase } = await modelFiles(deps, request, result, context.graph, metadata);
   const record = modelRecord({
     id: modelId,
@@ -60,6 +66,7 @@ export async function storeModel(
     lineage: { jobId, baseModelId: spec.baseModel, datasetId: dataset.id, datasetSha256: dataset.sha256 },
     backend: context.backend,
     ...(graphBase && { graphBase }),
+    ...(columns && { columns }),
     files: [...files.keys()],
     sizeBytes: [...files.values()].reduce(
       (n, body) => n + (typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from 'typebox';
 import { newId } from '../ids.js';
 import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
+import { ColumnSchema } from './columns.js';
 import { FORMAT_NAMES } from './formats/index.js';
 import { gatherRows, pickSamples, SAMPLES_PER_LABEL, type SampleIndex } from './images/image-samples.js';
 import type { ParsedImages } from './images/parsed-images.js';
@@ -19,6 +20,12 @@ export const DatasetSchema = Type.Object({
   featureShape: Type.Array(Type.Integer()),
   labels: Type.Array(Type.String()),
   labelCounts: StringRecord(Type.Integer()),
+  columns: Type.Optional(
+    Type.Array(ColumnSchema, {
+      description:
+        'CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths])',
+    }),
+  ),
   skipped: Type.Optional(
     Type.Object(
       {
@@ -92,6 +99,7 @@ export class DatasetStore {
       featureShape: parsed.featureShape,
       labels: parsed.labels,
       labelCounts: parsed.labelCounts,
+      ...(parsed.columns && { columns: parsed.columns }),
       sha256: createHash('sha256').update(bytes).digest('hex'),
       sizeBytes: bytes.byteLength,
       createdAt: new Date().toISOString(),

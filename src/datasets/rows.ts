@@ -1,4 +1,5 @@
 import { badRequest } from '../errors.js';
+import type { Column } from './columns.js';
 import type { ImageLimits } from './images/image-limits.js';
 
 /** A dataset as validated numbers: row-major features of one shape, and one label per row. */
@@ -11,6 +12,8 @@ export interface ParsedDataset {
   /** Per row, the index of its label in `labels`. */
   labelIndex: Uint32Array;
   labelCounts: Record<string, number>;
+  /** A CSV's feature columns, and how each became features. */
+  columns?: Column[];
 }
 
 export interface ParseLimits {

@@ -1,13 +1,12 @@
-import * as tf from '@tensorflow/tfjs';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { Histogram } from 'prom-client';
-import { isFiniteFloat32, showValue } from '../datasets/dataset-parser.js';
 import { notFound, ProblemError, unprocessable } from '../errors.js';
 import { modelIdOf, type AliasStore } from '../models/alias-store.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { preprocessInPlace } from '../models/preprocessing.js';
+import { flattenInstances } from './row-instances.js';
 import { assertImagesFit } from './image-instances.js';
 import type { InferencePool } from './inference-pool.js';
 import type { ImageTarget } from './inference-protocol.js';
@@ -17,46 +16,6 @@ export interface Prediction {
   label: string;
   score: number;
   top: Array<{ label: string; score: number }>;
-}
-
-/**
- * Flattens one instance: a flat row whose length is the input's element count, or nested arrays of exactly the
- * input shape. Anything else is a 422 naming the expected shape.
- */
-export function flattenInstance(
-  value: unknown,
-  inputShape: number[],
-  index: number,
-  into: Float32Array,
-  offset: number,
-): void {
-  const size = tf.util.sizeFromShape(inputShape);
-  const expected = () => `expected shape [${inputShape.join(', ')}] or a flat row of ${size} numbers`;
-  const fail = (why: string) =>
-    unprocessable('invalid_instance', `instances[${index}]: ${why}; ${expected()}`, {
-      field: `/instances/${index}`,
-      expectedShape: inputShape,
-    });
-  const put = (v: unknown, at: number) => {
-    if (!isFiniteFloat32(v)) {
-      throw fail(`${showValue(v)} at position ${at} is not a finite number`);
-    }
-    into[offset + at] = v;
-  };
-  if (!Array.isArray(value)) throw fail('is not an array');
-  if (value.length === size && !Array.isArray(value[0])) {
-    value.forEach(put);
-    return;
-  }
-  let written = 0;
-  const walk = (v: unknown, depth: number): void => {
-    if (depth === inputShape.length) return put(v, written++);
-    if (!Array.isArray(v) || v.length !== inputShape[depth]) {
-      throw fail(`dimension ${depth} has ${Array.isArray(v) ? `length ${v.length}` : 'no array'}`);
-    }
-    for (const item of v) walk(item, depth + 1);
-  };
-  walk(value, 0);
 }
 
 /** A 422 naming the first instance whose scores are not all finite (softmax of extreme inputs, say). */
@@ -249,9 +208,7 @@ export class Predictor {
       };
       return this.pool.decodeImages(input.images, target, record.preprocessing);
     }
-    const size = tf.util.sizeFromShape(shape);
-    const flat = new Float32Array(input.instances.length * size);
-    input.instances.forEach((instance, i) => flattenInstance(instance, shape, i, flat, i * size));
+    const flat = flattenInstances(input.instances, record);
     preprocessInPlace(flat, record.preprocessing);
     return flat;
   }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { columnWidth } from '../datasets/columns.js';
 import { badRequest, unprocessable } from '../errors.js';
 import { GraphBaseSchema, ModelSchema, type ModelJson, type ModelRecord } from './model-store.js';
 
@@ -13,6 +14,7 @@ export const FinetunedMetadataSchema = Type.Object({
   labels: Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 200 })), Type.Null()]),
   preprocessing: ModelSchema.properties.preprocessing,
   graphBase: Type.Optional(GraphBaseSchema),
+  columns: ModelSchema.properties.columns,
 });
 export type FinetunedMetadata = Static<typeof FinetunedMetadataSchema>;
 
@@ -46,11 +48,20 @@ export function metadataOf(json: ModelJson): FinetunedMetadata | null {
   return metadata;
 }
 
-/** Checks that the metadata's preprocessing fits a model whose instances have `featureSize` values. */
+/** Checks that the metadata's preprocessing and columns fit a model whose instances have `featureSize` values. */
 export function checkPreprocessingFits(
   preprocessing: ModelRecord['preprocessing'],
   featureSize: number,
+  columns?: ModelRecord['columns'],
 ): void {
+  const width = columns?.reduce((n, column) => n + columnWidth(column), 0);
+  if (width !== undefined && width !== featureSize) {
+    throw badRequest(
+      'invalid_model',
+      `${WHERE}.columns encode ${width} features but the model takes ${featureSize}`,
+      { file: 'model.json', field: 'userDefinedMetadata.finetuned.columns' },
+    );
+  }
   const pixels = preprocessing?.pixels;
   if (pixels && !(Number.isFinite(pixels.scale) && Number.isFinite(pixels.offset))) {
     throw badRequest('invalid_model', `${WHERE}.preprocessing.pixels: scale and offset must be finite`, {

@@ -17,6 +17,7 @@ type RecordFields = Pick<
       | 'backend'
       | 'origin'
       | 'graphBase'
+      | 'columns'
     >
   >;
 

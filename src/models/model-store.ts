@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
 import { listPage, storeKey, type BlobStore, type Page } from '../store/blob-store.js';
 import { StringRecord } from '../string-record.js';
+import { ColumnSchema } from '../datasets/columns.js';
 import { PreprocessingSchema } from './preprocessing.js';
 import { EvaluationSchema } from '../training/evaluate.js';
 import { EpochRowSchema } from '../training/progress.js';
@@ -49,6 +50,12 @@ export const ModelSchema = Type.Object({
       "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
   }),
   preprocessing: PreprocessingSchema,
+  columns: Type.Optional(
+    Type.Array(ColumnSchema, {
+      description:
+        'A model trained on a CSV: its input columns, which predict takes by name (objects) or in order (arrays of numbers, text and nulls), encoded as in training',
+    }),
+  ),
   metrics: Metrics,
   evaluation: Type.Union([EvaluationSchema, Type.Null()]),
   history: Type.Array(EpochRowSchema),

@@ -133,9 +133,11 @@ async function importModel(app: RouteApp, body: ImportRequest): Promise<[ModelRe
   const report = await probeUpload(app, upload, labels, '/body/labels');
   const defaultCutLayer = checkBase(source.base, upload, report);
   const preprocessing = preprocessingOf(body, source.base, metadata);
+  const columns = metadata?.columns;
   checkPreprocessingFits(
     preprocessing,
     report.inputShape.reduce((n, d) => n * d, 1),
+    columns,
   );
   const record = modelRecord({
     id: newId('mdl'),
@@ -145,6 +147,7 @@ async function importModel(app: RouteApp, body: ImportRequest): Promise<[ModelRe
     inputShape: report.inputShape,
     labels,
     preprocessing,
+    ...(columns && { columns }),
     layers: report.layers,
     defaultCutLayer,
     files: [...upload.files.keys()],

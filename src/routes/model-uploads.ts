@@ -55,7 +55,7 @@ function parseLabels(field: string | undefined): string[] | null {
  */
 function uploadedRecord(
   name: string | undefined,
-  { labels, preprocessing }: Pick<ModelRecord, 'labels' | 'preprocessing'>,
+  { labels, preprocessing, columns }: Pick<ModelRecord, 'labels' | 'preprocessing' | 'columns'>,
   upload: ValidUpload,
   report: ProbeReport,
 ): ModelRecord {
@@ -67,6 +67,7 @@ function uploadedRecord(
     inputShape: report.inputShape,
     labels,
     preprocessing,
+    ...(columns && { columns }),
     layers: report.layers,
     defaultCutLayer: report.defaultCutLayer,
     files: [...upload.files.keys()],
@@ -97,11 +98,13 @@ export function registerUpload(app: RouteApp): void {
       const labels = parseLabels(fields.labels) ?? metadata?.labels ?? null;
       const report = await probeUpload(app, upload, labels);
       const preprocessing = metadata?.preprocessing ?? null;
+      const columns = metadata?.columns;
       checkPreprocessingFits(
         preprocessing,
         report.inputShape.reduce((n, d) => n * d, 1),
+        columns,
       );
-      const record = uploadedRecord(fields.name, { labels, preprocessing }, upload, report);
+      const record = uploadedRecord(fields.name, { labels, preprocessing, columns }, upload, report);
       // Stored, then announced to the tenant's webhooks.
       await storeModel(app, request, record, upload.files);
       return reply.code(201).header('location', `/v1/models/${record.id}`).send(record);

@@ -67,7 +67,10 @@ export const StandardizationSchema = Type.Object({
 });
 export type Standardization = Static<typeof StandardizationSchema>;
 
-/** Statistics of the given rows only (the training split), so validation never leaks into them. */
+/**
+ * Statistics of the given rows only (the training split), so validation never leaks into them. Missing values
+ * (NaN: blank cells of a CSV's numeric columns) are left out of their feature's statistics.
+ */
 export function standardization(
   features: Float32Array,
   featureSize: number,
@@ -75,18 +78,20 @@ export function standardization(
 ): Standardization {
   const sum = new Float64Array(featureSize);
   const squares = new Float64Array(featureSize);
+  const counts = new Float64Array(featureSize);
   for (const row of rows) {
     const offset = row * featureSize;
     for (let f = 0; f < featureSize; f++) {
       const v = features[offset + f]!;
+      if (Number.isNaN(v)) continue;
       sum[f]! += v;
       squares[f]! += v * v;
+      counts[f]! += 1;
     }
   }
-  const n = Math.max(rows.length, 1);
-  const mean = Array.from(sum, (s) => s / n);
+  const mean = Array.from(sum, (s, f) => (counts[f]! > 0 ? s / counts[f]! : 0));
   const std = Array.from(squares, (s, f) => {
-    const variance = s / n - mean[f]! ** 2;
+    const variance = counts[f]! > 0 ? s / counts[f]! - mean[f]! ** 2 : 0;
     // A constant feature (a border pixel that is always 0) is left unscaled rather than divided by zero.
     return variance > 1e-12 ? Math.sqrt(variance) : 1;
   });
@@ -106,15 +111,25 @@ export function standardizeRows(
     out.set(features.subarray(source, source + featureSize), r * featureSize);
   }
   if (stats) standardizeInPlace(out, stats);
+  else imputeInPlace(out, 0);
   return out;
 }
 
-/** Applies stored standardization to flat rows, in place: the one formula training and prediction share. */
+/** Replaces missing values (NaN) with `value`, in place. */
+function imputeInPlace(values: Float32Array, value: number): void {
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) values[i] = value;
+}
+
+/**
+ * Applies stored standardization to flat rows, in place: the one formula training and prediction share. A missing
+ * value (NaN) becomes 0, its feature's training mean.
+ */
 export function standardizeInPlace(values: Float32Array, stats: Standardization): void {
   const size = stats.mean.length;
   for (let i = 0; i < values.length; i++) {
     const f = i % size;
-    values[i] = (values[i]! - stats.mean[f]!) / stats.std[f]!;
+    const v = values[i]!;
+    values[i] = Number.isNaN(v) ? 0 : (v - stats.mean[f]!) / stats.std[f]!;
   }
 }
 

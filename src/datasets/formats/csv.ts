@@ -4,9 +4,15 @@ import { Type } from 'typebox';
 import { badRequest } from '../../errors.js';
 import { nextMacrotask } from '../../event-loop.js';
 import { defineFormat, type DatasetInput } from '../dataset-format.js';
-import { checkLabel, checkNumber, rowError, RowCollector, ROWS_PER_TURN, type ParseLimits } from '../rows.js';
-
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+import { ColumnCollector, parseColumnKinds } from '../csv-columns.js';
+import {
+  checkLabel,
+  rowError,
+  RowCollector,
+  ROWS_PER_TURN,
+  type ParsedDataset,
+  type ParseLimits,
+} from '../rows.js';
 const CHUNK_BYTES = 64 * 1024;
 
 function* chunks(body: Buffer): Generator<Buffer> {
@@ -43,9 +49,9 @@ function labelIndexOf(header: string[], labelColumn: string): number {
   return labelAt;
 }
 
-/** Adds a data row: its cells as numbers, the label column skipped. */
+/** Adds a data row: its feature cells to the columns, its label to the rows. */
 function addRecord(
-  collector: RowCollector,
+  parts: { rows: RowCollector; columns: ColumnCollector },
   record: string[],
   header: string[],
   labelAt: number,
@@ -55,17 +61,19 @@ function addRecord(
     const column = header[Math.min(record.length, header.length - 1)] ?? null;
     throw rowError(row, column, `has ${record.length} columns, the header has ${header.length}`);
   }
-  for (let c = 0; c < record.length; c++) {
-    if (c === labelAt) continue;
-    const cell = record[c]!;
-    if (!DECIMAL.test(cell)) throw rowError(row, header[c]!, `'${cell.slice(0, 40)}' is not a number`);
-    collector.push(checkNumber(Number(cell), row, () => header[c]!));
-  }
-  collector.endRow(checkLabel(record[labelAt], row, header[labelAt]!), row, header[labelAt]!);
+  parts.columns.add(
+    record.filter((_, c) => c !== labelAt),
+    row,
+  );
+  parts.rows.endRow(checkLabel(record[labelAt], row, header[labelAt]!), row, header[labelAt]!);
 }
 
 /** Parses CSV, streaming: a header row, one label column, every other column a number. */
-async function parseCsv(input: DatasetInput, limits: ParseLimits, labelColumn = 'label') {
+async function parseCsv(
+  input: DatasetInput,
+  limits: ParseLimits,
+  { labelColumn = 'label', columns: kinds }: { labelColumn?: string; columns?: string },
+): Promise<ParsedDataset> {
   const source = 'stream' in input ? input.stream : Readable.from(chunks(input.body));
   const parser = source.pipe(
     csvParser({
@@ -77,6 +85,7 @@ async function parseCsv(input: DatasetInput, limits: ParseLimits, labelColumn = 
     }),
   );
   const collector = new RowCollector(limits);
+  let columns: ColumnCollector | undefined;
   let header: string[] | undefined;
   let labelAt = -1;
   let row = 0;
@@ -85,11 +94,13 @@ async function parseCsv(input: DatasetInput, limits: ParseLimits, labelColumn = 
       if (!header) {
         header = record;
         labelAt = labelIndexOf(header, labelColumn);
-        collector.setShape([header.length - 1]);
+        const names = header.filter((_, c) => c !== labelAt);
+        columns = new ColumnCollector(names, parseColumnKinds(kinds, names));
+        collector.setShape([names.length]);
         continue;
       }
       row += 1;
-      addRecord(collector, record, header, labelAt, row);
+      addRecord({ rows: collector, columns: columns! }, record, header, labelAt, row);
       if (row % ROWS_PER_TURN === 0) await nextMacrotask();
     }
   } catch (error) {
@@ -100,8 +111,11 @@ async function parseCsv(input: DatasetInput, limits: ParseLimits, labelColumn = 
     }
     throw error;
   }
-  if (!header) throw badRequest('invalid_dataset', 'the CSV is empty: expected a header row and data rows');
-  return collector.finish();
+  if (!header || !columns)
+    throw badRequest('invalid_dataset', 'the CSV is empty: expected a header row and data rows');
+  const parsed = collector.finish();
+  const encoded = columns.finish();
+  return { ...parsed, features: encoded.features, featureShape: [encoded.width], columns: encoded.columns };
 }
 
 export const csv = defineFormat({
@@ -110,7 +124,16 @@ export const csv = defineFormat({
   mediaTypes: ['text/csv'],
   description:
     "A header row, then one row per example: a label column ('label' unless labelColumn names another) and " +
-    'every other column a number.',
-  options: { labelColumn: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
-  parse: (input, options, limits) => parseCsv(input, limits, options.labelColumn),
+    'feature columns of numbers or text, blanks allowed (see columns).',
+  options: {
+    labelColumn: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    columns: Type.Optional(
+      Type.String({
+        maxLength: 10_000,
+        description:
+          'CSV: the kind of some columns, name:numeric or name:categorical, comma-separated; the others are detected (numbers: numeric, text: categorical)',
+      }),
+    ),
+  },
+  parse: (input, options, limits) => parseCsv(input, limits, options),
 });
