@@ -1,6 +1,7 @@
 /**
- * `npm run openapi:types`: writes test/openapi/api.d.ts, the TypeScript types of the OpenAPI document the API
- * serves at /docs/json. test/openapi.test.ts fails when the document no longer matches them.
+ * `npm run openapi:types`: writes src/client/openapi.d.ts, the TypeScript types of the OpenAPI document the API
+ * serves at /docs/json, which the exported client (`finetuned/client`) is typed with. test/openapi.test.ts fails
+ * when the document no longer matches them.
  */
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,7 @@ import { loadConfig } from '../src/config.js';
 import { selectBackend } from '../src/tf/backend.js';
 import { keysUnder } from '../test/helpers/env.js';
 
-export const TYPES_FILE = fileURLToPath(new URL('../test/openapi/api.d.ts', import.meta.url));
+export const TYPES_FILE = fileURLToPath(new URL('../src/client/openapi.d.ts', import.meta.url));
 
 const HEADER =
   "// Made by `npm run openapi:types` from the API's /docs/json: change the route schemas, then run it again.\n\n";

@@ -8,7 +8,7 @@ import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, TEST_KEY, type TestEnv } from './helpers/env.js';
 import { listen, waitFor } from './helpers/processes.js';
 import { startWorker, type InProcessWorker } from './helpers/worker.js';
-import type { paths } from './openapi/api.js';
+import type { paths } from '../src/client/openapi.js';
 
 const LABELS = ['0', '1', '2'];
 const ALIAS = 'openapi-digits';
@@ -42,14 +42,14 @@ describe('the OpenAPI document, through a client generated from it', () => {
     await env?.cleanup();
   });
 
-  it('generates exactly the types in test/openapi/api.d.ts', async () => {
+  it('generates exactly the types in src/client/openapi.d.ts', async () => {
     const response = await fetch(`${base}/docs/json`);
     assert.equal(response.status, 200);
     const generated = await renderTypes(await response.text());
     const committed = await fs.readFile(TYPES_FILE, 'utf8');
     assert.ok(
       generated === committed,
-      `test/openapi/api.d.ts no longer matches /docs/json (first difference at line ${firstDifference(generated, committed)}): run \`npm run openapi:types\``,
+      `src/client/openapi.d.ts no longer matches /docs/json (first difference at line ${firstDifference(generated, committed)}): run \`npm run openapi:types\``,
     );
   });
 

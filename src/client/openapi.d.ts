@@ -148,6 +148,23 @@ export interface paths {
                 labelCounts: {
                   [key: string]: number;
                 };
+                /** @description CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths]) */
+                columns?: {
+                  name: string;
+                  /**
+                   * @description numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)
+                   * @enum {unknown}
+                   */
+                  kind: 'numeric' | 'categorical';
+                  /** @description Rows with a blank cell in this column */
+                  missing: number;
+                  /** @description Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean) */
+                  indicator?: boolean;
+                  /** @description Categorical columns: one feature each, most frequent first (at most 64) */
+                  categories?: string[];
+                  /** @description Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training */
+                  other?: boolean;
+                }[];
                 /** @description Image archives: entries that are not images of a class (junk, files at the root) */
                 skipped?: {
                   count: number;
@@ -280,6 +297,8 @@ export interface paths {
         query?: {
           name?: string;
           labelColumn?: string;
+          /** @description CSV: the kind of some columns, name:numeric or name:categorical, comma-separated; the others are detected (numbers: numeric, text: categorical) */
+          columns?: string;
           /** @description WxH: every image resized to it (see fit); default: the images kept at their size, which they must then share */
           size?: string;
           /** @description 1: grayscale, 3: RGB; default: 1 when every image is grayscale, else 3 */
@@ -327,6 +346,23 @@ export interface paths {
               labelCounts: {
                 [key: string]: number;
               };
+              /** @description CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths]) */
+              columns?: {
+                name: string;
+                /**
+                 * @description numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)
+                 * @enum {unknown}
+                 */
+                kind: 'numeric' | 'categorical';
+                /** @description Rows with a blank cell in this column */
+                missing: number;
+                /** @description Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean) */
+                indicator?: boolean;
+                /** @description Categorical columns: one feature each, most frequent first (at most 64) */
+                categories?: string[];
+                /** @description Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training */
+                other?: boolean;
+              }[];
               /** @description Image archives: entries that are not images of a class (junk, files at the root) */
               skipped?: {
                 count: number;
@@ -534,6 +570,23 @@ export interface paths {
               labelCounts: {
                 [key: string]: number;
               };
+              /** @description CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths]) */
+              columns?: {
+                name: string;
+                /**
+                 * @description numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)
+                 * @enum {unknown}
+                 */
+                kind: 'numeric' | 'categorical';
+                /** @description Rows with a blank cell in this column */
+                missing: number;
+                /** @description Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean) */
+                indicator?: boolean;
+                /** @description Categorical columns: one feature each, most frequent first (at most 64) */
+                categories?: string[];
+                /** @description Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training */
+                other?: boolean;
+              }[];
               /** @description Image archives: entries that are not images of a class (junk, files at the root) */
               skipped?: {
                 count: number;
@@ -1104,6 +1157,23 @@ export interface paths {
                     offset: number;
                   };
                 } | null;
+                /** @description A model trained on a CSV: its input columns, which predict takes by name (objects) or in order (arrays of numbers, text and nulls), encoded as in training */
+                columns?: {
+                  name: string;
+                  /**
+                   * @description numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)
+                   * @enum {unknown}
+                   */
+                  kind: 'numeric' | 'categorical';
+                  /** @description Rows with a blank cell in this column */
+                  missing: number;
+                  /** @description Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean) */
+                  indicator?: boolean;
+                  /** @description Categorical columns: one feature each, most frequent first (at most 64) */
+                  categories?: string[];
+                  /** @description Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training */
+                  other?: boolean;
+                }[];
                 metrics: {
                   [key: string]: number | null;
                 };
@@ -1148,6 +1218,13 @@ export interface paths {
                   base: string | null;
                   /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
                   sha256: string;
+                };
+                /** @description Present on a model trained on a GraphModel base: model.json is the head, which takes the base’s output, and the base is stored beside it. Predictions chain the two; a TF.js program does `head.predict(base.predict(x))` */
+                graphBase?: {
+                  /** @description The base's model.json among the model's files */
+                  modelJson: string;
+                  /** @description Shape of the base's output for one instance: what the head (model.json) takes */
+                  featureShape: number[];
                 };
                 /** @description model.json and the weight files it names */
                 files: string[];
@@ -1314,6 +1391,23 @@ export interface paths {
                   offset: number;
                 };
               } | null;
+              /** @description A model trained on a CSV: its input columns, which predict takes by name (objects) or in order (arrays of numbers, text and nulls), encoded as in training */
+              columns?: {
+                name: string;
+                /**
+                 * @description numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)
+                 * @enum {unknown}
+                 */
+                kind: 'numeric' | 'categorical';
+                /** @description Rows with a blank cell in this column */
+                missing: number;
+                /** @description Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean) */
+                indicator?: boolean;
+                /** @description Categorical columns: one feature each, most frequent first (at most 64) */
+                categories?: string[];
+                /** @description Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training */
+                other?: boolean;
+              }[];
               metrics: {
                 [key: string]: number | null;
               };
@@ -1358,6 +1452,13 @@ export interface paths {
                 base: string | null;
                 /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
                 sha256: string;
+              };
+              /** @description Present on a model trained on a GraphModel base: model.json is the head, which takes the base’s output, and the base is stored beside it. Predictions chain the two; a TF.js program does `head.predict(base.predict(x))` */
+              graphBase?: {
+                /** @description The base's model.json among the model's files */
+                modelJson: string;
+                /** @description Shape of the base's output for one instance: what the head (model.json) takes */
+                featureShape: number[];
               };
               /** @description model.json and the weight files it names */
               files: string[];
@@ -1649,6 +1750,23 @@ export interface paths {
                   offset: number;
                 };
               } | null;
+              /** @description A model trained on a CSV: its input columns, which predict takes by name (objects) or in order (arrays of numbers, text and nulls), encoded as in training */
+              columns?: {
+                name: string;
+                /**
+                 * @description numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)
+                 * @enum {unknown}
+                 */
+                kind: 'numeric' | 'categorical';
+                /** @description Rows with a blank cell in this column */
+                missing: number;
+                /** @description Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean) */
+                indicator?: boolean;
+                /** @description Categorical columns: one feature each, most frequent first (at most 64) */
+                categories?: string[];
+                /** @description Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training */
+                other?: boolean;
+              }[];
               metrics: {
                 [key: string]: number | null;
               };
@@ -1693,6 +1811,13 @@ export interface paths {
                 base: string | null;
                 /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
                 sha256: string;
+              };
+              /** @description Present on a model trained on a GraphModel base: model.json is the head, which takes the base’s output, and the base is stored beside it. Predictions chain the two; a TF.js program does `head.predict(base.predict(x))` */
+              graphBase?: {
+                /** @description The base's model.json among the model's files */
+                modelJson: string;
+                /** @description Shape of the base's output for one instance: what the head (model.json) takes */
+                featureShape: number[];
               };
               /** @description model.json and the weight files it names */
               files: string[];
@@ -1912,6 +2037,23 @@ export interface paths {
                   offset: number;
                 };
               } | null;
+              /** @description A model trained on a CSV: its input columns, which predict takes by name (objects) or in order (arrays of numbers, text and nulls), encoded as in training */
+              columns?: {
+                name: string;
+                /**
+                 * @description numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)
+                 * @enum {unknown}
+                 */
+                kind: 'numeric' | 'categorical';
+                /** @description Rows with a blank cell in this column */
+                missing: number;
+                /** @description Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean) */
+                indicator?: boolean;
+                /** @description Categorical columns: one feature each, most frequent first (at most 64) */
+                categories?: string[];
+                /** @description Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training */
+                other?: boolean;
+              }[];
               metrics: {
                 [key: string]: number | null;
               };
@@ -1956,6 +2098,13 @@ export interface paths {
                 base: string | null;
                 /** @description SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins */
                 sha256: string;
+              };
+              /** @description Present on a model trained on a GraphModel base: model.json is the head, which takes the base’s output, and the base is stored beside it. Predictions chain the two; a TF.js program does `head.predict(base.predict(x))` */
+              graphBase?: {
+                /** @description The base's model.json among the model's files */
+                modelJson: string;
+                /** @description Shape of the base's output for one instance: what the head (model.json) takes */
+                featureShape: number[];
               };
               /** @description model.json and the weight files it names */
               files: string[];

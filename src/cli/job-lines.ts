@@ -1,0 +1,96 @@
+/** Jobs and their events as lines for people: `jobs logs`, `jobs show` and a watch without a terminal. */
+import { FINAL_STATUSES, type Job, type JobEvent } from '../client/index.js';
+import { formatDuration, formatNumber } from './output.js';
+
+const numberIn = (data: Record<string, unknown>, key: string) =>
+  typeof data[key] === 'number' ? data[key] : undefined;
+const textIn = (data: Record<string, unknown>, key: string) =>
+  typeof data[key] === 'string' ? data[key] : undefined;
+
+/** An epoch row's metrics: `loss 0.4213  acc 0.9012  val_loss 0.5000  val_acc 0.8800`. */
+export function epochMetrics(row: Record<string, unknown>): string {
+  const parts = [
+    `loss ${formatNumber(numberIn(row, 'loss'))}`,
+    `acc ${formatNumber(numberIn(row, 'accuracy'))}`,
+  ];
+  if (numberIn(row, 'val_loss') !== undefined)
+    parts.push(
+      `val_loss ${formatNumber(numberIn(row, 'val_loss'))}`,
+      `val_acc ${formatNumber(numberIn(row, 'val_accuracy'))}`,
+    );
+  return parts.join('  ');
+}
+
+/** A status event: `running (attempt 1)`, `succeeded: model mdl_…`, `failed: training_error: …`. */
+function statusText(data: Record<string, unknown>): string {
+  const status = textIn(data, 'status') ?? '?';
+  const error = data.error as { code?: string; message?: string } | null | undefined;
+  if (error) return `${status}: ${error.code}: ${error.message}`;
+  const modelId = textIn(data, 'modelId');
+  if (modelId) return `${status}: model ${modelId}`;
+  const attempt = numberIn(data, 'attempt');
+  const message = textIn(data, 'message');
+  return [status, attempt !== undefined ? `(attempt ${attempt})` : '', message ? `: ${message}` : '']
+    .filter(Boolean)
+    .join(' ')
+    .replace(' :', ':');
+}
+
+/** One event as a line, without its time; `epochs` is the phase's epoch count where known. */
+export function eventText(event: JobEvent, epochs?: number): string {
+  const { data } = event;
+  switch (event.type) {
+    case 'status':
+      return `status ${statusText(data)}`;
+    case 'epoch': {
+      const of = epochs ? `/${epochs}` : '';
+      return `epoch ${numberIn(data, 'epoch')}${of} ${textIn(data, 'phase') ?? ''}  ${epochMetrics(data)}`;
+    }
+    case 'progress': {
+      const fraction = numberIn(data, 'fraction') ?? 0;
+      return (
+        `progress ${textIn(data, 'phase')} epoch ${numberIn(data, 'epoch')}/${numberIn(data, 'epochs')} ` +
+        `batch ${numberIn(data, 'batch')}/${numberIn(data, 'batches')} ${Math.round(fraction * 100)}% ` +
+        `ETA ${formatDuration(numberIn(data, 'etaSeconds'))}`
+      );
+    }
+    case 'log':
+      return `log ${textIn(data, 'level') ?? 'info'}: ${textIn(data, 'message') ?? ''}`;
+    case 'checkpoint':
+      return `checkpoint at epoch ${numberIn(data, 'epoch')} (${numberIn(data, 'sizeBytes')} bytes)`;
+  }
+}
+
+/** The lines of `jobs show`. */
+export function describeJob(job: Job): string[] {
+  const progress =
+    job.progress && !FINAL_STATUSES.has(job.status)
+      ? `  progress: ${job.progress.phase} epoch ${job.progress.epoch}/${job.progress.epochs}, ` +
+        `${Math.round(job.progress.fraction * 100)}%, ETA ${formatDuration(job.etaSeconds)}`
+      : undefined;
+  return [
+    `${job.id}  ${job.name}`,
+    `  status: ${job.status}${job.queuePosition ? ` (position ${job.queuePosition})` : ''}`,
+    ...(progress ? [progress] : []),
+    ...(job.history.length > 0 ? [`  last epoch: ${epochMetrics(job.history.at(-1)!)}`] : []),
+    ...(job.modelId ? [`  model: ${job.modelId}`] : []),
+    ...(job.error ? [`  error: ${job.error.code}: ${job.error.message}`] : []),
+    ...(job.backend ? [`  backend: ${job.backend.name} (${job.backend.device})`] : []),
+    `  created ${job.createdAt}${job.finishedAt ? `, finished ${job.finishedAt}` : ''}, attempts ${job.attempts}`,
+  ];
+}
+
+/** How a finished job ended, in a line: `job_… succeeded in 12s: model mdl_…, val_accuracy 0.9312`. */
+export function outcomeText(job: Job): string {
+  const took =
+    job.startedAt && job.finishedAt
+      ? ` in ${formatDuration((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000)}`
+      : '';
+  if (job.status === 'succeeded') {
+    const accuracy = job.metrics.val_accuracy ?? job.metrics.accuracy;
+    const metric = typeof job.metrics.val_accuracy === 'number' ? 'val_accuracy' : 'accuracy';
+    return `job ${job.id} succeeded${took}: model ${job.modelId}, ${metric} ${formatNumber(accuracy)}`;
+  }
+  if (job.error) return `job ${job.id} ${job.status}${took}: ${job.error.code}: ${job.error.message}`;
+  return `job ${job.id} ${job.status}${took}`;
+}
