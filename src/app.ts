@@ -22,6 +22,7 @@ import corsPlugin from './plugins/cors.js';
 import webhooks from './plugins/webhooks.js';
 import aliasRoutes from './routes/aliases.routes.js';
 import baseRoutes from './routes/bases.routes.js';
+import dashboardRoutes from './routes/dashboard.routes.js';
 import datasetRoutes from './routes/datasets.routes.js';
 import healthRoutes from './routes/health.routes.js';
 import jobRoutes from './routes/jobs.routes.js';
@@ -126,6 +127,7 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   await fastify.register(jobRoutes, { prefix: '/v1/jobs' });
   await fastify.register(workerRoutes, { prefix: '/v1/workers' });
   await fastify.register(webhookRoutes, { prefix: '/v1/webhooks' });
+  await fastify.register(dashboardRoutes, { prefix: '/ui' });
 }
 
 export default fp(app, { name: 'finetuned' });

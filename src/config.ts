@@ -99,6 +99,11 @@ export const ConfigSchema = Type.Object({
     description: 'JSON list of keys ({id, tenant, scopes, sha256}); added to those of API_KEYS_FILE',
   }),
   API_KEYS_FILE: Type.String({ default: '', description: 'Keys file; empty means DATA_DIR/api-keys.json' }),
+  DASHBOARD_DIR: Type.String({
+    default: '',
+    description:
+      "The dashboard's built files, served at /ui/; empty: web/dist of the installation (`npm run build:ui`)",
+  }),
   CORS_ORIGINS: Type.String({
     default: '',
     description:

@@ -91,6 +91,7 @@ export const PROBLEM_CODES = {
     'inference_unavailable',
     'redis_unavailable',
     'store_unavailable',
+    'dashboard_not_built',
   ],
 } as const;
 
