@@ -118,7 +118,8 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
     assert.deepEqual(record.inputShape, [8, 8, 1]);
     assert.deepEqual(record.labels, DIGITS);
     assert.equal(record.lineage.datasetSha256, dataset.sha256);
-    assert.equal(record.preprocessing?.standardize?.mean.length, 64);
+    // Rows a CNN takes as images are scaled as a whole, by the largest pixel value (16) of the training split.
+    assert.deepEqual(record.preprocessing, { pixels: { scale: 1 / 16, offset: 0 } });
   });
 
   it('tf.loadLayersModel over HTTP gives the predictions POST /predict gives, and the metadata', async () => {
@@ -127,7 +128,12 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
       assert.deepEqual(client.inputs[0]!.shape, [null, 8, 8, 1]);
       assert.deepEqual(client.outputs[0]!.shape, [null, 10]);
       assert.deepEqual(client.getUserDefinedMetadata(), {
-        finetuned: { modelId: record.id, labels: DIGITS, preprocessing: record.preprocessing },
+        finetuned: {
+          modelId: record.id,
+          labels: DIGITS,
+          preprocessing: record.preprocessing,
+          columns: record.columns,
+        },
       });
 
       // Rows the model did not train on (it saw the first 30 of each digit): the 40th of each.
@@ -135,13 +141,11 @@ describe('end to end: a listening API, a worker process and a TF.js client', () 
         (row, i, all) => all.findLastIndex((r) => r.label === row.label) === i,
       );
       assert.equal(rows.length, 10);
-      const { mean, std } = record.preprocessing!.standardize!;
-      const standardized = rows.flatMap((row) => row.pixels.map((v, i) => (v - mean[i]!) / std[i]!));
+      const { scale, offset } = record.preprocessing!.pixels!;
+      const scaled = rows.flatMap((row) => row.pixels.map((v) => v * scale + offset));
       const local = tf.tidy(
         () =>
-          (
-            client.predict(tf.tensor(standardized, [rows.length, 8, 8, 1])) as tf.Tensor
-          ).arraySync() as number[][],
+          (client.predict(tf.tensor(scaled, [rows.length, 8, 8, 1])) as tf.Tensor).arraySync() as number[][],
       );
 
       const response = await request<{ modelId: string; predictions: Prediction[] }>(

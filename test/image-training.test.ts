@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
+import type { Evaluation } from '../src/training/evaluate.js';
 import { after, before, describe, it } from 'node:test';
 import type { Dataset } from '../src/datasets/dataset-store.js';
 import { newId } from '../src/ids.js';
@@ -102,7 +103,10 @@ describe('training on images (real Redis, an in-process worker, the API through 
       seed: 1,
     });
     const record = await recordOf(job.modelId!);
-    assert.ok(record.evaluation!.accuracy > 0.6, `held-out accuracy ${record.evaluation!.accuracy}`);
+    assert.ok(
+      (record.evaluation as Evaluation).accuracy > 0.6,
+      `held-out accuracy ${(record.evaluation as Evaluation).accuracy}`,
+    );
     assert.equal(record.evaluation!.rows, 60);
     assert.deepEqual(record.inputShape, [28, 28, 1]);
     // Pixels scaled, not standardized per feature: the model's preprocessing says so and serving applies it.
@@ -158,7 +162,10 @@ describe('training on images (real Redis, an in-process worker, the API through 
       [...new Array<string>(10).fill('head'), 'fine-tune', 'fine-tune'],
     );
     const record = await recordOf(job.modelId!);
-    assert.ok(record.evaluation!.accuracy > 0.6, `held-out accuracy ${record.evaluation!.accuracy}`);
+    assert.ok(
+      (record.evaluation as Evaluation).accuracy > 0.6,
+      `held-out accuracy ${(record.evaluation as Evaluation).accuracy}`,
+    );
     assert.deepEqual(record.labels, HIGH);
     // The base's own pixel scaling, which its frozen layers were trained on, goes with the new model.
     assert.deepEqual(record.preprocessing, (await recordOf(lowModel)).preprocessing);
@@ -187,7 +194,10 @@ describe('training on images (real Redis, an in-process worker, the API through 
     });
     const record = await recordOf(job.modelId!);
     // Three classes: chance is a third.
-    assert.ok(record.evaluation!.accuracy > 0.5, `held-out accuracy ${record.evaluation!.accuracy}`);
+    assert.ok(
+      (record.evaluation as Evaluation).accuracy > 0.5,
+      `held-out accuracy ${(record.evaluation as Evaluation).accuracy}`,
+    );
     assert.deepEqual(record.inputShape, [224, 224, 3]);
     assert.deepEqual(record.preprocessing, { pixels: MOBILENET_PIXELS });
     assert.equal((await resultOf(job.id)).featureCaching, true);

@@ -72,6 +72,24 @@ describe('job cost estimates (the models src/training/model.ts builds, no Redis)
       { featureShape: [7, 9, 2], classes: 4, rows: 40 },
     ],
     ['the README cnn', spec({ architecture: { type: 'cnn', inputShape: [8, 8, 1] } }), DIGITS],
+    [
+      'cnn without pooling',
+      spec({ architecture: { type: 'cnn', inputShape: [8, 8, 1], filters: [4, 8], pooling: 'none' } }),
+      DIGITS,
+    ],
+    [
+      'cnn with average pools and global average pooling before the dense layer',
+      spec({
+        architecture: {
+          type: 'cnn',
+          inputShape: [7, 9, 2],
+          filters: [3, 5],
+          pooling: 'avg',
+          globalPooling: true,
+        },
+      }),
+      { featureShape: [7, 9, 2], classes: 4, rows: 40 },
+    ],
   ];
   for (const [name, job, data] of rows) {
     it(`${name}: weights and activations as TF.js counts them`, () => {

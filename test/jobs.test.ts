@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
+import type { Evaluation } from '../src/training/evaluate.js';
 import { after, before, describe, it } from 'node:test';
 import { DatasetStore, type Dataset } from '../src/datasets/dataset-store.js';
 import type { JobView } from '../src/jobs/job-service.js';
@@ -291,6 +292,8 @@ describe('jobs API', () => {
       assert.deepEqual(jobA.spec, {
         name: 'mlp a',
         dataset: digits.id,
+        task: 'classification',
+        loss: null,
         validation: { split: 0.2 },
         baseModel: null,
         architecture: { type: 'mlp', hiddenUnits: [16], dropout: 0 },
@@ -307,6 +310,7 @@ describe('jobs API', () => {
         },
         augmentation: null,
         classWeight: null,
+        preprocessing: 'auto',
         seed: 1,
         metadata: { owner: 'tests' },
       });
@@ -546,11 +550,11 @@ describe('jobs API', () => {
       assert.equal(model.evaluation?.split, 'validation');
       assert.equal(model.evaluation?.rows, 20);
       assert.equal(
-        model.evaluation?.confusionMatrix.flat().reduce((n, v) => n + v, 0),
+        (model.evaluation as Evaluation | null)?.confusionMatrix.flat().reduce((n, v) => n + v, 0),
         20,
       );
       assert.deepEqual(
-        model.evaluation?.perClass.map((p) => [p.label, p.support]),
+        (model.evaluation as Evaluation | null)?.perClass.map((p) => [p.label, p.support]),
         DIGITS.map((l) => [l, 2]),
       );
       assert.deepEqual(model.files, ['model.json', 'weights.bin']);

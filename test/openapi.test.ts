@@ -126,6 +126,8 @@ describe('the OpenAPI document, through a client generated from it', () => {
     assert.equal(predicted.data.modelId, modelId);
     assert.equal(predicted.data.predictions.length, rows.length);
     for (const prediction of predicted.data.predictions) {
+      // A classification's predictions are labels; a regression's are values.
+      assert.ok('label' in prediction, JSON.stringify(prediction));
       assert.ok(LABELS.includes(prediction.label));
       assert.equal(prediction.top.length, 2);
       assert.equal(prediction.top[0]?.label, prediction.label);

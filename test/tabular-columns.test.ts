@@ -140,4 +140,42 @@ describe('tabular data as users have it: text, blanks and column names', () => {
       assert.equal(problem.field, field, problem.detail);
     }
   });
+
+  it('encodes a validation CSV as the training one with columnsFrom, and refuses one encoded otherwise', async () => {
+    const [header, ...lines] = PENGUINS.trim().split('\n');
+    // Adelie and Gentoo penguins of Torgersen first: detected alone, their islands would be other features.
+    const held = new Set([...Array(40).keys(), ...Array.from({ length: 10 }, (_, i) => 152 + i)]);
+    const train = (
+      await upload([header, ...lines.filter((_, i) => !held.has(i))].join('\n'), 'name=t&labelColumn=species')
+    ).json<Dataset>();
+    const rest = [header, ...lines.filter((_, i) => held.has(i))].join('\n');
+    const alone = (await upload(rest, 'name=v&labelColumn=species')).json<Dataset>();
+    assert.notDeepEqual(alone.columns, train.columns);
+    const response = await upload(rest, `name=v&labelColumn=species&columnsFrom=${train.id}`);
+    assert.equal(response.statusCode, 201, response.body);
+    const validation = response.json<Dataset>();
+    assert.deepEqual([validation.columns, validation.featureShape], [train.columns, train.featureShape]);
+    const job = (payload: object) => fastify.inject({ method: 'POST', url: '/v1/jobs', payload });
+    const spec = {
+      dataset: train.id,
+      architecture: { type: 'mlp', hiddenUnits: [4] },
+      hyperparameters: { epochs: 1 },
+    };
+    const refused = assertProblem(
+      await job({ ...spec, validation: { dataset: alone.id } }),
+      422,
+      'shape_mismatch',
+    );
+    assert.equal(refused.field, '/validation/dataset');
+    assert.equal((await job({ ...spec, validation: { dataset: validation.id } })).statusCode, 201);
+    const extra = assertProblem(
+      await upload(
+        rest.replace('species,', 'species,tag,').replaceAll('\n', ',x\n'),
+        `name=v&labelColumn=species&columnsFrom=${train.id}`,
+      ),
+      400,
+      'invalid_dataset',
+    );
+    assert.equal(extra.column, 'tag', extra.detail);
+  });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { resolveJobSpec, type JobRequest } from '../src/jobs/job-spec.js';
 import { ModelStore } from '../src/models/model-store.js';
+import type { Preprocessing } from '../src/models/preprocessing.js';
 import { selectBackend } from '../src/tf/backend.js';
 import { SeedSequence, seedDropoutPerStep } from '../src/training/model.js';
 import { train, type Progress, type TrainingHooks, type TrainingInput } from '../src/training/train.js';
@@ -39,6 +40,7 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
   let tensorsAtStart: number;
   let baseFiles: Map<string, Uint8Array | string>;
   let baseWeights: Record<string, number[][]>;
+  let basePreprocessing: Preprocessing;
   const low = digitsData({ labels: LOW });
   const high = digitsData({ labels: HIGH, perClass: 100 });
 
@@ -57,6 +59,9 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
         labels: high.labels,
         data: high.data,
         base: await loadBase(),
+        // As the worker passes a base's stored preprocessing: the transfer job keeps it.
+        basePreprocessing: basePreprocessing?.standardize ?? null,
+        basePixels: basePreprocessing?.pixels ?? null,
         ...extra,
       },
       hooks,
@@ -75,6 +80,7 @@ describe('training (TF.js on tiny data, no Redis, no HTTP)', () => {
         `the base reaches ${result.evaluation!.accuracy} on digits 0–4`,
       );
       baseFiles = await ModelStore.serialize(result.model, {});
+      basePreprocessing = result.preprocessing;
       baseWeights = weightsOf(result.model, ['conv1', 'conv2']);
     } finally {
       result.dispose();

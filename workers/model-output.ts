@@ -44,11 +44,16 @@ export async function storeModel(
   const modelId = modelIdOfJob(jobId);
   const preprocessing = result.preprocessing;
   const columns = dataset.columns;
+  const regression = result.task === 'regression' && result.targetScaling;
+  // A regression predicts a number: it has no labels, and says how its output is scaled.
+  const labels = regression ? null : dataset.labels;
+  const task = regression ? { task: 'regression' as const, targetScaling: result.targetScaling! } : {};
   const metadata: FinetunedMetadata = {
     modelId,
-    labels: dataset.labels,
+    labels,
     preprocessing,
     ...(columns && { columns }),
+    ...task,
   };
   const { files, graphBase } = await modelFiles(deps, request, result, context.graph, metadata);
   const record = modelRecord({
@@ -56,12 +61,13 @@ export async function storeModel(
     name: spec.name,
     source: 'job',
     inputShape: result.inputShape,
-    labels: dataset.labels,
+    labels,
     layers: describeLayers(result.model),
     defaultCutLayer: defaultCutLayer(result.model),
     preprocessing,
     metrics: result.metrics,
-    evaluation: result.evaluation,
+    evaluation: result.evaluation ?? result.regressionEvaluation,
+    ...task,
     history: result.history,
     lineage: { jobId, baseModelId: spec.baseModel, datasetId: dataset.id, datasetSha256: dataset.sha256 },
     backend: context.backend,

@@ -49,7 +49,10 @@ async function loadValidationData(
       'dataset_missing',
       `validation dataset ${spec.validation.dataset} was deleted before the job ran`,
     );
-  const validationData = remapLabels(await deps.datasets.load(tenant, meta.id), meta.labels, dataset.labels);
+  const loaded = await deps.datasets.load(tenant, meta.id);
+  // A regression learns the numbers themselves; a classification, the training dataset's classes.
+  if (spec.task === 'regression') return loaded;
+  const validationData = remapLabels(loaded, meta.labels, dataset.labels);
   // Submission checks this; the failure is recorded like any other should the datasets change behind the API.
   if (!validationData) {
     throw new JobFailure('unknown_labels', 'the validation dataset has labels the training dataset lacks');

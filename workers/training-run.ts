@@ -207,9 +207,9 @@ function trainingHooks(
       logger.debug(row, 'epoch finished');
       channel.event({ type: 'epoch', data: { ...row } });
     },
-    onLog: async (message) => {
-      logger.info(message);
-      channel.event(log(message));
+    onLog: async (message, level = 'info') => {
+      logger[level](message);
+      channel.event(log(message, level));
     },
     onCheckpoint: (checkpoint) =>
       infrastructure(async () => {

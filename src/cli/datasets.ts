@@ -9,6 +9,8 @@ import { table } from './output.js';
 interface UploadOptions {
   name?: string;
   labelColumn?: string;
+  columns?: string;
+  columnsFrom?: string;
   size?: string;
   channels?: 1 | 3;
   fit?: 'cover' | 'contain';
@@ -25,10 +27,18 @@ export function describeDataset(dataset: Dataset): string[] {
   return [
     `${dataset.id}  ${dataset.name}`,
     `  ${dataset.kind}, ${dataset.format}: ${dataset.rows} rows of [${dataset.featureShape.join(', ')}]`,
-    `  labels: ${counts.join(', ')}`,
+    dataset.target
+      ? `  numeric labels ${dataset.target.min} to ${dataset.target.max} (mean ${dataset.target.mean.toFixed(3)}): a regression can learn them`
+      : '',
+    counts.length > 0 ? `  labels: ${counts.join(', ')}` : '',
+    ...(dataset.columns
+      ? [
+          `  columns: ${dataset.columns.map((c) => `${c.name} (${c.kind}${c.missing ? `, ${c.missing} missing` : ''})`).join(', ')}`,
+        ]
+      : []),
     ...(dataset.skipped ? [`  skipped: ${dataset.skipped.count} entries`] : []),
     `  sha256 ${dataset.sha256}, ${dataset.sizeBytes} bytes, created ${dataset.createdAt}`,
-  ];
+  ].filter((line) => line !== '');
 }
 
 function registerUpload(datasets: Command): void {
@@ -43,6 +53,11 @@ function registerUpload(datasets: Command): void {
     )
     .option('--name <name>', "the dataset's name (default: the file's or folder's)")
     .option('--label-column <column>', 'CSV: the column holding the label (default: label)')
+    .option(
+      '--columns <kinds>',
+      'CSV: kinds of some columns, name:numeric or name:categorical, comma-separated',
+    )
+    .option('--columns-from <dataset>', "CSV: encode the columns as that dataset's are (a validation set)")
     .option('--size <WxH>', 'images: resize every image to WxH')
     .addOption(new Option('--channels <n>', 'images: 1 (grayscale) or 3 (RGB)').choices(['1', '3']))
     .addOption(
@@ -54,6 +69,8 @@ function registerUpload(datasets: Command): void {
       const query: DatasetUploadQuery = {
         name: options.name ?? name,
         labelColumn: options.labelColumn,
+        columns: options.columns,
+        columnsFrom: options.columnsFrom,
         size: options.size,
         channels: options.channels === undefined ? undefined : (Number(options.channels) as 1 | 3),
         fit: options.fit,

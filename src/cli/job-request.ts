@@ -12,6 +12,8 @@ export interface JobFlags {
   name?: string;
   baseModel?: string;
   architecture?: 'mlp' | 'cnn';
+  task?: 'classification' | 'regression';
+  loss?: 'mse' | 'huber';
   hiddenUnits?: number[];
   dropout?: number;
   inputShape?: number[];
@@ -124,6 +126,8 @@ export async function jobRequestOf(flags: JobFlags): Promise<JobRequest> {
     ...spec,
     dataset: flags.dataset ?? spec.dataset,
     name: flags.name ?? spec.name,
+    task: flags.task ?? spec.task,
+    loss: flags.loss ?? spec.loss,
     ...model,
     hyperparameters,
     validation,

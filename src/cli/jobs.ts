@@ -50,6 +50,13 @@ function registerCreate(jobs: Command): void {
     .option('--dense-units <n>', "CNN: the dense layer's units", integer)
     .option('--cut-layer <name>', 'base model: the layer to cut at')
     .option('--freeze <all|none|n>', 'base model: all, none, or the number of top layers left trainable')
+    .addOption(
+      new Option('--task <task>', 'classification (default) or regression (a numeric label)').choices([
+        'classification',
+        'regression',
+      ]),
+    )
+    .addOption(new Option('--loss <loss>', 'regression: mse (default) or huber').choices(['mse', 'huber']))
     .option('--epochs <n>', 'epochs (default 10)', integer)
     .option('--batch-size <n>', 'batch size (default 32)', integer)
     .option('--learning-rate <rate>', "Adam's learning rate (default 0.001)", number)

@@ -1,6 +1,7 @@
 /**
- * What `predict` sends, read from a path: the rows of a CSV file (numbers only; a label column dropped, its
- * values kept to compare with), an image file, or the image files in a folder.
+ * What `predict` sends, read from a path: the rows of a CSV file (a label column dropped, its values kept to
+ * compare with), an image file, or the image files in a folder. For a model trained on a CSV's columns, rows go by
+ * column name, with text and blanks; for others, as numbers.
  */
 import { parse } from 'csv-parse/sync';
 import fs from 'node:fs/promises';
@@ -16,14 +17,23 @@ export interface Instance {
   expected?: string;
 }
 
+/** A CSV row as a model with columns takes it: by column name, blanks as null. */
+export type NamedRow = Record<string, number | string | null>;
+
 export type PredictInputs =
-  | { kind: 'rows'; instances: Instance[]; rows: number[][] }
+  | { kind: 'rows'; instances: Instance[]; rows: Array<number[] | NamedRow> }
   | { kind: 'images'; instances: Instance[]; files: string[] };
 
 const isNumber = (cell: string) => cell.trim() !== '' && Number.isFinite(Number(cell));
 
-/** The CSV's rows as numbers; `labelColumn` (or a header's `label` column) is dropped from them. */
-export function csvRows(text: string, file: string, labelColumn?: string): PredictInputs {
+/** A cell as a named row holds it: a number, text, or null for a blank. */
+const cellValue = (cell: string) => (cell.trim() === '' ? null : isNumber(cell) ? Number(cell) : cell);
+
+/**
+ * The CSV's rows, `labelColumn` (or a header's `label` column) dropped from them: by column name when `byColumn`
+ * and the CSV has a header, else as numbers.
+ */
+export function csvRows(text: string, file: string, labelColumn?: string, byColumn = false): PredictInputs {
   const records = parse(text, { skip_empty_lines: true, trim: true, relax_column_count: true });
   const header = records[0] && !records[0].every(isNumber) ? records[0] : undefined;
   const named = labelColumn ?? (header?.includes('label') ? 'label' : undefined);
@@ -36,9 +46,13 @@ export function csvRows(text: string, file: string, labelColumn?: string): Predi
   const rows = body.map((record, index) => {
     const line = index + (header ? 2 : 1);
     const cells = labelAt === -1 ? record : record.filter((_, column) => column !== labelAt);
+    instances.push({ input: `row ${index + 1}`, ...(labelAt === -1 ? {} : { expected: record[labelAt] }) });
+    if (byColumn && header) {
+      const names = header.filter((_, column) => column !== labelAt);
+      return Object.fromEntries(names.map((name, c) => [name, cellValue(cells[c] ?? '')]));
+    }
     const bad = cells.findIndex((cell) => !isNumber(cell));
     if (bad !== -1) throw badInput(`${file} line ${line}: '${cells[bad]}' is not a number`);
-    instances.push({ input: `row ${index + 1}`, ...(labelAt === -1 ? {} : { expected: record[labelAt] }) });
     return cells.map(Number);
   });
   return { kind: 'rows', instances, rows };
@@ -54,7 +68,11 @@ async function imagesUnder(dir: string): Promise<string[]> {
 }
 
 /** The inputs at `target`: a CSV file, an image file or a folder of images. */
-export async function predictInputs(target: string, labelColumn?: string): Promise<PredictInputs> {
+export async function predictInputs(
+  target: string,
+  labelColumn?: string,
+  byColumn = false,
+): Promise<PredictInputs> {
   const stat = await fs.stat(target).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw badInput(`no such file or folder: ${target}`);
     throw error;
@@ -69,7 +87,7 @@ export async function predictInputs(target: string, labelColumn?: string): Promi
     };
   }
   const extension = path.extname(target).toLowerCase();
-  if (extension === '.csv') return csvRows(await fs.readFile(target, 'utf8'), target, labelColumn);
+  if (extension === '.csv') return csvRows(await fs.readFile(target, 'utf8'), target, labelColumn, byColumn);
   if (IMAGE_EXTENSIONS.has(extension))
     return { kind: 'images', instances: [{ input: path.basename(target) }], files: [target] };
   throw badInput(`${target}: give a .csv file of rows, an image file or a folder of images`);

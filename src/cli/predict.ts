@@ -56,13 +56,17 @@ async function predictAll(
 
 function predictionLines(modelId: string, predictions: Prediction[]): string[] {
   const lines = predictions.map((p) => {
-    const top = p.top.map((entry) => `${entry.label} ${formatNumber(entry.score)}`).join('  ');
+    const shown =
+      'value' in p
+        ? formatNumber(p.value)
+        : p.top.map((entry) => `${entry.label} ${formatNumber(entry.score)}`).join('  ');
     const expected = p.expected === undefined ? '' : `   (label ${p.expected})`;
-    return `${p.input}: ${top}${expected}`;
+    return `${p.input}: ${shown}${expected}`;
   });
-  const labelled = predictions.filter((p) => p.expected !== undefined);
+  // A regression's values are compared by eye; a classification's labels are counted.
+  const labelled = predictions.filter((p) => p.expected !== undefined && 'label' in p);
   if (labelled.length > 0) {
-    const right = labelled.filter((p) => p.label === p.expected).length;
+    const right = labelled.filter((p) => 'label' in p && p.label === p.expected).length;
     lines.push(`${right} of ${labelled.length} match their label (model ${modelId})`);
   }
   return lines;
@@ -84,7 +88,9 @@ export function registerPredict(program: Command): void {
     )
     .action(async (model: string, target: string, options: PredictOptions, command: Command) => {
       const { client, output } = await contextOf(command);
-      const inputs = await predictInputs(target, options.labelColumn);
+      // A model trained on a CSV's columns takes rows by column name, text and blanks included.
+      const record = await unwrap(client.GET('/v1/models/{id}', { params: { path: { id: model } } }));
+      const inputs = await predictInputs(target, options.labelColumn, record.columns !== undefined);
       const result = await predictAll(client, model, inputs, options);
       output.result(result, () => predictionLines(result.modelId, result.predictions));
     });

@@ -148,6 +148,13 @@ export interface paths {
                 labelCounts: {
                   [key: string]: number;
                 };
+                /** @description Present when every label is a number, so the dataset can train a regression (task: "regression"); labels and labelCounts are empty when there are more distinct numbers than MAX_CLASSES */
+                target?: {
+                  min: number;
+                  max: number;
+                  mean: number;
+                  std: number;
+                };
                 /** @description CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths]) */
                 columns?: {
                   name: string;
@@ -297,6 +304,8 @@ export interface paths {
         query?: {
           name?: string;
           labelColumn?: string;
+          /** @description CSV: encode the columns as this dataset's are (a validation or test set of the same columns, becoming the same features) */
+          columnsFrom?: string;
           /** @description CSV: the kind of some columns, name:numeric or name:categorical, comma-separated; the others are detected (numbers: numeric, text: categorical) */
           columns?: string;
           /** @description WxH: every image resized to it (see fit); default: the images kept at their size, which they must then share */
@@ -345,6 +354,13 @@ export interface paths {
               labels: string[];
               labelCounts: {
                 [key: string]: number;
+              };
+              /** @description Present when every label is a number, so the dataset can train a regression (task: "regression"); labels and labelCounts are empty when there are more distinct numbers than MAX_CLASSES */
+              target?: {
+                min: number;
+                max: number;
+                mean: number;
+                std: number;
               };
               /** @description CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths]) */
               columns?: {
@@ -569,6 +585,13 @@ export interface paths {
               labels: string[];
               labelCounts: {
                 [key: string]: number;
+              };
+              /** @description Present when every label is a number, so the dataset can train a regression (task: "regression"); labels and labelCounts are empty when there are more distinct numbers than MAX_CLASSES */
+              target?: {
+                min: number;
+                max: number;
+                mean: number;
+                std: number;
               };
               /** @description CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths]) */
               columns?: {
@@ -1177,28 +1200,75 @@ export interface paths {
                 metrics: {
                   [key: string]: number | null;
                 };
-                evaluation: {
-                  /** @enum {unknown} */
-                  split: 'validation' | 'train';
-                  rows: number;
-                  accuracy: number;
-                  /** @description Rows: true label, columns: predicted */
-                  confusionMatrix: number[][];
-                  perClass: {
-                    label: string;
-                    precision: number;
-                    recall: number;
-                    support: number;
-                  }[];
-                } | null;
+                evaluation:
+                  | {
+                      /** @enum {unknown} */
+                      split: 'validation' | 'train';
+                      rows: number;
+                      accuracy: number;
+                      /** @description Rows: true label, columns: predicted */
+                      confusionMatrix: number[][];
+                      perClass: {
+                        label: string;
+                        precision: number;
+                        recall: number;
+                        support: number;
+                      }[];
+                      /** @description Classes whose recall is far below the mean recall of the classes with evaluation rows: under max(mean / 2, mean - 0.3). Accuracy can read high while a small class is never found; these are the classes to look at (more rows, classWeight) */
+                      lowRecall?: {
+                        label: string;
+                        recall: number;
+                      }[];
+                    }
+                  | {
+                      /** @enum {string} */
+                      task: 'regression';
+                      /** @enum {unknown} */
+                      split: 'validation' | 'train';
+                      rows: number;
+                      /** @description Mean absolute error */
+                      mae: number;
+                      /** @description Root mean squared error */
+                      rmse: number;
+                      /** @description Coefficient of determination: 1 − squared error / variance of the targets (null for constant targets) */
+                      r2: number | null;
+                      /** @description Mean and standard deviation of the targets evaluated on */
+                      target: {
+                        mean: number;
+                        std: number;
+                      };
+                    }
+                  | null;
+                /**
+                 * @description What the model predicts; absent: classification (labels and scores)
+                 * @enum {unknown}
+                 */
+                task?: 'classification' | 'regression';
+                /** @description Regression: the model outputs (y − mean) / std of the target it learnt; predictions undo it, a TF.js program does output × std + mean */
+                targetScaling?: {
+                  mean: number;
+                  std: number;
+                };
                 history: {
                   epoch: number;
                   /** @enum {unknown} */
                   phase: 'head' | 'fine-tune';
                   loss: number;
-                  accuracy: number;
+                  accuracy: number | null;
                   val_loss: number | null;
                   val_accuracy: number | null;
+                  /** @description Regression: mean absolute error */
+                  mae?: number | null;
+                  /** @description Regression: root mean squared error */
+                  rmse?: number | null;
+                  /** @description Regression: coefficient of determination */
+                  r2?: number | null;
+                  /** @description Regression: mean absolute error on the validation rows */
+                  val_mae?: number | null;
+                  /** @description Regression: root mean squared error on the validation rows */
+                  val_rmse?: number | null;
+                  /** @description Regression: coefficient of determination on the validation rows */
+                  val_r2?: number | null;
                 }[];
                 lineage: {
                   jobId: string | null;
@@ -1411,28 +1481,75 @@ export interface paths {
               metrics: {
                 [key: string]: number | null;
               };
-              evaluation: {
-                /** @enum {unknown} */
-                split: 'validation' | 'train';
-                rows: number;
-                accuracy: number;
-                /** @description Rows: true label, columns: predicted */
-                confusionMatrix: number[][];
-                perClass: {
-                  label: string;
-                  precision: number;
-                  recall: number;
-                  support: number;
-                }[];
-              } | null;
+              evaluation:
+                | {
+                    /** @enum {unknown} */
+                    split: 'validation' | 'train';
+                    rows: number;
+                    accuracy: number;
+                    /** @description Rows: true label, columns: predicted */
+                    confusionMatrix: number[][];
+                    perClass: {
+                      label: string;
+                      precision: number;
+                      recall: number;
+                      support: number;
+                    }[];
+                    /** @description Classes whose recall is far below the mean recall of the classes with evaluation rows: under max(mean / 2, mean - 0.3). Accuracy can read high while a small class is never found; these are the classes to look at (more rows, classWeight) */
+                    lowRecall?: {
+                      label: string;
+                      recall: number;
+                    }[];
+                  }
+                | {
+                    /** @enum {string} */
+                    task: 'regression';
+                    /** @enum {unknown} */
+                    split: 'validation' | 'train';
+                    rows: number;
+                    /** @description Mean absolute error */
+                    mae: number;
+                    /** @description Root mean squared error */
+                    rmse: number;
+                    /** @description Coefficient of determination: 1 − squared error / variance of the targets (null for constant targets) */
+                    r2: number | null;
+                    /** @description Mean and standard deviation of the targets evaluated on */
+                    target: {
+                      mean: number;
+                      std: number;
+                    };
+                  }
+                | null;
+              /**
+               * @description What the model predicts; absent: classification (labels and scores)
+               * @enum {unknown}
+               */
+              task?: 'classification' | 'regression';
+              /** @description Regression: the model outputs (y − mean) / std of the target it learnt; predictions undo it, a TF.js program does output × std + mean */
+              targetScaling?: {
+                mean: number;
+                std: number;
+              };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               lineage: {
                 jobId: string | null;
@@ -1770,28 +1887,75 @@ export interface paths {
               metrics: {
                 [key: string]: number | null;
               };
-              evaluation: {
-                /** @enum {unknown} */
-                split: 'validation' | 'train';
-                rows: number;
-                accuracy: number;
-                /** @description Rows: true label, columns: predicted */
-                confusionMatrix: number[][];
-                perClass: {
-                  label: string;
-                  precision: number;
-                  recall: number;
-                  support: number;
-                }[];
-              } | null;
+              evaluation:
+                | {
+                    /** @enum {unknown} */
+                    split: 'validation' | 'train';
+                    rows: number;
+                    accuracy: number;
+                    /** @description Rows: true label, columns: predicted */
+                    confusionMatrix: number[][];
+                    perClass: {
+                      label: string;
+                      precision: number;
+                      recall: number;
+                      support: number;
+                    }[];
+                    /** @description Classes whose recall is far below the mean recall of the classes with evaluation rows: under max(mean / 2, mean - 0.3). Accuracy can read high while a small class is never found; these are the classes to look at (more rows, classWeight) */
+                    lowRecall?: {
+                      label: string;
+                      recall: number;
+                    }[];
+                  }
+                | {
+                    /** @enum {string} */
+                    task: 'regression';
+                    /** @enum {unknown} */
+                    split: 'validation' | 'train';
+                    rows: number;
+                    /** @description Mean absolute error */
+                    mae: number;
+                    /** @description Root mean squared error */
+                    rmse: number;
+                    /** @description Coefficient of determination: 1 − squared error / variance of the targets (null for constant targets) */
+                    r2: number | null;
+                    /** @description Mean and standard deviation of the targets evaluated on */
+                    target: {
+                      mean: number;
+                      std: number;
+                    };
+                  }
+                | null;
+              /**
+               * @description What the model predicts; absent: classification (labels and scores)
+               * @enum {unknown}
+               */
+              task?: 'classification' | 'regression';
+              /** @description Regression: the model outputs (y − mean) / std of the target it learnt; predictions undo it, a TF.js program does output × std + mean */
+              targetScaling?: {
+                mean: number;
+                std: number;
+              };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               lineage: {
                 jobId: string | null;
@@ -2057,28 +2221,75 @@ export interface paths {
               metrics: {
                 [key: string]: number | null;
               };
-              evaluation: {
-                /** @enum {unknown} */
-                split: 'validation' | 'train';
-                rows: number;
-                accuracy: number;
-                /** @description Rows: true label, columns: predicted */
-                confusionMatrix: number[][];
-                perClass: {
-                  label: string;
-                  precision: number;
-                  recall: number;
-                  support: number;
-                }[];
-              } | null;
+              evaluation:
+                | {
+                    /** @enum {unknown} */
+                    split: 'validation' | 'train';
+                    rows: number;
+                    accuracy: number;
+                    /** @description Rows: true label, columns: predicted */
+                    confusionMatrix: number[][];
+                    perClass: {
+                      label: string;
+                      precision: number;
+                      recall: number;
+                      support: number;
+                    }[];
+                    /** @description Classes whose recall is far below the mean recall of the classes with evaluation rows: under max(mean / 2, mean - 0.3). Accuracy can read high while a small class is never found; these are the classes to look at (more rows, classWeight) */
+                    lowRecall?: {
+                      label: string;
+                      recall: number;
+                    }[];
+                  }
+                | {
+                    /** @enum {string} */
+                    task: 'regression';
+                    /** @enum {unknown} */
+                    split: 'validation' | 'train';
+                    rows: number;
+                    /** @description Mean absolute error */
+                    mae: number;
+                    /** @description Root mean squared error */
+                    rmse: number;
+                    /** @description Coefficient of determination: 1 − squared error / variance of the targets (null for constant targets) */
+                    r2: number | null;
+                    /** @description Mean and standard deviation of the targets evaluated on */
+                    target: {
+                      mean: number;
+                      std: number;
+                    };
+                  }
+                | null;
+              /**
+               * @description What the model predicts; absent: classification (labels and scores)
+               * @enum {unknown}
+               */
+              task?: 'classification' | 'regression';
+              /** @description Regression: the model outputs (y − mean) / std of the target it learnt; predictions undo it, a TF.js program does output × std + mean */
+              targetScaling?: {
+                mean: number;
+                std: number;
+              };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               lineage: {
                 jobId: string | null;
@@ -2618,14 +2829,19 @@ export interface paths {
           content: {
             'application/json': {
               modelId: string;
-              predictions: {
-                label: string;
-                score: number;
-                top: {
-                  label: string;
-                  score: number;
-                }[];
-              }[];
+              predictions: (
+                | {
+                    label: string;
+                    score: number;
+                    top: {
+                      label: string;
+                      score: number;
+                    }[];
+                  }
+                | {
+                    value: number;
+                  }
+              )[];
             };
           };
         };
@@ -3657,15 +3873,33 @@ export interface paths {
                   accuracy?: number | null;
                   val_loss?: number | null;
                   val_accuracy?: number | null;
+                  mae?: number | null;
+                  rmse?: number | null;
+                  r2?: number | null;
+                  val_mae?: number | null;
+                  val_rmse?: number | null;
+                  val_r2?: number | null;
                 };
                 history: {
                   epoch: number;
                   /** @enum {unknown} */
                   phase: 'head' | 'fine-tune';
                   loss: number;
-                  accuracy: number;
+                  accuracy: number | null;
                   val_loss: number | null;
                   val_accuracy: number | null;
+                  /** @description Regression: mean absolute error */
+                  mae?: number | null;
+                  /** @description Regression: root mean squared error */
+                  rmse?: number | null;
+                  /** @description Regression: coefficient of determination */
+                  r2?: number | null;
+                  /** @description Regression: mean absolute error on the validation rows */
+                  val_mae?: number | null;
+                  /** @description Regression: root mean squared error on the validation rows */
+                  val_rmse?: number | null;
+                  /** @description Regression: coefficient of determination on the validation rows */
+                  val_r2?: number | null;
                 }[];
                 modelId: string | null;
                 error: {
@@ -3812,6 +4046,16 @@ export interface paths {
           'application/json': {
             /** @description Training dataset */
             dataset: string;
+            /**
+             * @description classification (default): one of the labels; regression: the label as a number (every label must be one)
+             * @enum {unknown}
+             */
+            task?: 'classification' | 'regression';
+            /**
+             * @description Regression: mean squared error (default) or Huber loss, on the standardized target
+             * @enum {unknown}
+             */
+            loss?: 'mse' | 'huber';
             validation?: {
               /** @description Stratified hold-out fraction (default 0.2) */
               split?: number;
@@ -3828,6 +4072,13 @@ export interface paths {
                   filters?: number[];
                   kernelSize?: number;
                   denseUnits?: number;
+                  /**
+                   * @description The 2×2 pool after each convolution (default max); 'none' keeps every position, so that a cut below the last convolution keeps more of the image
+                   * @enum {unknown}
+                   */
+                  pooling?: 'max' | 'avg' | 'none';
+                  /** @description Average each channel of the last convolution's output over its positions before the Dense layer, instead of flattening it (default false) */
+                  globalPooling?: boolean;
                   /** @enum {string} */
                   type: 'mlp';
                 }
@@ -3838,6 +4089,13 @@ export interface paths {
                   filters?: number[];
                   kernelSize?: number;
                   denseUnits?: number;
+                  /**
+                   * @description The 2×2 pool after each convolution (default max); 'none' keeps every position, so that a cut below the last convolution keeps more of the image
+                   * @enum {unknown}
+                   */
+                  pooling?: 'max' | 'avg' | 'none';
+                  /** @description Average each channel of the last convolution's output over its positions before the Dense layer, instead of flattening it (default false) */
+                  globalPooling?: boolean;
                   /** @enum {string} */
                   type: 'cnn';
                 };
@@ -3887,6 +4145,11 @@ export interface paths {
               | {
                   [key: string]: number;
                 };
+            /**
+             * @description auto (default): rows of numbers into an MLP standardized per feature; rows shaped as images into a CNN, and images, scaled as a whole; a base's own preprocessing when transferring. standardize: each feature by its training mean and standard deviation (rows of numbers only). scale: every value by one factor (images: 1/255; rows: 1 / the training split's largest absolute value). none: the values as they are. With a base, only its own kind (or auto)
+             * @enum {unknown}
+             */
+            preprocessing?: 'auto' | 'standardize' | 'scale' | 'none';
             seed?: number;
             name?: string;
             metadata?: {
@@ -3932,15 +4195,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {
@@ -3999,15 +4280,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {
@@ -4293,15 +4592,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {
@@ -4514,15 +4831,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {
@@ -4581,15 +4916,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {
@@ -4820,15 +5173,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {
@@ -4887,15 +5258,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {
@@ -5126,15 +5515,33 @@ export interface paths {
                 accuracy?: number | null;
                 val_loss?: number | null;
                 val_accuracy?: number | null;
+                mae?: number | null;
+                rmse?: number | null;
+                r2?: number | null;
+                val_mae?: number | null;
+                val_rmse?: number | null;
+                val_r2?: number | null;
               };
               history: {
                 epoch: number;
                 /** @enum {unknown} */
                 phase: 'head' | 'fine-tune';
                 loss: number;
-                accuracy: number;
+                accuracy: number | null;
                 val_loss: number | null;
                 val_accuracy: number | null;
+                /** @description Regression: mean absolute error */
+                mae?: number | null;
+                /** @description Regression: root mean squared error */
+                rmse?: number | null;
+                /** @description Regression: coefficient of determination */
+                r2?: number | null;
+                /** @description Regression: mean absolute error on the validation rows */
+                val_mae?: number | null;
+                /** @description Regression: root mean squared error on the validation rows */
+                val_rmse?: number | null;
+                /** @description Regression: coefficient of determination on the validation rows */
+                val_r2?: number | null;
               }[];
               modelId: string | null;
               error: {

@@ -20,6 +20,15 @@ export const DatasetSchema = Type.Object({
   featureShape: Type.Array(Type.Integer()),
   labels: Type.Array(Type.String()),
   labelCounts: StringRecord(Type.Integer()),
+  target: Type.Optional(
+    Type.Object(
+      { min: Type.Number(), max: Type.Number(), mean: Type.Number(), std: Type.Number() },
+      {
+        description:
+          'Present when every label is a number, so the dataset can train a regression (task: "regression"); labels and labelCounts are empty when there are more distinct numbers than MAX_CLASSES',
+      },
+    ),
+  ),
   columns: Type.Optional(
     Type.Array(ColumnSchema, {
       description:
@@ -49,6 +58,8 @@ export type DatasetFormat = Dataset['format'];
 export interface DatasetData {
   features: Float32Array;
   labelIndex: Uint32Array;
+  /** Each row's label as a number, when every label is one: what regression learns. */
+  targets?: Float32Array;
 }
 
 /** A stored image dataset: its pixels one uint8 each, [N, H, W, C] row-major, and each image's label. */
@@ -68,6 +79,21 @@ const bytesOf = (array: Uint8Array | Uint32Array | Float32Array) =>
 /** A stored blob as a typed array of its own (a copy, aligned). */
 const u32Of = (blob: Buffer) =>
   new Uint32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+const f32Of = (blob: Buffer) =>
+  new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
+
+/** The range, mean and standard deviation of numeric labels. */
+function summarize(targets: Float32Array): NonNullable<Dataset['target']> {
+  let [min, max, sum, squares] = [Infinity, -Infinity, 0, 0];
+  for (const y of targets) {
+    min = Math.min(min, y);
+    max = Math.max(max, y);
+    sum += y;
+    squares += y * y;
+  }
+  const mean = sum / targets.length;
+  return { min, max, mean, std: Math.sqrt(Math.max(squares / targets.length - mean * mean, 0)) };
+}
 
 const prefix = (tenant: string) => storeKey('tenants', tenant, 'datasets');
 const key = (tenant: string, id: string, file: string) => storeKey('tenants', tenant, 'datasets', id, file);
@@ -99,6 +125,7 @@ export class DatasetStore {
       featureShape: parsed.featureShape,
       labels: parsed.labels,
       labelCounts: parsed.labelCounts,
+      ...(parsed.targets && { target: summarize(parsed.targets) }),
       ...(parsed.columns && { columns: parsed.columns }),
       sha256: createHash('sha256').update(bytes).digest('hex'),
       sizeBytes: bytes.byteLength,
@@ -106,6 +133,7 @@ export class DatasetStore {
     };
     await this.store.put(key(tenant, dataset.id, 'features.f32'), bytesOf(parsed.features));
     await this.store.put(key(tenant, dataset.id, 'labels.u32'), bytesOf(parsed.labelIndex));
+    if (parsed.targets) await this.store.put(key(tenant, dataset.id, 'targets.f32'), bytesOf(parsed.targets));
     // meta.json last: a dataset exists once its metadata does.
     await this.store.put(key(tenant, dataset.id, 'meta.json'), JSON.stringify(dataset));
     return dataset;
@@ -169,9 +197,10 @@ export class DatasetStore {
 
   /** A dataset's features as float32, for training; an image dataset's are its pixel values, 0-255. */
   async load(tenant: string, id: string): Promise<DatasetData> {
-    const [features, labels] = await Promise.all([
+    const [features, labels, targets] = await Promise.all([
       this.store.get(key(tenant, id, 'features.f32')),
       this.store.get(key(tenant, id, 'labels.u32')),
+      this.store.get(key(tenant, id, 'targets.f32')),
     ]);
     if (!features && labels) {
       const pixels = await this.store.get(key(tenant, id, 'pixels.u8'));
@@ -179,10 +208,9 @@ export class DatasetStore {
     }
     if (!features || !labels) throw new Error(`dataset ${id} has no stored data`);
     return {
-      features: new Float32Array(
-        features.buffer.slice(features.byteOffset, features.byteOffset + features.byteLength),
-      ),
+      features: f32Of(features),
       labelIndex: u32Of(labels),
+      ...(targets && { targets: f32Of(targets) }),
     };
   }
 

@@ -1,5 +1,5 @@
 import { badRequest } from '../errors.js';
-import type { Column } from './columns.js';
+import { MISSING_TOKENS, numericValue, type Column } from './columns.js';
 import type { ImageLimits } from './images/image-limits.js';
 
 /** A dataset as validated numbers: row-major features of one shape, and one label per row. */
@@ -14,6 +14,8 @@ export interface ParsedDataset {
   labelCounts: Record<string, number>;
   /** A CSV's feature columns, and how each became features. */
   columns?: Column[];
+  /** Each row's label as a number, when every label is one: what a regression job learns. */
+  targets?: Float32Array;
 }
 
 export interface ParseLimits {
@@ -21,6 +23,8 @@ export interface ParseLimits {
   maxClasses: number;
   /** How large an image archive may be; only image formats read them. */
   images?: ImageLimits;
+  /** CSV: the columns of the dataset `columnsFrom` names, resolved by the route, to encode the rows as it does. */
+  columns?: Column[];
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -84,6 +88,8 @@ export function checkLabel(y: unknown, row: number, column: string): string {
   if (typeof y !== 'string') throw rowError(row, column, 'the label must be a string or a finite number');
   const label = y.trim();
   if (label === '') throw rowError(row, column, 'the label is empty');
+  if (MISSING_TOKENS.has(label))
+    throw rowError(row, column, `the label is missing ('${label}'): leave the row out, or give it its label`);
   if (label.length > MAX_LABEL_LENGTH) {
     throw rowError(row, column, `the label is longer than ${MAX_LABEL_LENGTH} characters`);
   }
@@ -101,6 +107,10 @@ export class RowCollector {
   private rowLabels = new Uint32Array(256);
   private rows = 0;
   private readonly labelIds = new Map<string, number>();
+  /** Each row's label as a number, while every label is one. */
+  private targets: Float32Array | null = new Float32Array(256);
+  /** The row that brought more distinct labels than a classification may have, if one did. */
+  private overflow: { row: number; column: string } | null = null;
 
   constructor(private readonly limits: ParseLimits) {}
 
@@ -121,20 +131,40 @@ export class RowCollector {
 
   /** Ends the current row with its checked label; `column` is where the label came from, for errors. */
   endRow(label: string, row: number, column: string): void {
+    this.addTarget(label);
     let id = this.labelIds.get(label);
-    if (id === undefined) {
+    if (id === undefined && !this.overflow) {
       id = this.labelIds.size;
-      if (id >= this.limits.maxClasses) {
-        throw rowError(row, column, `more than ${this.limits.maxClasses} distinct labels (MAX_CLASSES)`);
-      }
-      this.labelIds.set(label, id);
+      // More labels than classes may be numbers to regress on; anything else is refused here.
+      if (id >= this.limits.maxClasses) this.overflow = { row, column };
+      else this.labelIds.set(label, id);
+    }
+    if (this.overflow && !this.targets) {
+      const { row: at, column: where } = this.overflow;
+      throw rowError(at, where, `more than ${this.limits.maxClasses} distinct labels (MAX_CLASSES)`);
     }
     if (this.rows === this.rowLabels.length) {
       const grown = new Uint32Array(this.rowLabels.length * 2);
       grown.set(this.rowLabels);
       this.rowLabels = grown;
     }
-    this.rowLabels[this.rows++] = id;
+    this.rowLabels[this.rows++] = id ?? 0;
+  }
+
+  /** Keeps the label as a number while every label is one. */
+  private addTarget(label: string): void {
+    if (!this.targets) return;
+    const value = numericValue(label);
+    if (value === undefined || Number.isNaN(value) || !isFiniteFloat32(value)) {
+      this.targets = null;
+      return;
+    }
+    if (this.rows === this.targets.length) {
+      const grown = new Float32Array(this.targets.length * 2);
+      grown.set(this.targets);
+      this.targets = grown;
+    }
+    this.targets[this.rows] = value;
   }
 
   /** Adds a JSON row: `x` a (nested) number array, `y` a string or number label. */
@@ -170,6 +200,19 @@ export class RowCollector {
     const rows = this.rows;
     if (rows < 2)
       throw badRequest('invalid_dataset', `a dataset needs at least 2 rows, this one has ${rows}`);
+    const targets = this.targets?.slice(0, rows);
+    if (this.overflow) {
+      // Numbers only, too many to be classes: a dataset for regression alone, with no label set.
+      return {
+        rows,
+        featureShape: this.shape!,
+        features: this.features.slice(0, this.used),
+        labels: [],
+        labelIndex: new Uint32Array(rows),
+        labelCounts: {},
+        targets,
+      };
+    }
     if (this.labelIds.size < 2) {
       throw badRequest(
         'invalid_dataset',
@@ -184,6 +227,7 @@ export class RowCollector {
       featureShape: this.shape!,
       features: this.features.slice(0, this.used),
       ...indexLabels(this.labelIds, this.rowLabels.subarray(0, rows)),
+      ...(targets && { targets }),
     };
   }
 }

@@ -12,10 +12,16 @@ import type { InferencePool } from './inference-pool.js';
 import type { ImageTarget } from './inference-protocol.js';
 import { isVersionOf, servedModel, type ModelVersion } from './model-version.js';
 
+/** A classification's prediction: the top label and score, and the `topK` best. */
 export interface Prediction {
   label: string;
   score: number;
   top: Array<{ label: string; score: number }>;
+}
+
+/** A regression's prediction: the number, in the target's units. */
+export interface ValuePrediction {
+  value: number;
 }
 
 /** A 422 naming the first instance whose scores are not all finite (softmax of extreme inputs, say). */
@@ -130,7 +136,7 @@ export class Predictor {
     idOrAlias: string,
     input: PredictInput,
     topK: number,
-  ): Promise<{ modelId: string; predictions: Prediction[] }> {
+  ): Promise<{ modelId: string; predictions: Array<Prediction | ValuePrediction> }> {
     const id = await this.resolve(tenant, idOrAlias);
     const record = await this.record(tenant, id);
     if (!record) throw notFound('model', id);
@@ -156,7 +162,7 @@ export class Predictor {
     record: ModelRecord,
     input: PredictInput,
     topK: number,
-  ): Promise<Prediction[]> {
+  ): Promise<Array<Prediction | ValuePrediction>> {
     const count = 'images' in input ? input.images.length : input.instances.length;
     const flat = await this.inputOf(record, input);
     const version = { tenant, modelId: record.id, createdAt: record.createdAt };
@@ -176,6 +182,8 @@ export class Predictor {
     }
     const { scores, classes } = result;
     assertFiniteScores(scores, classes);
+    const scaling = record.task === 'regression' ? record.targetScaling : undefined;
+    if (scaling) return Array.from(scores, (score) => ({ value: score * scaling.std + scaling.mean }));
     const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
     const k = Math.min(topK, classes);
     return Array.from({ length: count }, (_, i) =>

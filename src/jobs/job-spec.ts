@@ -13,6 +13,7 @@ import {
   type Augmentation,
 } from '../training/augmentation.js';
 import { ClassWeightSchema, type ClassWeight } from '../training/class-weights.js';
+import { PreprocessingKindSchema, type PreprocessingKind } from '../training/input-preprocessing.js';
 
 export type { Architecture } from '../training/architectures/index.js';
 
@@ -26,6 +27,17 @@ const Epochs = Type.Integer({ minimum: 1, maximum: 1000 });
 export const JobRequestSchema = Type.Object(
   {
     dataset: Id('ds', 'Training dataset'),
+    task: Type.Optional(
+      Type.Enum(['classification', 'regression'], {
+        description:
+          'classification (default): one of the labels; regression: the label as a number (every label must be one)',
+      }),
+    ),
+    loss: Type.Optional(
+      Type.Enum(['mse', 'huber'], {
+        description: 'Regression: mean squared error (default) or Huber loss, on the standardized target',
+      }),
+    ),
     validation: Type.Optional(
       Type.Object(
         {
@@ -105,6 +117,7 @@ export const JobRequestSchema = Type.Object(
     ),
     augmentation: Type.Optional(AugmentationRequestSchema),
     classWeight: Type.Optional(ClassWeightSchema),
+    preprocessing: Type.Optional(PreprocessingKindSchema),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     metadata: Type.Optional(
@@ -144,6 +157,10 @@ export interface Hyperparameters {
 export interface JobSpec {
   name: string;
   dataset: string;
+  /** What is learnt; absent in specs stored before regression, which are classifications. */
+  task?: 'classification' | 'regression';
+  /** Regression's loss; null for a classification (cross-entropy). */
+  loss?: 'mse' | 'huber' | null;
   validation: { split: number } | { dataset: string };
   baseModel: string | null;
   architecture: Architecture | null;
@@ -152,6 +169,8 @@ export interface JobSpec {
   /** Image datasets: changes drawn for each training image every epoch. */
   augmentation: Augmentation | null;
   classWeight: ClassWeight | null;
+  /** How inputs are scaled; absent in specs stored before it, which read as `auto`. */
+  preprocessing?: PreprocessingKind;
   seed: number;
   metadata: Record<string, string>;
 }
@@ -167,6 +186,8 @@ export function resolveJobSpec(request: JobRequest, randomSeed: () => number): J
   return {
     name: request.name ?? `job on ${request.dataset}`,
     dataset: request.dataset,
+    task: request.task ?? 'classification',
+    loss: request.task === 'regression' ? (request.loss ?? 'mse') : null,
     validation,
     baseModel: request.baseModel ?? null,
     architecture: request.architecture ? resolveArchitecture(request.architecture) : null,
@@ -202,6 +223,7 @@ export function resolveJobSpec(request: JobRequest, randomSeed: () => number): J
     },
     augmentation: request.augmentation ? resolveAugmentation(request.augmentation) : null,
     classWeight: request.classWeight ?? null,
+    preprocessing: request.preprocessing ?? 'auto',
     seed: request.seed ?? randomSeed(),
     metadata: request.metadata ?? {},
   };

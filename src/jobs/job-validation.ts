@@ -7,7 +7,9 @@ import { validationRows } from '../training/data.js';
 import { checkBase } from './base-model-check.js';
 import { checkImageJob, jobDataShape } from './image-job-check.js';
 import { checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
+import { checkPreprocessing } from './preprocessing-check.js';
 import type { JobRequest, JobSpec } from './job-spec.js';
+import { checkTask, checkTaskRequest, splitHoldsRows } from './task-check.js';
 
 const size = tf.util.sizeFromShape;
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
@@ -37,10 +39,11 @@ export function checkJobRequest(request: JobRequest): void {
   if (request.validation?.split !== undefined && request.validation.dataset !== undefined)
     throw invalid("give 'validation.split' or 'validation.dataset', not both", '/validation');
   if (request.architecture) checkArchitectureRequest(request.architecture);
+  checkTaskRequest(request);
 }
 
 /** A separate validation dataset must have the training rows' shape and only their labels. */
-function checkValidationDataset(dataset: Dataset, validation: Dataset): void {
+function checkValidationDataset(dataset: Dataset, validation: Dataset, spec: JobSpec): void {
   if (size(validation.featureShape) !== size(dataset.featureShape)) {
     throw unprocessable(
       'shape_mismatch',
@@ -48,7 +51,16 @@ function checkValidationDataset(dataset: Dataset, validation: Dataset): void {
       { field: '/validation/dataset', expected: dataset.featureShape, actual: validation.featureShape },
     );
   }
-  const unknown = validation.labels.filter((label) => !dataset.labels.includes(label));
+  if (dataset.columns && JSON.stringify(validation.columns) !== JSON.stringify(dataset.columns)) {
+    throw unprocessable(
+      'shape_mismatch',
+      `validation dataset ${validation.id} encodes its columns differently from ${dataset.id}: upload it with columnsFrom=${dataset.id}`,
+      { field: '/validation/dataset' },
+    );
+  }
+  // A regression's labels are numbers, any of which may be new.
+  const unknown =
+    spec.task === 'regression' ? [] : validation.labels.filter((label) => !dataset.labels.includes(label));
   if (unknown.length > 0) {
     throw unprocessable(
       'unknown_labels',
@@ -64,9 +76,11 @@ function checkValidationDataset(dataset: Dataset, validation: Dataset): void {
  */
 export function checkJobAgainstRecords(spec: JobSpec, records: JobRecords, budget: JobBudget): void {
   const { dataset, validation, base } = records;
-  if (validation) checkValidationDataset(dataset, validation);
-  const hasValidation =
-    'dataset' in spec.validation || validationRows(dataset.labelCounts, spec.validation.split) > 0;
+  if (validation) checkValidationDataset(dataset, validation, spec);
+  checkTask(spec, dataset, validation);
+  const hasValidation = splitHoldsRows(spec, dataset, () =>
+    'split' in spec.validation ? validationRows(dataset.labelCounts, spec.validation.split) : 0,
+  );
   if (spec.hyperparameters.earlyStopping && !hasValidation) {
     throw unprocessable(
       'no_validation_data',
@@ -75,6 +89,7 @@ export function checkJobAgainstRecords(spec: JobSpec, records: JobRecords, budge
     );
   }
   checkImageJob(spec, records);
+  checkPreprocessing(spec, dataset, base);
   // Images are resized to the model's input (checked above), so only rows of numbers must match it exactly.
   const images = dataset.kind === 'image';
   if (spec.architecture && !images)

@@ -46,6 +46,13 @@ export const JobViewSchema = Type.Object({
     accuracy: Type.Optional(Metric),
     val_loss: Type.Optional(Metric),
     val_accuracy: Type.Optional(Metric),
+    // Regression jobs: errors in the target's units, and R².
+    mae: Type.Optional(Metric),
+    rmse: Type.Optional(Metric),
+    r2: Type.Optional(Metric),
+    val_mae: Type.Optional(Metric),
+    val_rmse: Type.Optional(Metric),
+    val_r2: Type.Optional(Metric),
   }),
   history: Type.Array(EpochRowSchema),
   modelId: Nullable(Type.String()),

@@ -15,6 +15,8 @@ export const FinetunedMetadataSchema = Type.Object({
   preprocessing: ModelSchema.properties.preprocessing,
   graphBase: Type.Optional(GraphBaseSchema),
   columns: ModelSchema.properties.columns,
+  task: ModelSchema.properties.task,
+  targetScaling: ModelSchema.properties.targetScaling,
 });
 export type FinetunedMetadata = Static<typeof FinetunedMetadataSchema>;
 

@@ -18,6 +18,8 @@ type RecordFields = Pick<
       | 'origin'
       | 'graphBase'
       | 'columns'
+      | 'task'
+      | 'targetScaling'
     >
   >;
 

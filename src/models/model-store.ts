@@ -5,6 +5,7 @@ import { StringRecord } from '../string-record.js';
 import { ColumnSchema } from '../datasets/columns.js';
 import { PreprocessingSchema } from './preprocessing.js';
 import { EvaluationSchema } from '../training/evaluate.js';
+import { RegressionEvaluationSchema } from '../training/regression-evaluation.js';
 import { EpochRowSchema } from '../training/progress.js';
 
 const Metrics = StringRecord(Type.Union([Type.Number(), Type.Null()]));
@@ -57,7 +58,21 @@ export const ModelSchema = Type.Object({
     }),
   ),
   metrics: Metrics,
-  evaluation: Type.Union([EvaluationSchema, Type.Null()]),
+  evaluation: Type.Union([EvaluationSchema, RegressionEvaluationSchema, Type.Null()]),
+  task: Type.Optional(
+    Type.Enum(['classification', 'regression'], {
+      description: 'What the model predicts; absent: classification (labels and scores)',
+    }),
+  ),
+  targetScaling: Type.Optional(
+    Type.Object(
+      { mean: Type.Number(), std: Type.Number() },
+      {
+        description:
+          'Regression: the model outputs (y − mean) / std of the target it learnt; predictions undo it, a TF.js program does output × std + mean',
+      },
+    ),
+  ),
   history: Type.Array(EpochRowSchema),
   lineage: Type.Object({
     jobId: Type.Union([Type.String(), Type.Null()]),

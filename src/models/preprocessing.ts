@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { standardizeInPlace, StandardizationSchema } from '../training/data.js';
+import { StandardizationSchema } from '../training/data.js';
 
 /** How an image base expects its pixels: each value v (0..255) becomes `v × scale + offset`. */
 export const PixelScalingSchema = Type.Object(
@@ -24,13 +24,4 @@ export const PreprocessingSchema = Type.Union([
 ]);
 export type Preprocessing = Static<typeof PreprocessingSchema>;
 
-/** Applies `preprocessing` to flat instances, in place; missing values (NaN) are imputed. */
-export function preprocessInPlace(values: Float32Array, preprocessing: Preprocessing): void {
-  const { pixels, standardize } = preprocessing ?? {};
-  if (pixels) {
-    for (let i = 0; i < values.length; i++) values[i] = values[i]! * pixels.scale + pixels.offset;
-  }
-  if (standardize) standardizeInPlace(values, standardize);
-  // Without statistics to impute with, a missing value (a blank cell given as null) goes in as 0.
-  else for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) values[i] = 0;
-}
+export { preprocessInPlace } from '../training/data.js';

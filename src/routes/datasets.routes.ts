@@ -13,6 +13,7 @@ import {
   type RegisteredFormat,
 } from '../datasets/formats/index.js';
 import { imageLimitsOf, overLimit } from '../datasets/images/image-limits.js';
+import type { Column } from '../datasets/columns.js';
 import { badRequest, notFound, ProblemError } from '../errors.js';
 import { utf8Body } from '../http/charset.js';
 import { newId } from '../ids.js';
@@ -32,6 +33,30 @@ function formatOf(contentType: string | undefined): RegisteredFormat {
     throw new ProblemError(415, 'unsupported_media_type', `send ${orList(MEDIA_TYPES)}, not '${type}'`);
   }
   return format;
+}
+
+/** The columns of the dataset `columnsFrom` names, to encode an upload as it is encoded; a 400 naming the field. */
+async function columnsFrom(
+  app: RouteApp,
+  tenant: string,
+  id: string | undefined,
+  kinds: string | undefined,
+): Promise<Column[] | undefined> {
+  if (id === undefined) return undefined;
+  const field = '/querystring/columnsFrom';
+  if (kinds !== undefined)
+    throw badRequest(
+      'validation_failed',
+      'give columns or columnsFrom, not both: columnsFrom fixes every column',
+      {
+        field: '/querystring/columns',
+      },
+    );
+  const dataset = await app.datasets.get(tenant, id);
+  if (!dataset) throw badRequest('validation_failed', `columnsFrom: there is no dataset ${id}`, { field });
+  if (!dataset.columns)
+    throw badRequest('validation_failed', `columnsFrom: dataset ${id} is not a CSV with columns`, { field });
+  return dataset.columns;
 }
 
 /** Refuses query options that the upload's format does not read. */
@@ -95,7 +120,8 @@ function registerUpload(app: RouteApp): void {
         // Text is parsed as UTF-8 whatever charset it came in; its hash and size are of the bytes as sent.
         const body = utf8Body(raw, request.headers['content-type']);
         checkOptions(format, options);
-        const parsed = await format.parse({ body }, options, limits);
+        const columns = await columnsFrom(app, request.tenant, options.columnsFrom, options.columns);
+        const parsed = await format.parse({ body }, options, { ...limits, ...(columns && { columns }) });
         dataset = await app.quotas.storeCounted(request.tenant, id, raw.byteLength, () =>
           app.datasets.create(request.tenant, name, format.name, raw, parsed, id),
         );

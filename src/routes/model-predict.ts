@@ -44,7 +44,16 @@ const Label = Type.Object({ label: Type.String(), score: Type.Number() });
 const PredictResponse = Type.Object({
   modelId: Type.String(),
   predictions: Type.Array(
-    Type.Object({ label: Type.String(), score: Type.Number(), top: Type.Array(Label) }),
+    Type.Union([
+      Type.Object(
+        { label: Type.String(), score: Type.Number(), top: Type.Array(Label) },
+        { description: 'A classification: the top label and score, and the topK best' },
+      ),
+      Type.Object(
+        { value: Type.Number() },
+        { description: 'A regression: the predicted number, in the units of the labels trained on' },
+      ),
+    ]),
   ),
 });
 const Options = Type.Object({ topK: Type.Optional(TopK), fit: Type.Optional(Fit) });

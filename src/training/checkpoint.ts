@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BatchSums } from './tasks.js';
+import type { PixelScaling } from '../models/preprocessing.js';
 import type { RngState, Standardization } from './data.js';
 import type { EarlyStoppingState } from './early-stopping.js';
 import { modelVariables } from './model.js';
@@ -14,7 +16,7 @@ export interface CheckpointState {
   /** Batches finished of the epoch under way; 0 at an epoch boundary. */
   batchesDone: number;
   /** Sums over the finished batches of the epoch under way, weighted by batch size. */
-  partial: { loss: number; accuracy: number; samples: number };
+  partial: BatchSums;
   /** The shuffling RNG before the shuffle of the epoch under way (or the next one). */
   rng: RngState;
   dropoutSteps: number;
@@ -22,6 +24,8 @@ export interface CheckpointState {
   /** The best epoch early stopping restored in an earlier phase. */
   restoredRow: EpochRow | null;
   standardization: Standardization | null;
+  /** The scaling of every input value before it (absent in checkpoints that predate it: none). */
+  pixels?: PixelScaling | null;
   earlyStopping: EarlyStoppingState | null;
 }
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { Type, type Static } from 'typebox';
 import type { DatasetData } from '../datasets/dataset-store.js';
+import type { Preprocessing } from '../models/preprocessing.js';
 
 export type Rng = seedrandom.StatefulPRNG<seedrandom.State.Arc4>;
 
@@ -68,8 +69,19 @@ export const StandardizationSchema = Type.Object({
 export type Standardization = Static<typeof StandardizationSchema>;
 
 /**
+ * The least standard deviation a feature is divided by, as a share of its range (largest minus smallest value)
+ * over the training rows: no training value then lands more than 1 / STD_FLOOR (10) deviations from its mean.
+ * It only comes into play for a feature whose values would (a column that is almost always 0 and rarely large,
+ * a rare outlier), whose plain z-score is about √rows for its rare values: large inputs the model trains on
+ * once and then meets at every prediction that has them. A distribution with any spread has a std well above it.
+ */
+export const STD_FLOOR = 0.1;
+
+/**
  * Statistics of the given rows only (the training split), so validation never leaks into them. Missing values
- * (NaN: blank cells of a CSV's numeric columns) are left out of their feature's statistics.
+ * (NaN: blank cells of a CSV's numeric columns) are left out of their feature's statistics. A constant feature
+ * (a border pixel that is always 0) is left unscaled (std 1) rather than divided by zero; any other feature's
+ * std is at least {@link STD_FLOOR} of its range.
  */
 export function standardization(
   features: Float32Array,
@@ -79,6 +91,8 @@ export function standardization(
   const sum = new Float64Array(featureSize);
   const squares = new Float64Array(featureSize);
   const counts = new Float64Array(featureSize);
+  const lowest = new Float64Array(featureSize).fill(Infinity);
+  const highest = new Float64Array(featureSize).fill(-Infinity);
   for (const row of rows) {
     const offset = row * featureSize;
     for (let f = 0; f < featureSize; f++) {
@@ -87,32 +101,50 @@ export function standardization(
       sum[f]! += v;
       squares[f]! += v * v;
       counts[f]! += 1;
+      if (v < lowest[f]!) lowest[f] = v;
+      if (v > highest[f]!) highest[f] = v;
     }
   }
   const mean = Array.from(sum, (s, f) => (counts[f]! > 0 ? s / counts[f]! : 0));
   const std = Array.from(squares, (s, f) => {
-    const variance = counts[f]! > 0 ? s / counts[f]! - mean[f]! ** 2 : 0;
-    // A constant feature (a border pixel that is always 0) is left unscaled rather than divided by zero.
-    return variance > 1e-12 ? Math.sqrt(variance) : 1;
+    const range = highest[f]! - lowest[f]!;
+    // No values, or all the same: exactly constant. The range, not the variance, decides it, as the variance
+    // of a constant feature can come out a rounding error above 0.
+    if (!(range > 0)) return 1;
+    const variance = Math.max(s / counts[f]! - mean[f]! ** 2, 0);
+    return Math.max(Math.sqrt(variance), STD_FLOOR * range);
   });
   return { mean, std };
 }
 
-/** Standardized copies of the given rows, flat. */
-export function standardizeRows(
+/** Copies of the given rows, flat, preprocessed as the model takes them. */
+export function preprocessRows(
   features: Float32Array,
   featureSize: number,
   rows: ArrayLike<number>,
-  stats: Standardization | null,
+  preprocessing: Preprocessing,
 ): Float32Array {
   const out = new Float32Array(rows.length * featureSize);
   for (let r = 0; r < rows.length; r++) {
     const source = rows[r]! * featureSize;
     out.set(features.subarray(source, source + featureSize), r * featureSize);
   }
-  if (stats) standardizeInPlace(out, stats);
-  else imputeInPlace(out, 0);
+  preprocessInPlace(out, preprocessing);
   return out;
+}
+
+/**
+ * Applies `preprocessing` to flat instances, in place: the one formula training and serving share. The scaling
+ * of every value first, then per-feature standardization; missing values (NaN) are imputed.
+ */
+export function preprocessInPlace(values: Float32Array, preprocessing: Preprocessing): void {
+  const { pixels, standardize } = preprocessing ?? {};
+  if (pixels) {
+    for (let i = 0; i < values.length; i++) values[i] = values[i]! * pixels.scale + pixels.offset;
+  }
+  if (standardize) standardizeInPlace(values, standardize);
+  // Without statistics to impute with, a missing value (a blank cell given as null) goes in as 0.
+  else imputeInPlace(values, 0);
 }
 
 /** Replaces missing values (NaN) with `value`, in place. */
@@ -133,15 +165,19 @@ export function standardizeInPlace(values: Float32Array, stats: Standardization)
   }
 }
 
-/** Features of `rows` as a tensor of shape [rows, ...inputShape], standardized. */
+/** Features of `rows` as a tensor of shape [rows, ...inputShape], preprocessed. */
 export function featureTensor(
   features: Float32Array,
   inputShape: number[],
   rows: ArrayLike<number>,
-  stats: Standardization | null,
+  preprocessing: Preprocessing,
 ): tf.Tensor {
   const size = tf.util.sizeFromShape(inputShape);
-  return tf.tensor(standardizeRows(features, size, rows, stats), [rows.length, ...inputShape], 'float32');
+  return tf.tensor(
+    preprocessRows(features, size, rows, preprocessing),
+    [rows.length, ...inputShape],
+    'float32',
+  );
 }
 
 /** One-hot labels of `rows`. */
@@ -189,23 +225,23 @@ export interface DatasetTensors {
   valY: tf.Tensor | null;
 }
 
-/** Standardized features and one-hot labels of the chosen rows, made all or none. */
+/** Preprocessed features and the targets (one-hot labels, or numbers) of the chosen rows, made all or none. */
 export function datasetTensors(
   data: DatasetData,
   rows: Rows,
   inputShape: number[],
-  classes: number,
-  stats: Standardization | null,
+  targetsOf: (data: DatasetData, rows: ArrayLike<number>) => tf.Tensor,
+  preprocessing: Preprocessing,
 ): DatasetTensors {
   const { validation } = rows;
   // Inside tidy, a failure part-way releases the tensors already made.
   const [trainX, trainY, valX = null, valY = null] = tf.tidy(() => [
-    featureTensor(data.features, inputShape, rows.train, stats),
-    labelTensor(data.labelIndex, rows.train, classes),
+    featureTensor(data.features, inputShape, rows.train, preprocessing),
+    targetsOf(data, rows.train),
     ...(validation
       ? [
-          featureTensor(validation.data.features, inputShape, validation.rows, stats),
-          labelTensor(validation.data.labelIndex, validation.rows, classes),
+          featureTensor(validation.data.features, inputShape, validation.rows, preprocessing),
+          targetsOf(validation.data, validation.rows),
         ]
       : []),
   ]);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
 import { nextMacrotask } from '../event-loop.js';
+import { lowRecallClasses, LowRecallSchema } from './low-recall.js';
 
 /** How well a trained model does on the validation split (or the training split, without one). */
 export const EvaluationSchema = Type.Object({
@@ -19,6 +20,8 @@ export const EvaluationSchema = Type.Object({
       support: Type.Integer(),
     }),
   ),
+  // Optional: models trained before the flag have evaluations without it.
+  lowRecall: Type.Optional(LowRecallSchema),
 });
 export type Evaluation = Static<typeof EvaluationSchema>;
 
@@ -52,7 +55,10 @@ export async function predictInChunks<T>(
   return parts;
 }
 
-/** Confusion matrix, accuracy and per-class precision and recall of `model` on (x, one-hot y). */
+/**
+ * Confusion matrix, accuracy and per-class precision and recall of `model` on (x, one-hot y), and the classes
+ * whose recall is far below the others'.
+ */
 export async function evaluate(
   model: tf.LayersModel,
   x: tf.Tensor,
@@ -86,5 +92,6 @@ export async function evaluate(
     accuracy: actual.length > 0 ? correct / actual.length : 0,
     confusionMatrix: matrix,
     perClass,
+    lowRecall: lowRecallClasses(perClass),
   };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PixelScaling, Preprocessing } from '../models/preprocessing.js';
+import type { PreprocessingKind } from './input-preprocessing.js';
 
 /** [height, width, channels]. */
 export type ImageShape = [number, number, number];
@@ -41,6 +42,8 @@ export interface ImageSource {
   /** A base model to transfer from: its own pixel scaling is kept (none: it takes pixels as they are). */
   base?: unknown;
   basePixels?: PixelScaling | null;
+  /** `none` from scratch: pixels go in as they are (0-255); any other kind scales them to 0..1. */
+  spec: { preprocessing?: PreprocessingKind };
 }
 
 /** The image inputs of a job on an image dataset for a model taking `inputShape`; null for tabular datasets. */
@@ -51,7 +54,11 @@ export function imageInputsOf(source: ImageSource, inputShape: number[]): ImageI
   return {
     imageShape: source.featureShape as ImageShape,
     inputShape: inputShape as ImageShape,
-    pixels: source.base ? (source.basePixels ?? null) : FROM_SCRATCH_PIXELS,
+    pixels: source.base
+      ? (source.basePixels ?? null)
+      : source.spec.preprocessing === 'none'
+        ? null
+        : FROM_SCRATCH_PIXELS,
   };
 }
 

@@ -15,16 +15,23 @@ export class SeedSequence {
   }
 }
 
-/** A model trained from scratch: the architecture's layers, then the softmax classifier every model ends in. */
+/** The layer every model ends in: a softmax over `units` classes (a number gives that), or one linear value. */
+export type OutputLayer = number | { units: number; activation: 'softmax' | 'linear' };
+
+const outputOf = (output: OutputLayer) =>
+  typeof output === 'number' ? { units: output, activation: 'softmax' as const } : output;
+
+/** A model trained from scratch: the architecture's layers, then the output layer (a softmax classifier). */
 export function buildFromArchitecture(
   architecture: Architecture,
   inputShape: number[],
-  classes: number,
+  classes: OutputLayer,
   seeds: SeedSequence,
 ): tf.LayersModel {
   const input = tf.input({ shape: inputShape, name: 'input' });
   const features = architectureOf(architecture.type).build(architecture, input, seeds);
-  const output = dense(classes, 'softmax', 'output', seeds).apply(features) as tf.SymbolicTensor;
+  const { units, activation } = outputOf(classes);
+  const output = dense(units, activation, 'output', seeds).apply(features) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: `finetuned_${architecture.type}` });
 }
 
@@ -76,7 +83,7 @@ export interface TransferModel {
 export function buildTransferModel(
   base: tf.LayersModel,
   transfer: Transfer & { cutLayer: string },
-  classes: number,
+  classes: OutputLayer,
   seeds: SeedSequence,
 ): TransferModel {
   const cut = base.getLayer(transfer.cutLayer).output as tf.SymbolicTensor;
@@ -95,7 +102,8 @@ export function buildTransferModel(
     if (transfer.head.dropout > 0)
       layers.push(dropout(transfer.head.dropout, `${prefix}dropout${i + 1}`, seeds));
   });
-  layers.push(dense(classes, 'softmax', `${prefix}output`, seeds));
+  const { units, activation } = outputOf(classes);
+  layers.push(dense(units, activation, `${prefix}output`, seeds));
   const applyHead = (input: tf.SymbolicTensor) =>
     layers.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, input);
   const headInput = tf.input({ shape: features.shape.slice(1), name: `${prefix}features_input` });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { nextMacrotask } from '../event-loop.js';
+import type { PixelScaling } from '../models/preprocessing.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import { restoreOptimizer, type CheckpointState, type TrainingCheckpoint } from './checkpoint.js';
 import { shuffleInPlace, type Rng, type RngState, type Standardization } from './data.js';
@@ -7,6 +8,7 @@ import { withDisposal } from './disposal.js';
 import { earlyStoppingFor, type EarlyStopping } from './early-stopping.js';
 import { modelVariables, type DropoutSteps } from './model.js';
 import { progressOf, type EpochRow, type Phase, type Progress, type ProgressPlan } from './progress.js';
+import type { BatchSums, RowContext, TrainingTask } from './tasks.js';
 import { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped } from './training-stops.js';
 
 export { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped };
@@ -16,7 +18,8 @@ export interface TrainingHooks {
   onProgress?: (progress: Progress) => Promise<void>;
   /** Called after every epoch with its row. */
   onEpoch?: (row: EpochRow) => Promise<void>;
-  onLog?: (message: string) => Promise<void>;
+  /** A line for the job's events; `warn` for what the job should be told about its data (default `info`). */
+  onLog?: (message: string, level?: 'info' | 'warn') => Promise<void>;
   /** Called with a checkpoint to store; training waits for it. */
   onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void>;
 }
@@ -46,8 +49,12 @@ export interface TrainingRun {
   rng: Rng;
   dropoutSteps: DropoutSteps;
   standardization: Standardization | null;
+  /** The scaling of every input value before the standardization, checkpointed with it. */
+  pixels: PixelScaling | null;
   /** Loss weights by class index (see class-weights.ts); null: every row counts the same. */
   classWeight: Record<number, number> | null;
+  /** What is learnt (see tasks.ts): the loss and metrics compiled, and how an epoch's row is made. */
+  task: { kind: TrainingTask; compile: ReturnType<TrainingTask['compile']>; context: RowContext };
   /** The checkpoint the run goes on from, if any. */
   resume: TrainingCheckpoint | undefined;
   history: EpochRow[];
@@ -77,14 +84,6 @@ interface EpochTally {
   samplesPerSecond: number | null;
 }
 
-function logValue(logs: tf.Logs | undefined, ...keys: string[]): number | null {
-  for (const key of keys) {
-    const value = logs?.[key];
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-  }
-  return null;
-}
-
 /**
  * Trains one phase to its last epoch or until early stopping ends it, going on from the run's checkpoint when
  * that was taken in this phase. With early stopping that kept the best weights, the phase ends with them.
@@ -94,7 +93,7 @@ export async function runPhase(run: TrainingRun, plan: PhasePlan): Promise<void>
   const h = run.hyperparameters;
   await withDisposal(async (scope) => {
     const opt = scope.keep(tf.train.adam(plan.learningRate, h.beta1, h.beta2, h.epsilon));
-    plan.fitModel.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    plan.fitModel.compile({ optimizer: opt, ...run.task.compile });
     if (resumed) await restoreOptimizer(opt, plan.fitModel, resumed);
     const saved = resumed && { state: resumed.state.earlyStopping, bestWeights: resumed.bestWeights };
     const stopper = scope.keep(earlyStoppingFor(h.earlyStopping, run.valY !== null, saved));
@@ -113,7 +112,7 @@ class PhaseLoop {
   private phaseDone: boolean;
   /** The batch the epoch under way starts from: 0 but in an epoch resumed part-way. */
   private startBatch: number;
-  private partial: CheckpointState['partial'];
+  private partial: BatchSums;
   /** Where the last checkpoint was taken, so a stop right after one does not write it twice. */
   private checkpointedAt: string;
 
@@ -190,9 +189,7 @@ class PhaseLoop {
     const { batchSize, trainRows, progressIntervalMs } = this.run.plan;
     const { hooks, pace, signal } = this.run;
     const size = Math.min(batchSize, trainRows - tally.batchesDone * batchSize);
-    this.partial.loss += (logValue(logs, 'loss') ?? Number.NaN) * size;
-    this.partial.accuracy += (logValue(logs, 'acc', 'accuracy') ?? 0) * size;
-    this.partial.samples += size;
+    this.run.task.kind.addBatch(this.partial, logs, size);
     tally.batchesDone += 1;
     const now = Date.now();
     tally.samplesPerSecond =
@@ -211,13 +208,11 @@ class PhaseLoop {
 
   /** The finished epoch's row; a loss that is no longer finite ends training. */
   private epochRow(epoch: number, logs: tf.Logs): EpochRow {
+    const { kind, context } = this.run.task;
     const row: EpochRow = {
       epoch,
       phase: this.plan.phase,
-      loss: this.partial.loss / this.partial.samples,
-      accuracy: this.partial.accuracy / this.partial.samples,
-      val_loss: logValue(logs, 'val_loss'),
-      val_accuracy: logValue(logs, 'val_acc', 'val_accuracy'),
+      ...kind.epochMetrics(this.partial, logs, context),
     };
     if (!Number.isFinite(row.loss)) {
       throw new TrainingDiverged(`the loss became ${row.loss} in epoch ${epoch}; try a lower learning rate`);
@@ -281,6 +276,7 @@ class PhaseLoop {
           history: [...history],
           restoredRow: this.run.restoredRow,
           standardization: this.run.standardization,
+          pixels: this.run.pixels,
           earlyStopping: this.stopper?.state() ?? null,
         },
         weights: modelVariables(this.run.model).map((v) => v.read()),

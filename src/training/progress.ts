@@ -11,14 +11,26 @@ export const ProgressPhaseSchema = Type.Enum(['features', 'head', 'fine-tune'], 
     "features: the frozen base computing features of every row once, before the head trains on them (batch and batches count its prediction chunks; fraction stays that of the training batches, etaSeconds is the pass's own); head, fine-tune: training",
 });
 
-/** One row of training history per epoch. */
+const RegressionMetric = (what: string) =>
+  Type.Optional(Type.Union([Type.Number(), Type.Null()], { description: what }));
+
+/**
+ * One row of training history per epoch. Classification: accuracy; regression (accuracy null): the errors in the
+ * target's own units and R², on the training rows and the validation rows (`val_`).
+ */
 export const EpochRowSchema = Type.Object({
   epoch: Type.Integer(),
   phase: PhaseSchema,
   loss: Type.Number(),
-  accuracy: Type.Number(),
+  accuracy: NullableNumber,
   val_loss: NullableNumber,
   val_accuracy: NullableNumber,
+  mae: RegressionMetric('Regression: mean absolute error'),
+  rmse: RegressionMetric('Regression: root mean squared error'),
+  r2: RegressionMetric('Regression: coefficient of determination'),
+  val_mae: RegressionMetric('Regression: mean absolute error on the validation rows'),
+  val_rmse: RegressionMetric('Regression: root mean squared error on the validation rows'),
+  val_r2: RegressionMetric('Regression: coefficient of determination on the validation rows'),
 });
 export type EpochRow = Static<typeof EpochRowSchema>;
 
@@ -97,14 +109,15 @@ export function progressOf(
     fraction: Math.min(done / (totalEpochs * batchesPerEpoch), 1),
     samplesPerSecond,
     etaSeconds: samplesPerSecond ? Math.round((remainingSamples / samplesPerSecond) * 10) / 10 : null,
-    metrics: last
-      ? {
-          loss: last.loss,
-          accuracy: last.accuracy,
-          val_loss: last.val_loss,
-          val_accuracy: last.val_accuracy,
-        }
-      : {},
+    metrics: last ? epochMetrics(last) : {},
     history: [...history],
   };
+}
+
+/** An epoch's metrics, without its number and phase: what a job shows as its latest. */
+export function epochMetrics(row: EpochRow): Progress['metrics'] {
+  const metrics: Partial<EpochRow> = { ...row };
+  delete metrics.epoch;
+  delete metrics.phase;
+  return metrics;
 }

@@ -5,23 +5,14 @@ import type { ModelRecord } from '../models/model-store.js';
 import type { PixelScaling } from '../models/preprocessing.js';
 import { augmenterFor } from './augmentation.js';
 import { disposeCheckpoint, restoreWeights, type TrainingCheckpoint } from './checkpoint.js';
-import {
-  createRng,
-  datasetTensors,
-  restoreRng,
-  selectRows,
-  standardization,
-  type DatasetTensors,
-  type Rng,
-  type Rows,
-  type Standardization,
-} from './data.js';
+import { createRng, datasetTensors, restoreRng, selectRows, type Standardization } from './data.js';
 import { architectureOf } from './architectures/index.js';
-import { classWeightsOf } from './class-weights.js';
 import { withDisposal } from './disposal.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import type { Evaluation } from './evaluate.js';
 import { fineTune, trainHead, type CachedFeatures } from './phases.js';
 import { imageInputsOf, imagePreprocessing, onImages, type ImageInputs } from './image-inputs.js';
+import { preprocessingOf, rowPreprocessing } from './input-preprocessing.js';
+import { warnAboutValidation } from './validation-warnings.js';
 import {
   buildFromArchitecture,
   buildTransferModel,
@@ -29,10 +20,12 @@ import {
   disposeModels,
   seedDropoutPerStep,
   SeedSequence,
-  type DropoutSteps,
   type TransferModel,
 } from './model.js';
-import type { TrainingHooks, TrainingRun } from './phase-loop.js';
+import type { TrainingHooks } from './phase-loop.js';
+import { evaluateModel, logResume, outcome, trainingRun, type PreparedRows } from './run-setup.js';
+import type { RegressionEvaluation } from './regression-evaluation.js';
+import { targetScaling, TASKS, taskOf, type TargetScaling, type TaskName } from './tasks.js';
 import type { EpochRow } from './progress.js';
 
 export { CheckpointMismatch, type CheckpointState, type TrainingCheckpoint } from './checkpoint.js';
@@ -52,7 +45,7 @@ export interface TrainingInput {
   basePreprocessing?: Standardization | null;
   /** The dataset holds images: `data.features` are pixels 0-255, `featureShape` [H, W, C]. */
   images?: boolean;
-  /** The pixel scaling stored with the base model, if any (an image base's). */
+  /** The scaling of every input value stored with the base model, if any (an image base's, or rows scaled). */
   basePixels?: PixelScaling | null;
   /** Train the head on features the frozen base computed once (default). Off only to measure what it saves. */
   featureCaching?: boolean;
@@ -76,15 +69,18 @@ export interface TrainingResult {
   model: tf.LayersModel;
   inputShape: number[];
   preprocessing: ModelRecord['preprocessing'];
+  task: TaskName;
+  /** Regression: how the target was scaled, which predictions undo. */
+  targetScaling: TargetScaling | null;
   history: EpochRow[];
   metrics: Record<string, number | null>;
   evaluation: Evaluation | null;
+  /** Regression: how well the model does in the target's units (evaluation is then null). */
+  regressionEvaluation: RegressionEvaluation | null;
   featureCaching: boolean;
   /** Releases the model and everything it was built from (the base included). */
   dispose: () => void;
 }
-
-const PROGRESS_INTERVAL_MS = 250;
 
 /** The input shape the model is built for: the base's, the CNN's, or the dataset's. */
 export function modelInputShape(spec: JobSpec, featureShape: number[], base?: tf.LayersModel): number[] {
@@ -121,13 +117,22 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
     if (input.resume) restoreWeights(model, input.resume);
     // Images stay at their stored size: the models fitted on them resize each batch as it goes in.
     const rowShape = images?.imageShape ?? inputShape;
-    const tensors = datasetTensors(input.data, rows, rowShape, input.labels.length, rows.stats);
+    const targetsOf = (data: DatasetData, at: ArrayLike<number>) =>
+      rows.task.targets(data, at, input.labels.length, rows.targetScaling);
+    const tensors = datasetTensors(
+      input.data,
+      rows,
+      rowShape,
+      targetsOf,
+      preprocessingOf(rows.pixels, rows.stats),
+    );
     [tensors.trainX, tensors.trainY, tensors.valX, tensors.valY].forEach((t) => scope.keep(t));
     const run = trainingRun(input, hooks, { model, rows, tensors, dropoutSteps });
     const onRows = (m: tf.LayersModel) => (images ? onImages(m, images) : m);
     const fitting = { fitModel: onRows(model), augment: augmenterFor(input.spec, images !== null) };
 
     await logResume(run);
+    if (!input.resume) await warnAboutValidation(hooks, input, rows);
     const frozen = cachesFeatures(input, transfer) ? transfer : null;
     let cached: CachedFeatures | null = null;
     if (input.resume?.state.phase !== 'fine-tune') {
@@ -140,40 +145,51 @@ export async function train(input: TrainingInput, hooks: TrainingHooks = {}): Pr
       await fineTune(run, tensors, transfer, fitting, input.spec.hyperparameters.fineTune);
     }
     // A base that stayed frozen throughout gives the features it gave the head: the head alone evaluates on them.
-    const evaluation =
+    const evaluated =
       cached && frozen && !input.spec.hyperparameters.fineTune
-        ? await evaluateModel(frozen.head, { ...tensors, trainX: cached.x, valX: cached.xVal }, input)
-        : await evaluateModel(fitting.fitModel, tensors, input);
-    const preprocessing = images ? imagePreprocessing(images) : rows.stats && { standardize: rows.stats };
+        ? await evaluateModel(frozen.head, { ...tensors, trainX: cached.x, valX: cached.xVal }, input, rows)
+        : await evaluateModel(fitting.fitModel, tensors, input, rows);
+    const regression = 'task' in evaluated;
+    const evaluation = regression ? null : evaluated;
+    const regressionEvaluation = regression ? evaluated : null;
+    const preprocessing = images ? imagePreprocessing(images) : preprocessingOf(rows.pixels, rows.stats);
     const featureCaching = frozen !== null && fitting.augment === null;
-    const result = { model, inputShape, evaluation, featureCaching, dispose: release };
+    const task = { task: rows.task.name, targetScaling: rows.targetScaling };
+    const result = {
+      model,
+      inputShape,
+      evaluation,
+      regressionEvaluation,
+      featureCaching,
+      dispose: release,
+      ...task,
+    };
     return { ...outcome(run, preprocessing), ...result };
   });
-}
-
-/** The chosen rows, their standardization, and the shuffling RNG to go on with. */
-interface PreparedRows extends Rows {
-  stats: Standardization | null;
-  rng: Rng;
 }
 
 function prepareRows(input: TrainingInput, inputShape: number[], images: ImageInputs | null): PreparedRows {
   const { spec, data, resume } = input;
   let rng = createRng(spec.seed);
   const holdOut = 'split' in spec.validation ? spec.validation.split : null;
-  const rows = selectRows(data, input.labels.length, holdOut, input.validationData, rng);
-  // From scratch: statistics of the training split. Transfer: the base's own input scaling, which its frozen
-  // layers were trained on (none for an uploaded base, which takes its inputs as they are). A resumed run
-  // keeps the statistics it started with. Images are scaled by their pixel scaling instead.
-  const stats = resume
-    ? resume.state.standardization
+  const task = TASKS[taskOf(spec)];
+  // A regression's rows are split at random: its labels are numbers, not classes to keep the balance of.
+  const strata =
+    task.name === 'regression' ? { ...data, labelIndex: new Uint32Array(data.labelIndex.length) } : data;
+  const classes = task.name === 'regression' ? 1 : input.labels.length;
+  const rows = selectRows(strata, classes, holdOut, input.validationData, rng);
+  if (rows.validation?.data === strata) rows.validation.data = data;
+  const scaling = task.name === 'regression' ? targetScaling(data.targets!, rows.train) : null;
+  // Rows of numbers: the job's preprocessing from the training split, or the base's own (input-preprocessing.ts).
+  // A resumed run keeps the statistics it started with. Images are scaled batch by batch instead (image-inputs.ts).
+  const preprocessing = resume
+    ? preprocessingOf(resume.state.pixels, resume.state.standardization)
     : images
       ? null
-      : input.base
-        ? (input.basePreprocessing ?? null)
-        : standardization(data.features, tf.util.sizeFromShape(inputShape), rows.train);
+      : rowPreprocessing(input, inputShape, rows.train);
+  const [stats, pixels] = [preprocessing?.standardize ?? null, preprocessing?.pixels ?? null];
   if (resume) rng = restoreRng(resume.state.rng);
-  return { ...rows, stats, rng };
+  return { ...rows, stats, pixels, rng, task, targetScaling: scaling };
 }
 
 function buildModel(
@@ -182,7 +198,7 @@ function buildModel(
   seeds: SeedSequence,
 ): { model: tf.LayersModel; transfer: TransferModel | null } {
   const { spec, base } = input;
-  const classes = input.labels.length;
+  const classes = TASKS[taskOf(spec)].output(input.labels.length);
   if (base && spec.transfer) {
     const cutLayer = spec.transfer.cutLayer ?? defaultCutLayer(base);
     if (!cutLayer) throw new Error('the base model has no Dense layer to cut below; name a cutLayer');
@@ -202,77 +218,4 @@ function cachesFeatures(input: TrainingInput, transfer: TransferModel | null): b
     transfer !== null &&
     transfer.baseLayers.every((layer) => !layer.trainable)
   );
-}
-
-function trainingRun(
-  input: TrainingInput,
-  hooks: TrainingHooks,
-  parts: { model: tf.LayersModel; rows: PreparedRows; tensors: DatasetTensors; dropoutSteps: DropoutSteps },
-): TrainingRun {
-  const h = input.spec.hyperparameters;
-  const { rows, tensors } = parts;
-  const { resume } = input;
-  return {
-    hyperparameters: h,
-    plan: {
-      totalEpochs: h.epochs + (h.fineTune?.epochs ?? 0),
-      batchesPerEpoch: Math.ceil(rows.train.length / h.batchSize),
-      batchSize: h.batchSize,
-      trainRows: rows.train.length,
-      checkpointEvery: input.checkpointEvery ?? 1,
-      progressIntervalMs: input.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
-    },
-    hooks,
-    signal: input.signal,
-    model: parts.model,
-    trainY: tensors.trainY,
-    valY: tensors.valY,
-    rng: rows.rng,
-    dropoutSteps: parts.dropoutSteps,
-    standardization: rows.stats,
-    classWeight: classWeightsOf(input.spec.classWeight, input.labels, input.data.labelIndex, rows.train),
-    resume,
-    history: resume ? [...resume.state.history] : [],
-    restoredRow: resume?.state.restoredRow ?? null,
-    pace: { lastProgressAt: 0, lastYieldAt: Date.now() },
-  };
-}
-
-async function logResume({ resume, hooks }: TrainingRun): Promise<void> {
-  if (!resume) return;
-  const { history, batchesDone, phase } = resume.state;
-  await hooks.onLog?.(
-    `resumed from the checkpoint after epoch ${history.length}` +
-      (batchesDone > 0 ? `, batch ${batchesDone} of epoch ${history.length + 1}` : '') +
-      ` (${phase} phase)`,
-  );
-}
-
-/** Evaluates on the validation rows when there are any, else on the training rows. */
-async function evaluateModel(
-  model: tf.LayersModel,
-  { trainX, trainY, valX, valY }: DatasetTensors,
-  { labels, predictChunkRows }: TrainingInput,
-): Promise<Evaluation> {
-  return valX && valY
-    ? evaluate(model, valX, valY, labels, 'validation', predictChunkRows)
-    : evaluate(model, trainX, trainY, labels, 'train', predictChunkRows);
-}
-
-/** The run's history and the metrics of its result: the best epoch early stopping restored, else the last. */
-function outcome(
-  run: TrainingRun,
-  preprocessing: ModelRecord['preprocessing'],
-): Pick<TrainingResult, 'history' | 'metrics' | 'preprocessing'> {
-  const final: EpochRow | undefined = run.restoredRow ?? run.history.at(-1);
-  return {
-    preprocessing,
-    history: run.history,
-    metrics: {
-      loss: final?.loss ?? null,
-      accuracy: final?.accuracy ?? null,
-      val_loss: final?.val_loss ?? null,
-      val_accuracy: final?.val_accuracy ?? null,
-    },
-  };
 }

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { badRequest } from '../../errors.js';
 import { nextMacrotask } from '../../event-loop.js';
 import { defineFormat, type DatasetInput } from '../dataset-format.js';
-import { ColumnCollector, parseColumnKinds } from '../csv-columns.js';
+import { ColumnCollector, FixedColumns, parseColumnKinds } from '../csv-columns.js';
 import {
   checkLabel,
   rowError,
@@ -51,7 +51,7 @@ function labelIndexOf(header: string[], labelColumn: string): number {
 
 /** Adds a data row: its feature cells to the columns, its label to the rows. */
 function addRecord(
-  parts: { rows: RowCollector; columns: ColumnCollector },
+  parts: { rows: RowCollector; columns: ColumnCollector | FixedColumns },
   record: string[],
   header: string[],
   labelAt: number,
@@ -85,7 +85,7 @@ async function parseCsv(
     }),
   );
   const collector = new RowCollector(limits);
-  let columns: ColumnCollector | undefined;
+  let columns: ColumnCollector | FixedColumns | undefined;
   let header: string[] | undefined;
   let labelAt = -1;
   let row = 0;
@@ -95,7 +95,9 @@ async function parseCsv(
         header = record;
         labelAt = labelIndexOf(header, labelColumn);
         const names = header.filter((_, c) => c !== labelAt);
-        columns = new ColumnCollector(names, parseColumnKinds(kinds, names));
+        columns = limits.columns
+          ? new FixedColumns(names, limits.columns)
+          : new ColumnCollector(names, parseColumnKinds(kinds, names));
         collector.setShape([names.length]);
         continue;
       }
@@ -127,6 +129,13 @@ export const csv = defineFormat({
     'feature columns of numbers or text, blanks allowed (see columns).',
   options: {
     labelColumn: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    columnsFrom: Type.Optional(
+      Type.String({
+        pattern: '^ds_[0-9a-z]{26}$',
+        description:
+          "CSV: encode the columns as this dataset's are (a validation or test set of the same columns, becoming the same features)",
+      }),
+    ),
     columns: Type.Optional(
       Type.String({
         maxLength: 10_000,

@@ -12,18 +12,35 @@ export interface CnnArchitecture {
   kernelSize: number;
   denseUnits: number;
   dropout: number;
+  /** After each convolution: a 2×2 max or average pool, or none (the feature maps keep their size). */
+  pooling: CnnPooling;
+  /** Global average pooling after the last convolution instead of flattening its feature maps. */
+  globalPooling: boolean;
 }
+
+export type CnnPooling = 'max' | 'avg' | 'none';
 
 const size = tf.util.sizeFromShape;
 const show = (shape: number[]) => `[${shape.join(', ')}]`;
 
-/** Same-padded convolutions, each followed by a 2×2 max pool, then one Dense layer. */
+/** A spec queued before pooling could be chosen max-pools, as every CNN did then. */
+const poolingOf = (spec: CnnArchitecture): CnnPooling => spec.pooling ?? 'max';
+
+/** The 2×2 pool after a convolution, or null for none. */
+function poolLayer(pooling: CnnPooling, name: string): tf.layers.Layer | null {
+  if (pooling === 'none') return null;
+  const options = { poolSize: 2, padding: 'same' as const, name };
+  return pooling === 'avg' ? tf.layers.averagePooling2d(options) : tf.layers.maxPooling2d(options);
+}
+
+/** Same-padded convolutions, each followed by the chosen 2×2 pool (or none), then one Dense layer. */
 export const cnn = defineArchitecture({
   type: 'cnn',
   description:
-    "A convolutional network on rows reshaped to 'inputShape': a 'filters' convolution and a 2×2 max pool " +
-    "per entry, then a Dense layer of 'denseUnits' and the classifier. The flattened convolution output is the " +
-    "layer 'features', the default cut for transfer learning.",
+    "A convolutional network on rows reshaped to 'inputShape': a 'filters' convolution per entry, each " +
+    "followed by a 2×2 'pooling' (max, avg, or none), then a Dense layer of 'denseUnits' and the classifier. " +
+    "The last convolution's output, flattened (or averaged per channel with 'globalPooling'), is the layer " +
+    "'features', the default cut for transfer learning.",
   fields: {
     inputShape: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1, maximum: 4096 }), { minItems: 3, maxItems: 3 }),
@@ -34,6 +51,18 @@ export const cnn = defineArchitecture({
     kernelSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 11 })),
     denseUnits: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
     dropout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9 })),
+    pooling: Type.Optional(
+      Type.Enum(['max', 'avg', 'none'], {
+        description:
+          "The 2×2 pool after each convolution (default max); 'none' keeps every position, so that a cut below the last convolution keeps more of the image",
+      }),
+    ),
+    globalPooling: Type.Optional(
+      Type.Boolean({
+        description:
+          "Average each channel of the last convolution's output over its positions before the Dense layer, instead of flattening it (default false)",
+      }),
+    ),
   },
   hints: { hiddenUnits: "a cnn has 'denseUnits'" },
   resolve: (request): CnnArchitecture => ({
@@ -44,6 +73,8 @@ export const cnn = defineArchitecture({
     kernelSize: request.kernelSize ?? 3,
     denseUnits: request.denseUnits ?? 64,
     dropout: request.dropout ?? 0.25,
+    pooling: request.pooling ?? 'max',
+    globalPooling: request.globalPooling ?? false,
   }),
   checkRequest: (request) => {
     if (!request.inputShape)
@@ -71,15 +102,20 @@ export const cnn = defineArchitecture({
         outputs: height * width * filters,
         flops: 2 * height * width * kernel,
       });
+      channels = filters;
+      if (poolingOf(spec) === 'none') continue;
       height = Math.ceil(height / 2);
       width = Math.ceil(width / 2);
-      channels = filters;
       const pooled = height * width * channels;
       layers.push({ params: 0, outputs: pooled, flops: 4 * pooled });
     }
-    const features = height * width * channels;
-    layers.push({ params: 0, outputs: features, flops: 0 });
-    return [...layers, ...denseBlocksCost(features, [spec.denseUnits], spec.dropout)];
+    // Global average pooling reads every value of the feature maps once; flattening only reshapes them.
+    const mapValues = height * width * channels;
+    const features = spec.globalPooling
+      ? { params: 0, outputs: channels, flops: mapValues }
+      : { params: 0, outputs: mapValues, flops: 0 };
+    layers.push(features);
+    return [...layers, ...denseBlocksCost(features.outputs, [spec.denseUnits], spec.dropout)];
   },
   // Activations are the convolutions' outputs; kernel size and the Dense layer add weights and work only.
   lowers: (quantity) =>
@@ -98,9 +134,14 @@ export const cnn = defineArchitecture({
           kernelInitializer: tf.initializers.glorotUniform({ seed: seeds.take() }),
         }),
       );
-      apply(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same', name: `pool${i + 1}` }));
+      const pool = poolLayer(poolingOf(spec), `pool${i + 1}`);
+      if (pool) apply(pool);
     });
-    apply(tf.layers.flatten({ name: 'features' }));
+    apply(
+      spec.globalPooling
+        ? tf.layers.globalAveragePooling2d({ name: 'features' })
+        : tf.layers.flatten({ name: 'features' }),
+    );
     apply(dense(spec.denseUnits, 'relu', 'dense1', seeds));
     if (spec.dropout > 0) apply(dropout(spec.dropout, 'dropout1', seeds));
     return x;

@@ -5,7 +5,7 @@ import type { SeedSequence } from '../model.js';
 /** A Dense layer whose kernel is drawn from the job's seed sequence, so the same seed builds the same weights. */
 export function dense(
   units: number,
-  activation: 'relu' | 'softmax',
+  activation: 'relu' | 'softmax' | 'linear',
   name: string,
   seeds: SeedSequence,
 ): tf.layers.Layer {
