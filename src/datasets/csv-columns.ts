@@ -1,12 +1,5 @@
 import { badRequest } from '../errors.js';
-import {
-  MAX_CATEGORIES,
-  categoryOf,
-  columnWidth,
-  encodeCells,
-  numericValue,
-  type Column,
-} from './columns.js';
+import { MAX_CATEGORIES, categoryOf, columnWidth, numericValue, type Column } from './columns.js';
 import { isFiniteFloat32, rowError } from './rows.js';
 
 /** Distinct values a column may have before it is refused as categorical (an id column, say). */
@@ -14,63 +7,77 @@ export const MAX_DISTINCT = 10_000;
 
 export type ColumnKind = Column['kind'];
 
-/** What one column has seen so far: its values as numbers and as categories, and where each kind first showed. */
+/**
+ * What one column has seen so far: counts, where each kind of value first showed, and its categories. The
+ * numbers are kept by the collector, row-major; category ids only for a column that has shown text or is told to
+ * be categorical, so that a CSV of many numeric columns costs no more than its numbers.
+ */
 class ColumnCells {
-  numbers = new Float32Array(256);
-  /** Per row: 0 for a blank, else 1 + the id of its category. */
-  ids = new Uint32Array(256);
-  readonly categoryIds = new Map<string, number>();
+  /** Per row: 0 for a blank, else 1 + the id of its category; null while the column tracks no categories. */
+  ids: Uint32Array | null = null;
+  categoryIds: Map<string, number> | null = null;
   counts: number[] = [];
   missing = 0;
   numeric = 0;
   firstNumber: { row: number; cell: string } | null = null;
   firstText: { row: number; cell: string } | null = null;
   tooMany: number | null = null;
-
   /** Rows added so far. */
   seen = 0;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    categorical: boolean,
+  ) {
+    if (categorical) this.trackCategories(0);
+  }
 
-  add(cell: string, at: number, row: number): void {
+  private trackCategories(rows: number): void {
+    this.ids = new Uint32Array(Math.max(256, rows * 2));
+    this.categoryIds = new Map();
+  }
+
+  /** Adds the cell of row index `at`; returns its value as a number, NaN for a blank or text. */
+  add(cell: string, at: number, row: number): number {
     this.seen = at + 1;
-    if (at === this.numbers.length) {
-      const numbers = new Float32Array(at * 2);
-      numbers.set(this.numbers);
-      this.numbers = numbers;
-      const ids = new Uint32Array(at * 2);
-      ids.set(this.ids);
-      this.ids = ids;
-    }
     const category = categoryOf(cell);
     if (category === null) {
       this.missing += 1;
-      this.numbers[at] = Number.NaN;
-      this.ids[at] = 0;
-      return;
+      return Number.NaN;
     }
     const value = numericValue(cell);
     if (value !== undefined && !isFiniteFloat32(value))
       throw rowError(row, this.name, `${cell.slice(0, 40)} is not a finite 32-bit number`);
-    if (value === undefined) this.firstText ??= { row, cell };
-    else {
+    if (value === undefined) {
+      this.firstText ??= { row, cell };
+      // Rows before the first text held blanks or numbers; numbers make the column mixed, refused at the end.
+      if (!this.ids) this.trackCategories(at);
+    } else {
       this.numeric += 1;
       this.firstNumber ??= { row, cell };
     }
-    this.numbers[at] = value ?? Number.NaN;
-    let id = this.categoryIds.get(category);
+    if (this.ids) this.addCategory(category, at, row);
+    return value ?? Number.NaN;
+  }
+
+  private addCategory(category: string, at: number, row: number): void {
+    if (at >= this.ids!.length) {
+      const ids = new Uint32Array(Math.max(at + 1, this.ids!.length * 2));
+      ids.set(this.ids!);
+      this.ids = ids;
+    }
+    let id = this.categoryIds!.get(category);
     if (id === undefined) {
-      if (this.categoryIds.size >= MAX_DISTINCT) {
+      if (this.categoryIds!.size >= MAX_DISTINCT) {
         this.tooMany ??= row;
-        this.ids[at] = 0;
         return;
       }
-      id = this.categoryIds.size;
-      this.categoryIds.set(category, id);
+      id = this.categoryIds!.size;
+      this.categoryIds!.set(category, id);
       this.counts.push(0);
     }
     this.counts[id]! += 1;
-    this.ids[at] = id + 1;
+    this.ids![at] = id + 1;
   }
 
   /** The column's kind: as told, else numeric when every value is a number, categorical when none is. */
@@ -114,7 +121,7 @@ class ColumnCells {
         `the column has more than ${MAX_DISTINCT} distinct values: too many to be categories (an id column? leave it out)`,
       );
     }
-    const names = [...this.categoryIds.keys()];
+    const names = [...(this.categoryIds?.keys() ?? [])];
     const order = names
       .map((name, id) => ({ name, id, count: this.counts[id]! }))
       .sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : 1));
@@ -165,18 +172,28 @@ export function parseColumnKinds(
  */
 export class ColumnCollector {
   private readonly cells: ColumnCells[];
+  /** Every cell as a number (NaN for blanks and text), row-major. */
+  private numbers = new Float32Array(4096);
   private rows = 0;
 
   constructor(
     names: string[],
     private readonly kinds: Map<string, ColumnKind>,
   ) {
-    this.cells = names.map((name) => new ColumnCells(name));
+    this.cells = names.map((name) => new ColumnCells(name, kinds.get(name) === 'categorical'));
   }
 
   /** Adds one row's feature cells, in header order without the label. */
   add(cells: string[], row: number): void {
-    for (let c = 0; c < this.cells.length; c++) this.cells[c]!.add(cells[c]!, this.rows, row);
+    const width = this.cells.length;
+    const needed = (this.rows + 1) * width;
+    if (needed > this.numbers.length) {
+      const grown = new Float32Array(Math.max(needed, this.numbers.length * 2));
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    const offset = this.rows * width;
+    for (let c = 0; c < width; c++) this.numbers[offset + c] = this.cells[c]!.add(cells[c]!, this.rows, row);
     this.rows += 1;
   }
 
@@ -185,19 +202,20 @@ export class ColumnCollector {
     const described = this.cells.map((cells) => cells.describe(this.kinds.get(cells.name)));
     const widths = described.map(({ column }) => columnWidth(column));
     const width = widths.reduce((n, w) => n + w, 0);
+    const columnsIn = this.cells.length;
     const features = new Float32Array(this.rows * width);
     let at = 0;
     described.forEach(({ column, slots }, c) => {
-      const cells = this.cells[c]!;
+      const ids = this.cells[c]!.ids;
       for (let r = 0; r < this.rows; r++) {
         const offset = r * width + at;
         if (!slots) {
-          const value = cells.numbers[r]!;
+          const value = this.numbers[r * columnsIn + c]!;
           features[offset] = value;
           if (column.indicator) features[offset + 1] = Number.isNaN(value) ? 1 : 0;
           continue;
         }
-        const id = cells.ids[r]!;
+        const id = ids?.[r] ?? 0;
         if (id === 0) continue;
         const slot = slots[id - 1]!;
         features[offset + (slot >= 0 ? slot : column.categories!.length)] = 1;
@@ -205,72 +223,5 @@ export class ColumnCollector {
       at += widths[c]!;
     });
     return { columns: described.map(({ column }) => column), features, width };
-  }
-}
-
-/**
- * A CSV's feature columns encoded as another dataset's are (`columnsFrom`): its validation or test rows, which must
- * become the same features. Every one of those columns must be in the header, and no other.
- */
-export class FixedColumns {
-  private features = new Float32Array(4096);
-  private rows = 0;
-  private readonly width: number;
-  private readonly order: number[];
-
-  constructor(
-    names: string[],
-    private readonly columns: Column[],
-  ) {
-    const unknown = names.find((name) => !columns.some((column) => column.name === name));
-    if (unknown !== undefined)
-      throw badRequest(
-        'invalid_dataset',
-        `the header has a column '${unknown}' that columnsFrom's dataset lacks`,
-        {
-          column: unknown,
-        },
-      );
-    this.order = columns.map((column) => {
-      const at = names.indexOf(column.name);
-      if (at < 0)
-        throw badRequest(
-          'invalid_dataset',
-          `the header has no column '${column.name}', which columnsFrom's dataset has`,
-          {
-            column: column.name,
-          },
-        );
-      return at;
-    });
-    this.width = columns.reduce((n, column) => n + columnWidth(column), 0);
-  }
-
-  add(cells: string[], row: number): void {
-    const needed = (this.rows + 1) * this.width;
-    if (needed > this.features.length) {
-      const grown = new Float32Array(Math.max(needed, this.features.length * 2));
-      grown.set(this.features);
-      this.features = grown;
-    }
-    const ordered = this.order.map((at) => cells[at]!);
-    const bad = encodeCells(ordered, this.columns, this.features, this.rows * this.width);
-    if (bad >= 0) {
-      const column = this.columns[bad]!;
-      throw rowError(
-        row,
-        column.name,
-        `'${ordered[bad]!.slice(0, 40)}' is not a number, and the column is numeric`,
-      );
-    }
-    this.rows += 1;
-  }
-
-  finish(): { columns: Column[]; features: Float32Array; width: number } {
-    return {
-      columns: this.columns,
-      features: this.features.slice(0, this.rows * this.width),
-      width: this.width,
-    };
   }
 }

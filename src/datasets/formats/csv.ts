@@ -4,12 +4,13 @@ import { Type } from 'typebox';
 import { badRequest } from '../../errors.js';
 import { nextMacrotask } from '../../event-loop.js';
 import { defineFormat, type DatasetInput } from '../dataset-format.js';
-import { ColumnCollector, FixedColumns, parseColumnKinds } from '../csv-columns.js';
+import { ColumnCollector, parseColumnKinds } from '../csv-columns.js';
+import { FixedColumns } from '../fixed-columns.js';
 import {
   checkLabel,
   rowError,
   RowCollector,
-  ROWS_PER_TURN,
+  CELLS_PER_TURN,
   type ParsedDataset,
   type ParseLimits,
 } from '../rows.js';
@@ -89,6 +90,7 @@ async function parseCsv(
   let header: string[] | undefined;
   let labelAt = -1;
   let row = 0;
+  let cells = 0;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!header) {
@@ -103,7 +105,12 @@ async function parseCsv(
       }
       row += 1;
       addRecord({ rows: collector, columns: columns! }, record, header, labelAt, row);
-      if (row % ROWS_PER_TURN === 0) await nextMacrotask();
+      // Other requests get their turn every so many cells, however wide the rows are.
+      cells += record.length;
+      if (cells >= CELLS_PER_TURN) {
+        cells = 0;
+        await nextMacrotask();
+      }
     }
   } catch (error) {
     parser.destroy();
