@@ -1,6 +1,18 @@
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
-const next = monotonicFactory();
+// Random bytes from the system's generator, drawn a block at a time: a ULID takes 16 of them, one call each.
+const randomBytes = Buffer.alloc(4096);
+let used = randomBytes.length;
+function random(): number {
+  if (used === randomBytes.length) {
+    randomFillSync(randomBytes);
+    used = 0;
+  }
+  return randomBytes[used++]! / 256;
+}
+
+const next = monotonicFactory(random);
 
 export type IdKind = 'ds' | 'mdl' | 'job' | 'wrk' | 'whk';
 

@@ -57,11 +57,12 @@ export interface TransitionOptions {
 // first), nor by a worker that lost the lock, nor against the state machine (ARGV[5]: the statuses it may come
 // from), nor, when asked, over a recorded cancel. A terminal status also enters the job (ARGV[7]) in the ended
 // jobs (KEYS[5]) at Redis's time, where retention finds it. Every transition enters the untold ones (KEYS[6]) as
-// `tenant \n job \n event id \n from` (ARGV[8] is `tenant \n job`) until its listeners have run. Returns the
-// event id, or 0 (a cancel is recorded), -1 (refused), false (ended, or the lock is lost); the status it left
-// comes second.
+// `tenant \n job \n event id \n from` (ARGV[8] is `tenant \n job`) until its listeners have run. The tenant's
+// queued jobs (KEYS[7]) hold the job while it is `queued`, by when it was. Returns the event id, or 0 (a cancel is
+// recorded), -1 (refused), false (ended, or the lock is lost); the status it left comes second, and third, for a
+// job now queued, how many of the tenant's queued jobs were queued before it.
 const TRANSITION = `
-if KEYS[7] and redis.call('GET', KEYS[7]) ~= ARGV[3] then return {false, ''} end
+if KEYS[8] and redis.call('GET', KEYS[8]) ~= ARGV[3] then return {false, ''} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {false, ''} end
 local from = redis.call('GET', KEYS[3]) or 'new'
 if not string.find(ARGV[5], ',' .. from .. ',', 1, true) then return {-1, from} end
@@ -75,7 +76,14 @@ end
 redis.call('SET', KEYS[3], ARGV[2])
 local id = redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[1])
 redis.call('ZADD', KEYS[6], ms, ARGV[8] .. '\\n' .. id .. '\\n' .. from)
-return {id, from}`;
+local before = -1
+if ARGV[2] == 'queued' then
+  redis.call('ZADD', KEYS[7], ms, ARGV[7])
+  before = redis.call('ZRANK', KEYS[7], ARGV[7])
+elseif from == 'queued' then
+  redis.call('ZREM', KEYS[7], ARGV[7])
+end
+return {id, from, before}`;
 
 /** A transition's entry among the untold ones. */
 const untoldEntry = ({ tenant, jobId, eventId, from }: Transition) =>
@@ -100,6 +108,14 @@ redis.call('SET', KEYS[3], '1')
 return false`;
 
 type Listener = (transition: Transition) => void | Promise<void>;
+type JobRef = { id: string; tenant: string };
+
+/** What the script answers instead of an event id when it wrote nothing. */
+const NOT_WRITTEN = new Map<unknown, TransitionOutcome>([
+  [0, 'cancel_requested'],
+  [-1, 'refused'],
+  [null, 'not_held'],
+]);
 
 /**
  * The one owner of a job's status: every transition (queued, running, retrying, paused, succeeded, failed,
@@ -134,23 +150,33 @@ export class JobLifecycle {
 
   /** Moves the job to `to`, with `data` in its status event; see {@link TransitionOutcome}. */
   async transition(
-    job: { id: string; tenant: string },
+    job: JobRef,
     to: JobStatus,
     data: Record<string, unknown> = {},
     options: TransitionOptions = {},
   ): Promise<TransitionOutcome> {
-    const keys = [
-      this.keys.events(job.id),
-      this.keys.ended(job.id),
-      this.keys.status(job.id),
-      this.keys.cancel(job.id),
-      this.keys.endedJobs(),
-      this.keys.untoldTransitions(),
-    ];
+    return (await this.write(job, to, data, options)).outcome;
+  }
+
+  /**
+   * Writes a new job's `queued` status as {@link transition} does; returns its place among the tenant's queued
+   * jobs in the order they were queued (1: none before it), undefined unless it was written. For a job about to be
+   * added to the queue behind every other, that is its queue position without reading the queue, but for jobs
+   * moving meanwhile (taken up, not yet written running; back from a retry's wait, not yet written queued).
+   */
+  async queueNew(job: JobRef): Promise<number | undefined> {
+    const { outcome, before } = await this.write(job, 'queued', {}, {});
+    return outcome === 'moved' && before >= 0 ? before + 1 : undefined;
+  }
+
+  private async write(job: JobRef, to: JobStatus, data: Record<string, unknown>, options: TransitionOptions) {
+    const { keys: k } = this;
+    const keys = [k.events(job.id), k.ended(job.id), k.status(job.id), k.cancel(job.id), k.endedJobs()];
+    keys.push(k.untoldTransitions(), k.queuedJobs(job.tenant));
     if (options.lock) keys.push(options.lock.key);
     const at = new Date().toISOString();
     const event = JSON.stringify({ status: to, ...data, at });
-    const [written, left] = (await this.redis.eval(
+    const [written, left, before = -1] = (await this.redis.eval(
       TRANSITION,
       keys.length,
       ...keys,
@@ -162,21 +188,13 @@ export class JobLifecycle {
       TERMINAL_STATUSES.has(to) ? '1' : '0',
       job.id,
       `${job.tenant}\n${job.id}`,
-    )) as [string | number | null, string];
-    if (written === 0) return 'cancel_requested';
-    if (written === -1) return 'refused';
-    if (written === null) return 'not_held';
-    const eventId = String(written);
-    await this.tell({
-      jobId: job.id,
-      tenant: job.tenant,
-      from: left as JobStatus | 'new',
-      to,
-      data,
-      eventId,
-      at,
-    });
-    return 'moved';
+    )) as [string | number | null, string, number?];
+    const outcome = NOT_WRITTEN.get(written) ?? 'moved';
+    if (outcome === 'moved') {
+      const from = left as JobStatus | 'new';
+      await this.tell({ jobId: job.id, tenant: job.tenant, from, to, data, eventId: String(written), at });
+    }
+    return { outcome, before };
   }
 
   /**

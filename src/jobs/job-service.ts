@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DatasetRecordCache } from '../datasets/dataset-record-cache.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -23,7 +24,7 @@ import { createOnce } from './idempotency.js';
 import { checkJobAgainstRecords, checkJobRequest, type JobRecords } from './job-validation.js';
 import { archiveCancelled } from './cancelled-jobs.js';
 import { JobPauses, WAITING_STATES } from './job-pause.js';
-import { JobReader, type JobView } from './job-view.js';
+import { JobReader, JUST_QUEUED, type JobView } from './job-view.js';
 import { ResourceGuard, type ResourceKind } from './resource-guard.js';
 
 export interface JobServiceOptions {
@@ -53,7 +54,8 @@ export class JobService {
   private readonly queue: Queue<TrainingPayload, TrainingResultValue>;
   private readonly redis: Redis;
   private readonly prefix: string;
-  private readonly datasets: DatasetStore;
+  /** Submission reads dataset records here: they never change once stored. */
+  private readonly datasets: DatasetRecordCache;
   private readonly models: ModelStore;
   private readonly events: JobEvents;
   private readonly lifecycle: JobLifecycle;
@@ -68,12 +70,12 @@ export class JobService {
       queue: this.queue,
       redis: this.redis,
       prefix: this.prefix,
-      datasets: this.datasets,
       models: this.models,
       events: this.events,
       lifecycle: this.lifecycle,
       checkpoints: this.checkpoints,
     } = options);
+    this.datasets = new DatasetRecordCache(options.datasets);
     this.reader = new JobReader(this.queue, this.redis, this.prefix);
     this.guard = new ResourceGuard(this.queue, this.redis, this.prefix);
     this.keys = redisKeysFor(this.prefix);
@@ -134,23 +136,33 @@ export class JobService {
     });
   }
 
-  /** Checks and enqueues a job under `id`; see {@link ResourceGuard} for how it keeps its datasets and base. */
+  /**
+   * Checks and enqueues a job under `id`; see {@link ResourceGuard} for how it keeps its datasets and base. Past
+   * the records' reads, five round trips to Redis: admission, the claim (with the tenant's index), the `queued`
+   * status (with the job's place among the tenant's queued jobs) and its listeners' mark, the queue's add.
+   */
   private async create(tenant: string, request: JobRequest, id: string): Promise<JobView> {
     const spec = await this.check(tenant, request);
-    await this.options.quotas?.checkStorageLeft(tenant);
     await this.options.quotas?.admitJob(tenant, id);
     try {
-      await this.guard.claim(tenant, id, spec);
+      // Both sent at once: the index entry of a job never queued is undone below, like the claim.
+      await Promise.all([
+        this.guard.claim(tenant, id, spec),
+        this.redis.zadd(this.keys.tenantJobs(tenant), 0, id),
+      ]);
       const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
-      await this.redis.zadd(this.keys.tenantJobs(tenant), 0, id);
       // The log starts before a worker can see the job, so 'queued' always comes first.
-      await this.lifecycle.transition({ id, tenant }, 'queued');
+      const place = await this.lifecycle.queueNew({ id, tenant });
       const job = await this.queue.add('train', payload, { jobId: id });
-      return await this.reader.view({ snapshot: job, state: 'waiting' });
+      // Added behind every other job, it has as many of the tenant's ahead as were queued before it.
+      const known = { marks: JUST_QUEUED, queuePosition: place };
+      return await this.reader.view({ snapshot: job, state: 'waiting' }, known);
     } catch (error) {
       // Undone only if the job never reached the queue.
       if (await this.queue.getJob(id)) throw error;
       await this.guard.release(tenant, id, spec);
+      await this.redis.zrem(this.keys.tenantJobs(tenant), id);
+      await this.redis.zrem(this.keys.queuedJobs(tenant), id);
       await this.events.delete(id);
       await this.options.quotas?.releaseJob(tenant, id);
       throw error;
@@ -254,8 +266,19 @@ export class JobService {
   }
 
   /** Deletes a dataset or model with `remove` unless an unfinished job uses it (409 naming the jobs). */
-  deleteUnused(tenant: string, kind: ResourceKind, id: string, remove: () => Promise<void>): Promise<void> {
-    return this.guard.deleteUnused(tenant, kind, id, remove);
+  async deleteUnused(
+    tenant: string,
+    kind: ResourceKind,
+    id: string,
+    remove: () => Promise<void>,
+  ): Promise<void> {
+    if (kind !== 'dataset') return this.guard.deleteUnused(tenant, kind, id, remove);
+    this.datasets.forget(tenant, id);
+    try {
+      await this.guard.deleteUnused(tenant, kind, id, remove);
+    } finally {
+      this.datasets.forget(tenant, id);
+    }
   }
 
   async get(tenant: string, id: string): Promise<JobView> {

@@ -79,11 +79,21 @@ export interface Found {
 
 const MAX_LIST_SCAN = 5000;
 
-interface JobMarks {
+export interface JobMarks {
   lastStatus: string | null;
   cancelAsked: boolean;
   pauseAsked: boolean;
 }
+
+/** What a submission knows of the job it has just queued: its marks (nothing asked of it yet) and its place. */
+export interface JustQueued {
+  marks: JobMarks;
+  /** Read from the queue when undefined. */
+  queuePosition: number | undefined;
+}
+
+/** The marks of a job its submission has just queued. */
+export const JUST_QUEUED: JobMarks = { lastStatus: 'queued', cancelAsked: false, pauseAsked: false };
 
 /** Reads jobs as the API shows them: from the queue, or from the records cancelled jobs leave. */
 export class JobReader {
@@ -191,10 +201,11 @@ export class JobReader {
     return { lastStatus: lastStatus ?? null, cancelAsked: cancel != null, pauseAsked: pause != null };
   }
 
-  async view(found: Found): Promise<JobView> {
+  /** The job as shown; `known`, from a submission, of the job it has just queued, is not read again. */
+  async view(found: Found, known?: JustQueued): Promise<JobView> {
     const { snapshot: job } = found;
     const id = job.id!;
-    const marks = await this.marksOf(id);
+    const marks = known?.marks ?? (await this.marksOf(id));
     const status = this.statusOf(found, marks);
     const reported = (typeof job.progress === 'object' ? job.progress : null) as TrainingProgress | null;
     const result = status === 'succeeded' ? (job.returnvalue as TrainingResultValue | null) : null;
@@ -203,7 +214,10 @@ export class JobReader {
       id,
       name: job.data.spec.name,
       status,
-      queuePosition: status === 'queued' ? await this.queuePosition(job.data.tenant, id) : null,
+      queuePosition:
+        status !== 'queued'
+          ? null
+          : (known?.queuePosition ?? (await this.queuePosition(job.data.tenant, id))),
       progress,
       etaSeconds: status === 'running' ? (progress?.etaSeconds ?? null) : null,
       cancelRequested: status === 'running' && marks.cancelAsked,

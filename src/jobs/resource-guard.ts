@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { conflict, notFound } from '../errors.js';
+import { ADMISSION_GRACE_MS } from '../quotas/tenant-quotas.js';
 import {
   DELETING_TTL_SECONDS,
   redisKeysFor,
@@ -11,6 +12,20 @@ import {
 import type { JobSpec } from './job-spec.js';
 
 export type ResourceKind = 'dataset' | 'model';
+
+// Notes job ARGV[1] among the users of each resource (KEYS[1..n], n = ARGV[2]), then, in the same step, looks for a
+// deleting marker on any of them (KEYS[n+1..2n]): with one, the notes are undone and its index (from 1) returned;
+// else 0.
+const CLAIM = `
+local n = tonumber(ARGV[2])
+for i = 1, n do redis.call('SADD', KEYS[i], ARGV[1]) end
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[n + i]) == 1 then
+    for j = 1, n do redis.call('SREM', KEYS[j], ARGV[1]) end
+    return i
+  end
+end
+return 0`;
 
 /** The datasets and base model a job reads. */
 function resourcesOf(spec: JobSpec): Array<{ kind: ResourceKind; id: string }> {
@@ -40,18 +55,27 @@ export class ResourceGuard {
     return this.keys.resourceJobs(tenant, kind, id);
   }
 
-  /** Notes that job `jobId` uses what `spec` names; a 404 naming one that is being deleted (the note undone). */
+  /**
+   * Notes that job `jobId` uses what `spec` names; a 404 naming one that is being deleted (the note undone). One
+   * round trip.
+   */
   async claim(tenant: string, jobId: string, spec: JobSpec): Promise<void> {
     const used = resourcesOf(spec);
-    const refs = this.redis.multi();
-    for (const { kind, id } of used) refs.sadd(this.usersKey(tenant, kind, id), jobId);
-    await refs.exec();
-    for (const { kind, id } of used) {
-      if (await this.redis.exists(this.keys.deleting(tenant, kind, id))) {
-        await this.release(tenant, jobId, spec);
-        throw notFound(kind, id);
-      }
-    }
+    const keys = [
+      ...used.map(({ kind, id }) => this.usersKey(tenant, kind, id)),
+      ...used.map(({ kind, id }) => this.keys.deleting(tenant, kind, id)),
+    ];
+    const refused = (await this.redis.eval(CLAIM, keys.length, ...keys, jobId, used.length)) as number;
+    if (refused > 0) throw notFound(used[refused - 1]!.kind, used[refused - 1]!.id);
+  }
+
+  /**
+   * Whether a job the queue does not know is on its way there: admitted (its tenant counts it) a moment ago, it has
+   * claimed its resources and not yet been added. A job that ended or was removed is no longer counted.
+   */
+  private async beingSubmitted(tenant: string, jobId: string): Promise<boolean> {
+    const admittedAt = await this.redis.zscore(this.keys.activeJobs(tenant), jobId);
+    return admittedAt !== null && Date.now() - Number(admittedAt) < ADMISSION_GRACE_MS;
   }
 
   /** Undoes {@link claim}, for a job that never reached the queue. */
@@ -74,8 +98,11 @@ export class ResourceGuard {
     const users: string[] = [];
     for (const jobId of await this.redis.smembers(usersKey)) {
       const state = await this.queue.getJobState(jobId);
-      if (state === 'completed' || state === 'failed' || state === 'unknown')
-        await this.redis.srem(usersKey, jobId);
+      const finished =
+        state === 'completed' ||
+        state === 'failed' ||
+        (state === 'unknown' && !(await this.beingSubmitted(tenant, jobId)));
+      if (finished) await this.redis.srem(usersKey, jobId);
       else users.push(jobId);
     }
     if (users.length > 0) {

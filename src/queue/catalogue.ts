@@ -62,6 +62,8 @@ const KEY_FORMS = {
     `${prefix}:tenants:${tenant}:webhook-attempts:${webhookId}`,
   /** Jobs counted against a tenant's quota of queued and running jobs, by admission time (pruned lazily). */
   activeJobs: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:active-jobs`,
+  /** A tenant's jobs while their status is `queued`, by the Redis time they were queued (ms). */
+  queuedJobs: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:queued-jobs`,
   /** The tenant's stored datasets and models that count against its quota: id → bytes. */
   storedResources: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:stored`,
   /** Bytes of a tenant's stored datasets and models: the sum of `storedResources`. */

@@ -3,15 +3,22 @@ import type { Redis } from 'ioredis';
 import { ProblemError } from '../errors.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 
-// Admits a job unless the tenant already has `limit` (KEYS[1]: a sorted set of job ids by admission time).
-// Returns -1 when admitted (or already counted), else the current count.
+// Admits a job (ARGV[1]) unless the tenant's storage is used up (KEYS[2], the total, against ARGV[4]): its model
+// could not be stored; or it already has `limit` (ARGV[2]) jobs (KEYS[1]: a sorted set of job ids by admission
+// time). Returns {0, 0} when admitted (or already counted), {1, bytes stored} or {2, jobs counted} when refused.
 const ADMIT_JOB = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return -1 end
+local stored = tonumber(redis.call('GET', KEYS[2]) or '0')
+if stored >= tonumber(ARGV[4]) then return {1, stored} end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {0, 0} end
 local size = redis.call('ZCARD', KEYS[1])
-if size >= tonumber(ARGV[2]) then return size end
+if size >= tonumber(ARGV[2]) then return {2, size} end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return -1
+return {0, 0}
 `;
+/** What ADMIT_JOB answers first. */
+const ADMITTED = 0;
+const STORAGE_FULL = 1;
+const JOBS_FULL = 2;
 
 // Counts a stored resource once (KEYS[1]: resource id → bytes; KEYS[2]: the total). With a limit (ARGV[3] > 0), only
 // if the total stays within it. Returns -1 when counted (or counted already), else the current total.
@@ -38,7 +45,8 @@ return 1
 
 /** Finished jobs leave the count; so do jobs the queue does not know, once they are older than a submission takes. */
 const FINISHED = new Set(['completed', 'failed']);
-const ADMISSION_GRACE_MS = 60_000;
+/** How long a submission may take from admission to the queue's add: until then, its job is not in the queue. */
+export const ADMISSION_GRACE_MS = 60_000;
 
 /** A quota exceeded: 429 for jobs (they free up), 413 for storage; the message names the quota and the use. */
 function exceeded(status: 429 | 413, quota: string, limit: number, current: number, detail: string) {
@@ -69,29 +77,48 @@ export class TenantQuotas {
   }
 
   /**
-   * Counts job `id` as active for the tenant, or throws 429 when the tenant already has its maximum queued or
-   * running. Jobs that have finished since they were counted are pruned first.
+   * Counts job `id` as active for the tenant, in one round trip. Throws 413 while the tenant's storage is used up
+   * (a trained model could not be stored), 429 when the tenant already has its maximum queued or running; jobs
+   * that have finished since they were counted are pruned first then.
    */
   async admitJob(tenant: string, id: string): Promise<void> {
     const key = this.keys.activeJobs(tenant);
-    if ((await this.redis.zcard(key)) >= this.limits.maxActiveJobs) await this.pruneJobs(key);
-    const current = (await this.redis.eval(
+    let [outcome, current] = await this.tryAdmit(tenant, id);
+    if (outcome === JOBS_FULL) {
+      await this.pruneJobs(key);
+      [outcome, current] = await this.tryAdmit(tenant, id);
+    }
+    if (outcome === ADMITTED) return;
+    if (outcome === STORAGE_FULL) {
+      throw exceeded(
+        413,
+        'stored_bytes',
+        this.limits.maxStoredBytes,
+        current,
+        `the tenant's storage quota (TENANT_MAX_STORED_BYTES, ${mib(this.limits.maxStoredBytes)}) is used up ` +
+          `(${mib(current)}), so a trained model could not be stored; delete datasets or models first`,
+      );
+    }
+    throw exceeded(
+      429,
+      'active_jobs',
+      this.limits.maxActiveJobs,
+      current,
+      `the tenant has ${current} jobs queued or running, its quota (TENANT_MAX_ACTIVE_JOBS); retry when one ends`,
+    );
+  }
+
+  private async tryAdmit(tenant: string, id: string): Promise<[number, number]> {
+    return (await this.redis.eval(
       ADMIT_JOB,
-      1,
-      key,
+      2,
+      this.keys.activeJobs(tenant),
+      this.storedKeys(tenant)[1],
       id,
       this.limits.maxActiveJobs,
       Date.now(),
-    )) as number;
-    if (current >= 0) {
-      throw exceeded(
-        429,
-        'active_jobs',
-        this.limits.maxActiveJobs,
-        current,
-        `the tenant has ${current} jobs queued or running, its quota (TENANT_MAX_ACTIVE_JOBS); retry when one ends`,
-      );
-    }
+      this.limits.maxStoredBytes,
+    )) as [number, number];
   }
 
   private async pruneJobs(key: string): Promise<void> {
@@ -156,21 +183,6 @@ export class TenantQuotas {
   /** Uncounts a resource that was deleted (or never stored); a second call for it changes nothing. */
   async releaseBytes(tenant: string, resourceId: string): Promise<void> {
     await this.redis.eval(UNCOUNT_BYTES, 2, ...this.storedKeys(tenant), resourceId);
-  }
-
-  /** Refuses new training while the tenant's storage is full: the model it makes would not fit. */
-  async checkStorageLeft(tenant: string): Promise<void> {
-    const current = Number((await this.redis.get(this.storedKeys(tenant)[1])) ?? 0);
-    if (current >= this.limits.maxStoredBytes) {
-      throw exceeded(
-        413,
-        'stored_bytes',
-        this.limits.maxStoredBytes,
-        current,
-        `the tenant's storage quota (TENANT_MAX_STORED_BYTES, ${mib(this.limits.maxStoredBytes)}) is used up ` +
-          `(${mib(current)}), so a trained model could not be stored; delete datasets or models first`,
-      );
-    }
   }
 
   async usage(tenant: string): Promise<{ activeJobs: number; storedBytes: number }> {
