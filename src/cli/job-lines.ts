@@ -7,16 +7,18 @@ const numberIn = (data: Record<string, unknown>, key: string) =>
 const textIn = (data: Record<string, unknown>, key: string) =>
   typeof data[key] === 'string' ? data[key] : undefined;
 
-/** An epoch row's metrics: `loss 0.4213  acc 0.9012  val_loss 0.5000  val_acc 0.8800`. */
+/**
+ * An epoch row's metrics: `loss 0.4213  acc 0.9012  val_loss 0.5000  val_acc 0.8800`, or for a regression
+ * `loss 0.0906  mae 212.5  val_loss 0.1323  val_mae 260.1  val_r2 0.8123`.
+ */
 export function epochMetrics(row: Record<string, unknown>): string {
-  const parts = [
-    `loss ${formatNumber(numberIn(row, 'loss'))}`,
-    `acc ${formatNumber(numberIn(row, 'accuracy'))}`,
-  ];
+  const regression = numberIn(row, 'mae') !== undefined;
+  const show = (key: string, name = key) => `${name} ${formatNumber(numberIn(row, key))}`;
+  const parts = [show('loss'), regression ? show('mae') : show('accuracy', 'acc')];
   if (numberIn(row, 'val_loss') !== undefined)
     parts.push(
-      `val_loss ${formatNumber(numberIn(row, 'val_loss'))}`,
-      `val_acc ${formatNumber(numberIn(row, 'val_accuracy'))}`,
+      show('val_loss'),
+      ...(regression ? [show('val_mae'), show('val_r2')] : [show('val_accuracy', 'val_acc')]),
     );
   return parts.join('  ');
 }
@@ -87,9 +89,13 @@ export function outcomeText(job: Job): string {
       ? ` in ${formatDuration((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000)}`
       : '';
   if (job.status === 'succeeded') {
-    const accuracy = job.metrics.val_accuracy ?? job.metrics.accuracy;
-    const metric = typeof job.metrics.val_accuracy === 'number' ? 'val_accuracy' : 'accuracy';
-    return `job ${job.id} succeeded${took}: model ${job.modelId}, ${metric} ${formatNumber(accuracy)}`;
+    // A classification's accuracy, a regression's R², on the validation rows when there are any.
+    const metrics = job.metrics as Record<string, number | null | undefined>;
+    const metric = ['val_accuracy', 'val_r2', 'accuracy', 'r2'].find(
+      (key) => typeof metrics[key] === 'number',
+    );
+    const shown = metric ? `, ${metric} ${formatNumber(metrics[metric])}` : '';
+    return `job ${job.id} succeeded${took}: model ${job.modelId}${shown}`;
   }
   if (job.error) return `job ${job.id} ${job.status}${took}: ${job.error.code}: ${job.error.message}`;
   return `job ${job.id} ${job.status}${took}`;

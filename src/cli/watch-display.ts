@@ -38,7 +38,8 @@ function follow(shown: Shown, event: JobEvent): void {
   if (event.type === 'epoch') {
     shown.epoch = Number(data.epoch ?? shown.epoch);
     shown.loss = formatNumber(data.loss as number | null);
-    shown.valAcc = formatNumber(data.val_accuracy as number | null);
+    // A regression's R² where a classification's accuracy would be.
+    shown.valAcc = formatNumber((data.val_accuracy ?? data.val_r2) as number | null);
   }
   if (event.type === 'status' && data.status === 'succeeded') shown.percent = 100;
 }
@@ -47,7 +48,7 @@ function follow(shown: Shown, event: JobEvent): void {
 const shownAbove = (event: JobEvent) => event.type !== 'progress' && event.type !== 'checkpoint';
 
 const BAR_FORMAT =
-  '{status} [{bar}] {percentage}% | epoch {epoch}/{epochs} | loss {loss} | val_acc {valAcc} | ETA {remaining}';
+  '{status} [{bar}] {percentage}% | epoch {epoch}/{epochs} | loss {loss} | val {valAcc} | ETA {remaining}';
 
 function barDisplay(shown: Shown): WatchDisplay {
   let bars: { multi: MultiBar; bar: SingleBar } | undefined;
