@@ -30,7 +30,7 @@ describe('the OpenAPI document, through a client generated from it', () => {
   let worker: InProcessWorker;
 
   before(async () => {
-    env = await createTestEnv('openapi');
+    env = await createTestEnv('openapi', { MAX_EVENT_LOOP_DELAY_MS: 60_000 });
     // No key is added for the client: it must send its own.
     ({ server, base } = await listen(env.config, { credentials: false }));
     worker = await startWorker(env.config);
