@@ -8,6 +8,7 @@ import { modelRecord } from '../src/models/model-record.js';
 import { describeLayers, ModelStore, type ModelRecord } from '../src/models/model-store.js';
 import { defaultCutLayer } from '../src/training/model.js';
 import type { TrainingResult } from '../src/training/train.js';
+import { trainingSettingsOf } from '../src/training/training-settings.js';
 import type { RunDeps, RunRequest } from './training-run.js';
 
 type Files = Map<string, Uint8Array | string>;
@@ -69,6 +70,7 @@ export async function storeModel(
     evaluation: result.evaluation ?? result.regressionEvaluation,
     ...task,
     history: result.history,
+    training: trainingSettingsOf(spec, result.history),
     lineage: { jobId, baseModelId: spec.baseModel, datasetId: dataset.id, datasetSha256: dataset.sha256 },
     backend: context.backend,
     ...(graphBase && { graphBase }),

@@ -57,9 +57,9 @@ function registerCreate(jobs: Command): void {
       ]),
     )
     .addOption(new Option('--loss <loss>', 'regression: mse (default) or huber').choices(['mse', 'huber']))
-    .option('--epochs <n>', 'epochs (default 10)', integer)
-    .option('--batch-size <n>', 'batch size (default 32)', integer)
-    .option('--learning-rate <rate>', "Adam's learning rate (default 0.001)", number)
+    .option('--epochs <n>', 'epochs (default: chosen from the dataset, with early stopping)', integer)
+    .option('--batch-size <n>', 'batch size (default: chosen from the dataset)', integer)
+    .option('--learning-rate <rate>', "Adam's learning rate (default: chosen for the job)", number)
     .option('--fine-tune-epochs <n>', 'base model: epochs of fine-tuning after the head', integer)
     .option('--early-stopping <patience>', 'stop after this many epochs without improvement', integer)
     .option('--validation-split <fraction>', 'hold-out fraction, 0 to 0.5 (default 0.2)', number)

@@ -1270,6 +1270,19 @@ export interface paths {
                   /** @description Regression: coefficient of determination on the validation rows */
                   val_r2?: number | null;
                 }[];
+                /** @description The settings the model was trained with; absent on models not trained here */
+                training?: {
+                  /** @description Epochs the job was set to run (the head phase; fine-tuning adds its own) */
+                  epochs: number;
+                  /** @description Epochs it ran: fewer than `epochs` when early stopping ended it */
+                  epochsRun: number;
+                  batchSize: number;
+                  learningRate: number;
+                  /** @description Whether early stopping watched the validation metric */
+                  earlyStopping: boolean;
+                  /** @description The settings the service chose from the data (omitted or "auto" in the request) */
+                  auto: ('epochs' | 'batchSize' | 'learningRate' | 'earlyStopping')[];
+                };
                 lineage: {
                   jobId: string | null;
                   baseModelId: string | null;
@@ -1551,6 +1564,19 @@ export interface paths {
                 /** @description Regression: coefficient of determination on the validation rows */
                 val_r2?: number | null;
               }[];
+              /** @description The settings the model was trained with; absent on models not trained here */
+              training?: {
+                /** @description Epochs the job was set to run (the head phase; fine-tuning adds its own) */
+                epochs: number;
+                /** @description Epochs it ran: fewer than `epochs` when early stopping ended it */
+                epochsRun: number;
+                batchSize: number;
+                learningRate: number;
+                /** @description Whether early stopping watched the validation metric */
+                earlyStopping: boolean;
+                /** @description The settings the service chose from the data (omitted or "auto" in the request) */
+                auto: ('epochs' | 'batchSize' | 'learningRate' | 'earlyStopping')[];
+              };
               lineage: {
                 jobId: string | null;
                 baseModelId: string | null;
@@ -1957,6 +1983,19 @@ export interface paths {
                 /** @description Regression: coefficient of determination on the validation rows */
                 val_r2?: number | null;
               }[];
+              /** @description The settings the model was trained with; absent on models not trained here */
+              training?: {
+                /** @description Epochs the job was set to run (the head phase; fine-tuning adds its own) */
+                epochs: number;
+                /** @description Epochs it ran: fewer than `epochs` when early stopping ended it */
+                epochsRun: number;
+                batchSize: number;
+                learningRate: number;
+                /** @description Whether early stopping watched the validation metric */
+                earlyStopping: boolean;
+                /** @description The settings the service chose from the data (omitted or "auto" in the request) */
+                auto: ('epochs' | 'batchSize' | 'learningRate' | 'earlyStopping')[];
+              };
               lineage: {
                 jobId: string | null;
                 baseModelId: string | null;
@@ -2291,6 +2330,19 @@ export interface paths {
                 /** @description Regression: coefficient of determination on the validation rows */
                 val_r2?: number | null;
               }[];
+              /** @description The settings the model was trained with; absent on models not trained here */
+              training?: {
+                /** @description Epochs the job was set to run (the head phase; fine-tuning adds its own) */
+                epochs: number;
+                /** @description Epochs it ran: fewer than `epochs` when early stopping ended it */
+                epochsRun: number;
+                batchSize: number;
+                learningRate: number;
+                /** @description Whether early stopping watched the validation metric */
+                earlyStopping: boolean;
+                /** @description The settings the service chose from the data (omitted or "auto" in the request) */
+                auto: ('epochs' | 'batchSize' | 'learningRate' | 'earlyStopping')[];
+              };
               lineage: {
                 jobId: string | null;
                 baseModelId: string | null;
@@ -4108,9 +4160,12 @@ export interface paths {
               };
             };
             hyperparameters?: {
-              epochs?: number;
-              batchSize?: number;
-              learningRate?: number;
+              /** @description Epochs; "auto" (the default): from the training steps it takes, with early stopping */
+              epochs?: number | 'auto';
+              /** @description Rows per step; "auto" (the default): from the number of training rows and the job budget */
+              batchSize?: number | 'auto';
+              /** @description Adam's learning rate; "auto" (the default): chosen for the job */
+              learningRate?: number | 'auto';
               beta1?: number;
               beta2?: number;
               epsilon?: number;

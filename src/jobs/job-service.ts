@@ -95,23 +95,22 @@ export class JobService {
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
   async check(tenant: string, request: JobRequest): Promise<JobSpec> {
     checkJobRequest(request);
-    const spec = resolveJobSpec(request, () => randomInt(2 ** 31 - 1));
+    const requested = resolveJobSpec(request, () => randomInt(2 ** 31 - 1));
     // A base named by an alias is the model it points to now: the job keeps that model whatever the alias does.
-    if (spec.baseModel && this.options.aliases)
-      spec.baseModel = await modelIdOf(this.options.aliases, tenant, spec.baseModel);
-    const dataset = await this.datasets.get(tenant, spec.dataset);
-    if (!dataset) throw notFound('dataset', spec.dataset);
+    if (requested.baseModel && this.options.aliases)
+      requested.baseModel = await modelIdOf(this.options.aliases, tenant, requested.baseModel);
+    const dataset = await this.datasets.get(tenant, requested.dataset);
+    if (!dataset) throw notFound('dataset', requested.dataset);
     const records: JobRecords = { dataset };
-    if ('dataset' in spec.validation) {
-      records.validation = await this.datasets.get(tenant, spec.validation.dataset);
-      if (!records.validation) throw notFound('dataset', spec.validation.dataset);
+    if ('dataset' in requested.validation) {
+      records.validation = await this.datasets.get(tenant, requested.validation.dataset);
+      if (!records.validation) throw notFound('dataset', requested.validation.dataset);
     }
-    if (spec.baseModel) {
-      records.base = await this.models.get(tenant, spec.baseModel);
-      if (!records.base) throw notFound('model', spec.baseModel);
+    if (requested.baseModel) {
+      records.base = await this.models.get(tenant, requested.baseModel);
+      if (!records.base) throw notFound('model', requested.baseModel);
     }
-    checkJobAgainstRecords(spec, records, this.options.budget);
-    return spec;
+    return checkJobAgainstRecords(requested, records, this.options.budget);
   }
 
   /**

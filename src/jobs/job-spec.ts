@@ -14,6 +14,7 @@ import {
 } from '../training/augmentation.js';
 import { ClassWeightSchema, type ClassWeight } from '../training/class-weights.js';
 import { PreprocessingKindSchema, type PreprocessingKind } from '../training/input-preprocessing.js';
+import { AUTO_SETTINGS, type AutoSetting } from '../training/training-settings.js';
 
 export type { Architecture } from '../training/architectures/index.js';
 
@@ -22,6 +23,15 @@ const Id = (kind: 'ds' | 'mdl', description: string) =>
 const Rate = Type.Number({ exclusiveMinimum: 0, maximum: 1 });
 const Dropout = Type.Number({ minimum: 0, maximum: 0.9 });
 const Epochs = Type.Integer({ minimum: 1, maximum: 1000 });
+/** A setting the service may choose: the value, or "auto" (the same as leaving it out). */
+const OrAuto = <T extends Parameters<typeof Type.Union>[0][number]>(value: T, description: string) =>
+  Type.Union([value, Type.Literal('auto')], { description });
+
+/**
+ * What a job runs with before the service settles the "auto" settings against its dataset (see auto-settings.ts):
+ * a job trained directly from a spec, without that step, runs with these.
+ */
+export const FALLBACK_SETTINGS = { epochs: 10, batchSize: 32, learningRate: 1e-3 } as const;
 
 /** The body of POST /v1/jobs. Defaults are filled by {@link resolveJobSpec}, not by the validator. */
 export const JobRequestSchema = Type.Object(
@@ -84,9 +94,21 @@ export const JobRequestSchema = Type.Object(
     hyperparameters: Type.Optional(
       Type.Object(
         {
-          epochs: Type.Optional(Epochs),
-          batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096 })),
-          learningRate: Type.Optional(Rate),
+          epochs: Type.Optional(
+            OrAuto(
+              Epochs,
+              'Epochs; "auto" (the default): from the training steps it takes, with early stopping',
+            ),
+          ),
+          batchSize: Type.Optional(
+            OrAuto(
+              Type.Integer({ minimum: 1, maximum: 4096 }),
+              'Rows per step; "auto" (the default): from the number of training rows and the job budget',
+            ),
+          ),
+          learningRate: Type.Optional(
+            OrAuto(Rate, 'Adam\'s learning rate; "auto" (the default): chosen for the job'),
+          ),
           beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
           beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
           epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
@@ -138,6 +160,8 @@ export interface Transfer {
 }
 
 export interface Hyperparameters {
+  /** The settings the service chose (see auto-settings.ts); absent in specs stored before it. */
+  auto?: Array<AutoSetting | 'earlyStopping'>;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -175,6 +199,8 @@ export interface JobSpec {
   metadata: Record<string, string>;
 }
 
+const given = (value: number | 'auto' | undefined) => (value === 'auto' ? undefined : value);
+
 /** Fills defaults. Shape checks against datasets and models happen in the job service. */
 export function resolveJobSpec(request: JobRequest, randomSeed: () => number): JobSpec {
   const h = request.hyperparameters ?? {};
@@ -199,9 +225,10 @@ export function resolveJobSpec(request: JobRequest, randomSeed: () => number): J
         }
       : null,
     hyperparameters: {
-      epochs: h.epochs ?? 10,
-      batchSize: h.batchSize ?? 32,
-      learningRate: h.learningRate ?? 1e-3,
+      auto: AUTO_SETTINGS.filter((key) => h[key] === undefined || h[key] === 'auto'),
+      epochs: given(h.epochs) ?? FALLBACK_SETTINGS.epochs,
+      batchSize: given(h.batchSize) ?? FALLBACK_SETTINGS.batchSize,
+      learningRate: given(h.learningRate) ?? FALLBACK_SETTINGS.learningRate,
       beta1: h.beta1 ?? 0.9,
       beta2: h.beta2 ?? 0.999,
       epsilon: h.epsilon ?? 1e-7,

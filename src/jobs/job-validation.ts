@@ -4,9 +4,10 @@ import { badRequest, unprocessable } from '../errors.js';
 import type { ModelRecord } from '../models/model-store.js';
 import { architectureOf, checkArchitectureRequest } from '../training/architectures/index.js';
 import { validationRows } from '../training/data.js';
+import { settleAutoSettings } from './auto-settings.js';
 import { checkBase } from './base-model-check.js';
 import { checkImageJob, jobDataShape } from './image-job-check.js';
-import { checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
+import { budgetExcesses, checkJobCost, estimateJobCost, type JobBudget } from './job-cost.js';
 import { checkPreprocessing } from './preprocessing-check.js';
 import type { JobRequest, JobSpec } from './job-spec.js';
 import { checkTask, checkTaskRequest, splitHoldsRows } from './task-check.js';
@@ -70,31 +71,52 @@ function checkValidationDataset(dataset: Dataset, validation: Dataset, spec: Job
   }
 }
 
+/** Rows the job trains on: the dataset less its validation split. */
+function trainRowsOf(spec: JobSpec, dataset: Dataset): number {
+  if (!('split' in spec.validation)) return dataset.rows;
+  const held =
+    spec.task === 'regression'
+      ? Math.round(dataset.rows * spec.validation.split)
+      : validationRows(dataset.labelCounts, spec.validation.split);
+  return dataset.rows - held;
+}
+
 /**
  * A resolved spec against the records it names: validation data, the architecture's and base's shapes, and the
- * job's cost against the budget. Pure: the caller reads the records (and answers 404s for missing ones).
+ * job's cost against the budget. Returns the spec with its "auto" settings chosen (auto-settings.ts). Pure: the
+ * caller reads the records (and answers 404s for missing ones).
  */
-export function checkJobAgainstRecords(spec: JobSpec, records: JobRecords, budget: JobBudget): void {
+export function checkJobAgainstRecords(requested: JobSpec, records: JobRecords, budget: JobBudget): JobSpec {
   const { dataset, validation, base } = records;
-  if (validation) checkValidationDataset(dataset, validation, spec);
-  checkTask(spec, dataset, validation);
-  const hasValidation = splitHoldsRows(spec, dataset, () =>
-    'split' in spec.validation ? validationRows(dataset.labelCounts, spec.validation.split) : 0,
+  if (validation) checkValidationDataset(dataset, validation, requested);
+  checkTask(requested, dataset, validation);
+  const hasValidation = splitHoldsRows(requested, dataset, () =>
+    'split' in requested.validation ? validationRows(dataset.labelCounts, requested.validation.split) : 0,
   );
-  if (spec.hyperparameters.earlyStopping && !hasValidation) {
+  if (requested.hyperparameters.earlyStopping && !hasValidation) {
     throw unprocessable(
       'no_validation_data',
       'early stopping monitors validation metrics, but this job has no validation rows',
       { field: '/hyperparameters/earlyStopping' },
     );
   }
-  checkImageJob(spec, records);
-  checkPreprocessing(spec, dataset, base);
+  checkImageJob(requested, records);
+  checkPreprocessing(requested, dataset, base);
   // Images are resized to the model's input (checked above), so only rows of numbers must match it exactly.
   const images = dataset.kind === 'image';
-  if (spec.architecture && !images)
-    architectureOf(spec.architecture.type).checkFeatures(spec.architecture, dataset.featureShape);
-  if (base) checkBase(base, images ? base.inputShape : dataset.featureShape, spec);
-  const shape = jobDataShape(spec, dataset, base);
-  checkJobCost(spec, estimateJobCost(spec, shape, base, budget), budget);
+  if (requested.architecture && !images)
+    architectureOf(requested.architecture.type).checkFeatures(requested.architecture, dataset.featureShape);
+  if (base) checkBase(base, images ? base.inputShape : dataset.featureShape, requested);
+  const shape = jobDataShape(requested, dataset, base);
+  const costOf = (spec: JobSpec) => estimateJobCost(spec, shape, base, budget);
+  const spec = settleAutoSettings(requested, {
+    trainRows: trainRowsOf(requested, dataset),
+    hasValidation,
+    fits: (batchSize) => {
+      const trial = { ...requested, hyperparameters: { ...requested.hyperparameters, batchSize } };
+      return budgetExcesses(trial, costOf(trial), budget).every((excess) => excess.quantity === 'params');
+    },
+  });
+  checkJobCost(spec, costOf(spec), budget);
+  return spec;
 }

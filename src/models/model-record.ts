@@ -20,6 +20,7 @@ type RecordFields = Pick<
       | 'columns'
       | 'task'
       | 'targetScaling'
+      | 'training'
     >
   >;
 

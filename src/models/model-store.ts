@@ -7,6 +7,7 @@ import { PreprocessingSchema } from './preprocessing.js';
 import { EvaluationSchema } from '../training/evaluate.js';
 import { RegressionEvaluationSchema } from '../training/regression-evaluation.js';
 import { EpochRowSchema } from '../training/progress.js';
+import { TrainingSettingsSchema } from '../training/training-settings.js';
 
 const Metrics = StringRecord(Type.Union([Type.Number(), Type.Null()]));
 
@@ -74,6 +75,7 @@ export const ModelSchema = Type.Object({
     ),
   ),
   history: Type.Array(EpochRowSchema),
+  training: Type.Optional(TrainingSettingsSchema),
   lineage: Type.Object({
     jobId: Type.Union([Type.String(), Type.Null()]),
     baseModelId: Type.Union([Type.String(), Type.Null()]),

@@ -12,11 +12,20 @@ interface Settings {
   /** 'mlp', 'cnn', or a base model's id. */
   model: string;
   hiddenUnits: string;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
+  /** Left empty: the service chooses it from the dataset ("auto"). */
+  epochs: number | undefined;
+  batchSize: number | undefined;
+  learningRate: number | undefined;
   split: number;
 }
+
+/** The settings the service chooses when left empty: [setting, input id, label, step]. */
+const AUTO_FIELDS: Array<[AutoSetting, string, string, string]> = [
+  ['epochs', 'job-epochs', 'Epochs', '1'],
+  ['batchSize', 'job-batch', 'Batch size', '1'],
+  ['learningRate', 'job-rate', 'Learning rate', 'any'],
+];
+type AutoSetting = 'epochs' | 'batchSize' | 'learningRate';
 
 /** The job the form asks for: a network from scratch, or a transfer from a stored model. */
 function jobRequest(dataset: Dataset, s: Settings): JobRequest {
@@ -35,17 +44,24 @@ function jobRequest(dataset: Dataset, s: Settings): JobRequest {
     dataset: dataset.id,
     ...base,
     validation: { split: s.split },
-    hyperparameters: { epochs: s.epochs, batchSize: s.batchSize, learningRate: s.learningRate },
+    hyperparameters: {
+      epochs: s.epochs ?? 'auto',
+      batchSize: s.batchSize ?? 'auto',
+      learningRate: s.learningRate ?? 'auto',
+    },
   };
 }
 
-function NumberField(props: {
+/** A number input; with `auto`, empty means the service chooses, as its placeholder says. */
+function NumberField<Auto extends boolean = false>(props: {
   id: string;
   label: string;
-  value: number;
+  value: Auto extends true ? number | undefined : number;
+  auto?: Auto;
   step?: string;
-  onChange: (v: number) => void;
+  onChange: (v: Auto extends true ? number | undefined : number) => void;
 }) {
+  type Value = Parameters<typeof props.onChange>[0];
   return (
     <>
       <label for={props.id}>{props.label}</label>
@@ -53,8 +69,12 @@ function NumberField(props: {
         id={props.id}
         type="number"
         step={props.step ?? '1'}
-        value={props.value}
-        onInput={(event) => props.onChange(Number(event.currentTarget.value))}
+        placeholder={props.auto ? 'auto' : undefined}
+        value={props.value ?? ''}
+        onInput={(event) => {
+          const text = event.currentTarget.value;
+          props.onChange((props.auto && text === '' ? undefined : Number(text)) as Value);
+        }}
       />
     </>
   );
@@ -68,9 +88,9 @@ export function NewJobForm({ dataset }: { dataset: Dataset }) {
     name: '',
     model: 'mlp',
     hiddenUnits: '128',
-    epochs: 10,
-    batchSize: 32,
-    learningRate: 0.001,
+    epochs: undefined,
+    batchSize: undefined,
+    learningRate: undefined,
     split: 0.2,
   });
   const [problem, setProblem] = useState<ApiProblem | undefined>(undefined);
@@ -111,20 +131,17 @@ export function NewJobForm({ dataset }: { dataset: Dataset }) {
           />
         </>
       )}
-      <NumberField id="job-epochs" label="Epochs" value={s.epochs} onChange={(epochs) => set({ epochs })} />
-      <NumberField
-        id="job-batch"
-        label="Batch size"
-        value={s.batchSize}
-        onChange={(batchSize) => set({ batchSize })}
-      />
-      <NumberField
-        id="job-rate"
-        label="Learning rate"
-        step="any"
-        value={s.learningRate}
-        onChange={(learningRate) => set({ learningRate })}
-      />
+      {AUTO_FIELDS.map(([key, id, label, step]) => (
+        <NumberField
+          auto
+          key={key}
+          id={id}
+          label={label}
+          step={step}
+          value={s[key]}
+          onChange={(value) => set({ [key]: value })}
+        />
+      ))}
       <NumberField
         id="job-split"
         label="Validation share"
