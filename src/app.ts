@@ -29,6 +29,8 @@ import jobRoutes from './routes/jobs.routes.js';
 import modelRoutes from './routes/models.routes.js';
 import workerRoutes from './routes/workers.routes.js';
 import webhookRoutes from './routes/webhooks.routes.js';
+import sweepRoutes from './routes/sweeps.routes.js';
+import sweeps from './plugins/sweeps.js';
 import type { BackendInfo } from './tf/backend.js';
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -115,6 +117,7 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   await fastify.register(auth);
   await fastify.register(stores);
   await fastify.register(services);
+  await fastify.register(sweeps);
   await fastify.register(metrics);
   await fastify.register(webhooks);
   await fastify.register(fastifySSE, { heartbeatInterval: config.SSE_HEARTBEAT_MS });
@@ -125,6 +128,7 @@ async function app(fastify: FastifyInstance, { config, backend }: AppOptions) {
   await fastify.register(aliasRoutes, { prefix: '/v1/aliases' });
   await fastify.register(baseRoutes, { prefix: '/v1/bases' });
   await fastify.register(jobRoutes, { prefix: '/v1/jobs' });
+  await fastify.register(sweepRoutes, { prefix: '/v1/sweeps' });
   await fastify.register(workerRoutes, { prefix: '/v1/workers' });
   await fastify.register(webhookRoutes, { prefix: '/v1/webhooks' });
   await fastify.register(dashboardRoutes, { prefix: '/ui' });

@@ -27,7 +27,7 @@ export const badRequest = (code: ProblemCode, detail: string, extensions?: Recor
   new ProblemError(400, code, detail, extensions);
 
 export const notFound = (
-  kind: 'dataset' | 'model' | 'job' | 'alias' | 'file' | 'webhook' | 'delivery',
+  kind: 'dataset' | 'model' | 'job' | 'sweep' | 'alias' | 'file' | 'webhook' | 'delivery',
   id: string,
 ) => new ProblemError(404, `${kind}_not_found`, `${kind} '${id}' does not exist`, { [`${kind}Id`]: id });
 

@@ -14,7 +14,7 @@ function random(): number {
 
 const next = monotonicFactory(random);
 
-export type IdKind = 'ds' | 'mdl' | 'job' | 'wrk' | 'whk';
+export type IdKind = 'ds' | 'mdl' | 'job' | 'swp' | 'wrk' | 'whk';
 
 /** A new resource id: a kind prefix and a lower-case ULID, so ids sort by creation time. */
 export function newId(kind: IdKind): string {

@@ -105,7 +105,7 @@ describe('automatic settings through the API', () => {
     assert.equal(response.statusCode, 201, response.body);
     const submitted = response.json<JobView>();
     const h = submitted.spec.hyperparameters;
-    // 120 digits, 24 held out for validation: 96 training rows, 16 a batch, 6 steps an epoch.
+    // 120 digits, 20 held out for validation: 100 training rows, 16 a batch, 7 steps an epoch.
     assert.deepEqual([h.batchSize, h.epochs, h.learningRate], [16, 100, 3e-3]);
     assert.deepEqual(h.auto, ['epochs', 'batchSize', 'learningRate', 'earlyStopping']);
     assert.equal(h.earlyStopping?.monitor, 'val_loss');

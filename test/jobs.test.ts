@@ -299,9 +299,11 @@ describe('jobs API', () => {
         architecture: { type: 'mlp', hiddenUnits: [16], dropout: 0 },
         transfer: null,
         hyperparameters: {
+          // Chosen from the 100 training rows: what the request left out.
+          auto: ['batchSize', 'learningRate'],
           epochs: 2,
-          batchSize: 32,
-          learningRate: 0.001,
+          batchSize: 16,
+          learningRate: 0.003,
           beta1: 0.9,
           beta2: 0.999,
           epsilon: 1e-7,
@@ -481,8 +483,9 @@ describe('jobs API', () => {
       assert.equal(a.progress?.epoch, 2);
       assert.equal(a.progress?.epochs, 2);
       assert.equal(a.progress?.fraction, 1);
-      // 120 rows, 20% held out per class: 10 × round(12 × 0.2) = 20 validation rows, 100 to train in batches of 32.
-      assert.equal(a.progress?.batches, 4);
+      // 120 rows, 20% held out per class: 10 × round(12 × 0.2) = 20 validation rows, 100 to train in batches of
+      // 16 (the automatic batch size for them).
+      assert.equal(a.progress?.batches, 7);
       assert.ok(Date.parse(a.finishedAt!) >= Date.parse(a.startedAt!));
 
       const b = await waitForJob(fastify, ids.b);

@@ -16,7 +16,9 @@ import {
   type TrainingResultValue,
 } from '../src/queue/catalogue.js';
 import { countStoredModel } from '../src/quotas/tenant-quotas.js';
+import type { EpochRow } from '../src/training/progress.js';
 import { TrainingStopped } from '../src/training/train.js';
+import { sweepTrial, type SweepTrial, type SweepTrialDeps } from './sweep-trial.js';
 import { JobFailure, type RunChannel } from './training-run.js';
 import { TrainingKilled, TrainingProcessExited, type TrainingRunner } from './training-runner.js';
 
@@ -41,6 +43,8 @@ export interface ProcessorDeps {
   active: Map<string, ActiveJob>;
   /** True once the worker is shutting down: a stopped job goes back to the queue. */
   draining: () => boolean;
+  /** How sweeps' trials run here; without it a trial runs as a plain job. */
+  sweeps?: SweepTrialDeps;
 }
 
 type TrainingJob = Job<TrainingPayload, TrainingResultValue>;
@@ -114,7 +118,13 @@ function jobEnding(deps: ProcessorDeps, job: TrainingJob, token: string | undefi
 type JobEnding = ReturnType<typeof jobEnding>;
 
 /** The channel a run reports through: progress and events relayed in order; a relay failure is only logged. */
-function relayChannel(deps: ProcessorDeps, job: TrainingJob, active: ActiveJob, log: Logger) {
+function relayChannel(
+  deps: ProcessorDeps,
+  job: TrainingJob,
+  active: ActiveJob,
+  log: Logger,
+  trial: SweepTrial | null,
+) {
   let relayed = Promise.resolve();
   const relay = (work: () => Promise<unknown>) => {
     relayed = relayed.then(work).then(
@@ -138,7 +148,13 @@ function relayChannel(deps: ProcessorDeps, job: TrainingJob, active: ActiveJob, 
         }
       });
     },
-    event: (event: NewEvent) => relay(() => deps.events.append(job.id!, event)),
+    event: (event: NewEvent) =>
+      relay(async () => {
+        await deps.events.append(job.id!, event);
+        // The sweep's rule judges each epoch; a trial behind finishes the epoch under way.
+        if (trial && event.type === 'epoch' && !active.controller.signal.aborted)
+          await trial.epoch(event.data as EpochRow, () => active.controller.abort('prune'));
+      }),
   };
   return { channel, relayed: () => relayed, report: () => report };
 }
@@ -205,6 +221,10 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
     if (await ending.cancelAsked()) throw await ending.cancelled();
     // Paused while it waited: held again, without running.
     if (await pauseAsked(deps.redis, redisKeysFor(deps.prefix), id)) throw await ending.paused();
+    // A sweep's trial runs only while the sweep has a place for it.
+    const trial = sweepTrial(deps.sweeps, job, token);
+    const held = await trial?.admit();
+    if (held) throw held;
 
     if ((await events.lastStatus(id)) === 'running') {
       await ending.move('retrying', {
@@ -212,16 +232,18 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
       });
     }
     await ending.move('running', { attempt });
+    await trial?.started(attempt);
 
     const active: ActiveJob = { controller: new AbortController(), samplesPerSecond: null };
     deps.active.set(id, active);
     // A job taken up as the worker began to stop goes straight back.
     if (deps.draining()) active.controller.abort('handoff');
-    const { channel, relayed, report } = relayChannel(deps, job, active, log);
+    const { channel, relayed, report } = relayChannel(deps, job, active, log, trial);
 
     let cancelled: Error | undefined;
+    let result: TrainingResultValue | undefined;
     try {
-      const result = await deps.runner.run({ jobId: id, tenant, spec, attempt }, channel);
+      result = await deps.runner.run({ jobId: id, tenant, spec, attempt }, channel);
       await relayed();
       // Counted before the job ends, so a job that ended succeeded always has its model counted: whatever the
       // tenant's quota (new training is refused while storage is full, not its results), and once per model
@@ -237,6 +259,9 @@ export function createTrainingProcessor(deps: ProcessorDeps) {
       throw await endFailedAttempt(deps, job, token, error, { ending, report: report(), attempt, log });
     } finally {
       deps.active.delete(id);
+      await trial
+        ?.left(result)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not free the trial’s place'));
     }
   };
 }

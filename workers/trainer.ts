@@ -28,6 +28,7 @@ import { openStore } from '../src/store/open-store.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
 import { watchStopRequests } from './stop-requests.js';
 import { startHeartbeats, type Heartbeats } from './heartbeats.js';
+import { startSweepWorker } from './sweep-worker.js';
 import { serveWorkerMetrics } from './worker-metrics.js';
 import { createTrainingProcessor, type ActiveJob, type ProcessorDeps } from './train.processor.js';
 import { InlineRunner, ProcessRunner, type TrainingRunner } from './training-runner.js';
@@ -60,6 +61,13 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   );
   deps.lifecycle.onStatus(webhooks.listener);
   await webhooks.ready();
+  const sweeps = startSweepWorker(config, {
+    connection,
+    events: deps.events,
+    fanout: webhooks.fanout,
+    logger,
+  });
+  deps.sweeps = sweeps.trialDeps;
   const worker = createWorker(config, deps);
   const stops = await watchStopRequests(connection, config.QUEUE_PREFIX, state.active);
   const heartbeats = startHeartbeats(config, connection, backend, state, logger);
@@ -77,6 +85,7 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
     (closed ??= drain(config, logger, {
       ...{ state, runner, worker, stops, heartbeats, metrics, connection },
       webhooks,
+      sweeps,
     }));
   return { worker, id: heartbeats.id, drainTimeoutMs: config.WORKER_DRAIN_TIMEOUT_MS, close };
 }
@@ -236,6 +245,7 @@ async function drain(
     metrics: http.Server | undefined;
     connection: Redis;
     webhooks: { close: () => Promise<void> };
+    sweeps: { close: () => Promise<void> };
   },
 ): Promise<void> {
   const { state, runner, worker, stops, heartbeats, metrics, connection } = parts;
@@ -249,6 +259,7 @@ async function drain(
   for (const job of state.active.values()) job.controller.abort('handoff');
   clearInterval(stops.poll);
   await worker.close();
+  await parts.sweeps.close();
   clearTimeout(bound);
   await heartbeats.stop();
   await runner.close();

@@ -5805,15 +5805,15 @@ export interface paths {
                 /** @description Orders events; pass it as `after` or Last-Event-ID to read on from it */
                 id: string;
                 /** @enum {unknown} */
-                type: 'status' | 'epoch' | 'progress' | 'log' | 'checkpoint';
+                type: 'status' | 'epoch' | 'progress' | 'log' | 'checkpoint' | 'trial';
                 /** Format: date-time */
                 at: string;
-                /** @description status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint */
+                /** @description status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint; trial (a sweep's log): {trial, jobId, status, value?, stoppedEarly?} */
                 data: {
                   [key: string]: unknown;
                 };
               }[];
-              /** @description This page holds the job's terminal event, or there is nothing after it */
+              /** @description This page holds the terminal event, or there is nothing after it */
               ended: boolean;
             };
           };
@@ -6131,6 +6131,1385 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/sweeps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List sweeps, newest first
+     * @description Needs the scope `jobs:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          cursor?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                id: string;
+                name: string;
+                /** @enum {unknown} */
+                status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+                /** @enum {unknown} */
+                metric: 'val_accuracy' | 'val_loss' | 'val_r2' | 'val_mae' | 'val_rmse';
+                /** @enum {unknown} */
+                goal: 'max' | 'min';
+                /** @enum {unknown} */
+                method: 'grid' | 'random';
+                parallel: number;
+                alias: string | null;
+                /** @description Whether the alias was moved to the best model when the sweep ended */
+                aliasMoved: boolean;
+                /** @description Trials by status, and how many were stopped early */
+                counts: {
+                  [key: string]: number;
+                };
+                best: {
+                  trial: number;
+                  jobId: string;
+                  modelId: string;
+                  value: number;
+                  settings: {
+                    [key: string]: unknown;
+                  };
+                } | null;
+                trials: {
+                  /** @description 1-based */
+                  trial: number;
+                  jobId: string;
+                  /** @enum {unknown} */
+                  status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+                  /** @description The value of each setting the space varies */
+                  settings: {
+                    [key: string]: unknown;
+                  };
+                  value: number | null;
+                  /** @description Epochs run so far */
+                  epochs: number;
+                  stoppedEarly: {
+                    epoch: number;
+                    /** @description Its best metric up to that epoch */
+                    value: number;
+                    /** @description The median of the other trials' best at that epoch */
+                    median: number;
+                    /** @description Other trials that had reached it */
+                    trials: number;
+                  } | null;
+                  modelId: string | null;
+                }[];
+                /** @description The request with every default filled in */
+                spec: {
+                  [key: string]: unknown;
+                };
+                /** Format: date-time */
+                createdAt: string;
+                finishedAt: string | null;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Start a hyperparameter sweep
+     * @description Checks every trial as a job submission would (a 4xx names the space entry or job field a trial fails on), then queues the sweep: one training job per trial, `parallel` of them running at once, each watched and cancelled as any job. Trials count against the tenant’s active jobs from now on. Needs the scope `jobs:write`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            name?: string;
+            /** @description The job every trial runs, with the space's settings applied; what it leaves out is automatic */
+            job: {
+              /** @description Training dataset */
+              dataset: string;
+              /**
+               * @description classification (default): one of the labels; regression: the label as a number (every label must be one)
+               * @enum {unknown}
+               */
+              task?: 'classification' | 'regression';
+              /**
+               * @description Regression: mean squared error (default) or Huber loss, on the standardized target
+               * @enum {unknown}
+               */
+              loss?: 'mse' | 'huber';
+              validation?: {
+                /** @description Stratified hold-out fraction (default 0.2) */
+                split?: number;
+                /** @description A separate validation dataset */
+                dataset?: string;
+              };
+              /** @description Pretrained model to transfer from: its id, or an alias (resolved when the job is submitted) */
+              baseModel?: string;
+              architecture?:
+                | {
+                    hiddenUnits?: number[];
+                    dropout?: number;
+                    inputShape?: number[];
+                    filters?: number[];
+                    kernelSize?: number;
+                    denseUnits?: number;
+                    /**
+                     * @description The 2×2 pool after each convolution (default max); 'none' keeps every position, so that a cut below the last convolution keeps more of the image
+                     * @enum {unknown}
+                     */
+                    pooling?: 'max' | 'avg' | 'none';
+                    /** @description Average each channel of the last convolution's output over its positions before the Dense layer, instead of flattening it (default false) */
+                    globalPooling?: boolean;
+                    /** @enum {string} */
+                    type: 'mlp';
+                  }
+                | {
+                    hiddenUnits?: number[];
+                    dropout?: number;
+                    inputShape?: number[];
+                    filters?: number[];
+                    kernelSize?: number;
+                    denseUnits?: number;
+                    /**
+                     * @description The 2×2 pool after each convolution (default max); 'none' keeps every position, so that a cut below the last convolution keeps more of the image
+                     * @enum {unknown}
+                     */
+                    pooling?: 'max' | 'avg' | 'none';
+                    /** @description Average each channel of the last convolution's output over its positions before the Dense layer, instead of flattening it (default false) */
+                    globalPooling?: boolean;
+                    /** @enum {string} */
+                    type: 'cnn';
+                  };
+              transfer?: {
+                cutLayer?: string;
+                freeze?: ('all' | 'none') | number;
+                head?: {
+                  hiddenUnits?: number[];
+                  dropout?: number;
+                };
+              };
+              hyperparameters?: {
+                /** @description Epochs; "auto" (the default): from the training steps it takes, with early stopping */
+                epochs?: number | 'auto';
+                /** @description Rows per step; "auto" (the default): from the number of training rows and the job budget */
+                batchSize?: number | 'auto';
+                /** @description Adam's learning rate; "auto" (the default): chosen for the job */
+                learningRate?: number | 'auto';
+                beta1?: number;
+                beta2?: number;
+                epsilon?: number;
+                fineTune?: {
+                  epochs: number;
+                  learningRate?: number;
+                  unfreeze?: number;
+                };
+                earlyStopping?: {
+                  /** @enum {unknown} */
+                  monitor?: 'val_loss' | 'val_accuracy';
+                  patience?: number;
+                  minDelta?: number;
+                  restoreBest?: boolean;
+                };
+              };
+              /** @description Image datasets only: training images changed at random every epoch, reproducibly from the seed; validation images never */
+              augmentation?: {
+                /**
+                 * @description horizontal: each image mirrored left to right with probability 1/2 (default none)
+                 * @enum {unknown}
+                 */
+                flip?: 'none' | 'horizontal';
+                /** @description Each image shifted by up to this share of its size each way and cropped to between 1 - shift and all of it, resized back; the uncovered edge is black (default 0) */
+                shift?: number;
+                /** @description Each image brightened or darkened by up to this share of full scale (default 0) */
+                brightness?: number;
+              };
+              /** @description balanced: each class weighted by rows / (classes × its rows) among the training rows, so that every class counts as much in the loss; or a weight per label (1 for labels it leaves out). The training loss reported is the weighted one; validation loss is not weighted */
+              classWeight?:
+                | 'balanced'
+                | {
+                    [key: string]: number;
+                  };
+              /**
+               * @description auto (default): rows of numbers into an MLP standardized per feature; rows shaped as images into a CNN, and images, scaled as a whole; a base's own preprocessing when transferring. standardize: each feature by its training mean and standard deviation (rows of numbers only). scale: every value by one factor (images: 1/255; rows: 1 / the training split's largest absolute value). none: the values as they are. With a base, only its own kind (or auto)
+               * @enum {unknown}
+               */
+              preprocessing?: 'auto' | 'standardize' | 'scale' | 'none';
+              seed?: number;
+              name?: string;
+              metadata?: {
+                [key: string]: string;
+              };
+            };
+            /** @description The settings to vary, each a list of `values` (or, in random search, a `min`–`max` range) */
+            space: {
+              /** @description Adam's learning rate: `values`, or a `min`–`max` range drawn log-uniformly */
+              learningRate?:
+                | {
+                    /** @description The values to try */
+                    values: number[];
+                  }
+                | {
+                    min: number;
+                    max: number;
+                    /**
+                     * @description How values are drawn (default log)
+                     * @enum {unknown}
+                     */
+                    scale?: 'linear' | 'log';
+                  };
+              batchSize?: {
+                /** @description The values to try */
+                values: number[];
+              };
+              hiddenUnits?: {
+                /** @description The values to try */
+                values: number[][];
+              };
+              /** @description Dropout after each hidden layer (of the transfer head, with a base) */
+              dropout?:
+                | {
+                    /** @description The values to try */
+                    values: number[];
+                  }
+                | {
+                    min: number;
+                    max: number;
+                    /**
+                     * @description How values are drawn (default linear)
+                     * @enum {unknown}
+                     */
+                    scale?: 'linear' | 'log';
+                  };
+              unfreeze?: {
+                /** @description The values to try */
+                values: number[];
+              };
+            };
+            /**
+             * @description grid: every combination of the listed values; random (default): `trials` draws
+             * @enum {unknown}
+             */
+            method?: 'grid' | 'random';
+            /** @description How many trials: random search default 10; a grid runs all its combinations unless told fewer */
+            trials?: number;
+            /** @description Trials running at once (default 2) */
+            parallel?: number;
+            /**
+             * @description What picks the best trial: default val_accuracy, or val_loss for a regression
+             * @enum {unknown}
+             */
+            metric?: 'val_accuracy' | 'val_loss' | 'val_r2' | 'val_mae' | 'val_rmse';
+            earlyStopping?: {
+              /**
+               * @description median (default): a trial whose best metric so far is behind the median of the other trials' at the same epoch stops there; none: every trial runs its course
+               * @enum {unknown}
+               */
+              rule: 'median' | 'none';
+              /** @description Epochs every trial runs before it can be stopped (default 3) */
+              graceEpochs?: number;
+              /** @description Other trials that must have reached the epoch for the rule to judge (default 2) */
+              minTrials?: number;
+            };
+            /** @description An alias moved to the best trial's model when the sweep succeeds */
+            alias?: string;
+            /** @description Seeds the draws of a random search */
+            seed?: number;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+              /** @enum {unknown} */
+              metric: 'val_accuracy' | 'val_loss' | 'val_r2' | 'val_mae' | 'val_rmse';
+              /** @enum {unknown} */
+              goal: 'max' | 'min';
+              /** @enum {unknown} */
+              method: 'grid' | 'random';
+              parallel: number;
+              alias: string | null;
+              /** @description Whether the alias was moved to the best model when the sweep ended */
+              aliasMoved: boolean;
+              /** @description Trials by status, and how many were stopped early */
+              counts: {
+                [key: string]: number;
+              };
+              best: {
+                trial: number;
+                jobId: string;
+                modelId: string;
+                value: number;
+                settings: {
+                  [key: string]: unknown;
+                };
+              } | null;
+              trials: {
+                /** @description 1-based */
+                trial: number;
+                jobId: string;
+                /** @enum {unknown} */
+                status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+                /** @description The value of each setting the space varies */
+                settings: {
+                  [key: string]: unknown;
+                };
+                value: number | null;
+                /** @description Epochs run so far */
+                epochs: number;
+                stoppedEarly: {
+                  epoch: number;
+                  /** @description Its best metric up to that epoch */
+                  value: number;
+                  /** @description The median of the other trials' best at that epoch */
+                  median: number;
+                  /** @description Other trials that had reached it */
+                  trials: number;
+                } | null;
+                modelId: string | null;
+              }[];
+              /** @description The request with every default filled in */
+              spec: {
+                [key: string]: unknown;
+              };
+              /** Format: date-time */
+              createdAt: string;
+              finishedAt: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sweeps/{id}/cancel': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Cancel a sweep
+     * @description No further trial starts; every unfinished trial is cancelled as a job is. The sweep ends `cancelled` once its trials have (202 while they stop; 200 once it has). A finished sweep is 409. Needs the scope `jobs:write`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+              /** @enum {unknown} */
+              metric: 'val_accuracy' | 'val_loss' | 'val_r2' | 'val_mae' | 'val_rmse';
+              /** @enum {unknown} */
+              goal: 'max' | 'min';
+              /** @enum {unknown} */
+              method: 'grid' | 'random';
+              parallel: number;
+              alias: string | null;
+              /** @description Whether the alias was moved to the best model when the sweep ended */
+              aliasMoved: boolean;
+              /** @description Trials by status, and how many were stopped early */
+              counts: {
+                [key: string]: number;
+              };
+              best: {
+                trial: number;
+                jobId: string;
+                modelId: string;
+                value: number;
+                settings: {
+                  [key: string]: unknown;
+                };
+              } | null;
+              trials: {
+                /** @description 1-based */
+                trial: number;
+                jobId: string;
+                /** @enum {unknown} */
+                status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+                /** @description The value of each setting the space varies */
+                settings: {
+                  [key: string]: unknown;
+                };
+                value: number | null;
+                /** @description Epochs run so far */
+                epochs: number;
+                stoppedEarly: {
+                  epoch: number;
+                  /** @description Its best metric up to that epoch */
+                  value: number;
+                  /** @description The median of the other trials' best at that epoch */
+                  median: number;
+                  /** @description Other trials that had reached it */
+                  trials: number;
+                } | null;
+                modelId: string | null;
+              }[];
+              /** @description The request with every default filled in */
+              spec: {
+                [key: string]: unknown;
+              };
+              /** Format: date-time */
+              createdAt: string;
+              finishedAt: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+              /** @enum {unknown} */
+              metric: 'val_accuracy' | 'val_loss' | 'val_r2' | 'val_mae' | 'val_rmse';
+              /** @enum {unknown} */
+              goal: 'max' | 'min';
+              /** @enum {unknown} */
+              method: 'grid' | 'random';
+              parallel: number;
+              alias: string | null;
+              /** @description Whether the alias was moved to the best model when the sweep ended */
+              aliasMoved: boolean;
+              /** @description Trials by status, and how many were stopped early */
+              counts: {
+                [key: string]: number;
+              };
+              best: {
+                trial: number;
+                jobId: string;
+                modelId: string;
+                value: number;
+                settings: {
+                  [key: string]: unknown;
+                };
+              } | null;
+              trials: {
+                /** @description 1-based */
+                trial: number;
+                jobId: string;
+                /** @enum {unknown} */
+                status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+                /** @description The value of each setting the space varies */
+                settings: {
+                  [key: string]: unknown;
+                };
+                value: number | null;
+                /** @description Epochs run so far */
+                epochs: number;
+                stoppedEarly: {
+                  epoch: number;
+                  /** @description Its best metric up to that epoch */
+                  value: number;
+                  /** @description The median of the other trials' best at that epoch */
+                  median: number;
+                  /** @description Other trials that had reached it */
+                  trials: number;
+                } | null;
+                modelId: string | null;
+              }[];
+              /** @description The request with every default filled in */
+              spec: {
+                [key: string]: unknown;
+              };
+              /** Format: date-time */
+              createdAt: string;
+              finishedAt: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sweeps/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A sweep: its trials, their settings and metric, and the best so far
+     * @description Needs the scope `jobs:read`.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              name: string;
+              /** @enum {unknown} */
+              status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+              /** @enum {unknown} */
+              metric: 'val_accuracy' | 'val_loss' | 'val_r2' | 'val_mae' | 'val_rmse';
+              /** @enum {unknown} */
+              goal: 'max' | 'min';
+              /** @enum {unknown} */
+              method: 'grid' | 'random';
+              parallel: number;
+              alias: string | null;
+              /** @description Whether the alias was moved to the best model when the sweep ended */
+              aliasMoved: boolean;
+              /** @description Trials by status, and how many were stopped early */
+              counts: {
+                [key: string]: number;
+              };
+              best: {
+                trial: number;
+                jobId: string;
+                modelId: string;
+                value: number;
+                settings: {
+                  [key: string]: unknown;
+                };
+              } | null;
+              trials: {
+                /** @description 1-based */
+                trial: number;
+                jobId: string;
+                /** @enum {unknown} */
+                status: 'queued' | 'running' | 'retrying' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
+                /** @description The value of each setting the space varies */
+                settings: {
+                  [key: string]: unknown;
+                };
+                value: number | null;
+                /** @description Epochs run so far */
+                epochs: number;
+                stoppedEarly: {
+                  epoch: number;
+                  /** @description Its best metric up to that epoch */
+                  value: number;
+                  /** @description The median of the other trials' best at that epoch */
+                  median: number;
+                  /** @description Other trials that had reached it */
+                  trials: number;
+                } | null;
+                modelId: string | null;
+              }[];
+              /** @description The request with every default filled in */
+              spec: {
+                [key: string]: unknown;
+              };
+              /** Format: date-time */
+              createdAt: string;
+              finishedAt: string | null;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/sweeps/{id}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The sweep's events: its status, its trials starting and ending, and the trials stopped early
+     * @description Needs the scope `jobs:read`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          after?: string;
+          limit?: number;
+        };
+        header?: {
+          'last-event-id'?: string;
+        };
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              items: {
+                /** @description Orders events; pass it as `after` or Last-Event-ID to read on from it */
+                id: string;
+                /** @enum {unknown} */
+                type: 'status' | 'epoch' | 'progress' | 'log' | 'checkpoint' | 'trial';
+                /** Format: date-time */
+                at: string;
+                /** @description status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint; trial (a sweep's log): {trial, jobId, status, value?, stoppedEarly?} */
+                data: {
+                  [key: string]: unknown;
+                };
+              }[];
+              /** @description This page holds the terminal event, or there is nothing after it */
+              ended: boolean;
+            };
+          };
+        };
+        /** @description Event stream only: the sweep has ended and there is nothing after */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description RFC 9457 problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+        /** @description RFC 9457 problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              /** @description Stable machine-readable error code */
+              code: string;
+              detail: string;
+              instance: string;
+              requestId: string;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/workers': {
     parameters: {
       query?: never;
@@ -6310,6 +7689,9 @@ export interface paths {
                   | 'job.failed'
                   | 'job.cancelled'
                   | 'model.created'
+                  | 'sweep.succeeded'
+                  | 'sweep.failed'
+                  | 'sweep.cancelled'
                 )[];
                 description: string;
                 /** @description A disabled endpoint gets nothing, not even deliveries queued before */
@@ -6429,6 +7811,9 @@ export interface paths {
               | 'job.failed'
               | 'job.cancelled'
               | 'model.created'
+              | 'sweep.succeeded'
+              | 'sweep.failed'
+              | 'sweep.cancelled'
             )[];
             description?: string;
           };
@@ -6452,6 +7837,9 @@ export interface paths {
                 | 'job.failed'
                 | 'job.cancelled'
                 | 'model.created'
+                | 'sweep.succeeded'
+                | 'sweep.failed'
+                | 'sweep.cancelled'
               )[];
               description: string;
               /** @description A disabled endpoint gets nothing, not even deliveries queued before */
@@ -6650,6 +8038,9 @@ export interface paths {
                 | 'job.failed'
                 | 'job.cancelled'
                 | 'model.created'
+                | 'sweep.succeeded'
+                | 'sweep.failed'
+                | 'sweep.cancelled'
               )[];
               description: string;
               /** @description A disabled endpoint gets nothing, not even deliveries queued before */
@@ -6954,6 +8345,9 @@ export interface paths {
               | 'job.failed'
               | 'job.cancelled'
               | 'model.created'
+              | 'sweep.succeeded'
+              | 'sweep.failed'
+              | 'sweep.cancelled'
             )[];
             description?: string;
             enabled?: boolean;
@@ -6978,6 +8372,9 @@ export interface paths {
                 | 'job.failed'
                 | 'job.cancelled'
                 | 'model.created'
+                | 'sweep.succeeded'
+                | 'sweep.failed'
+                | 'sweep.cancelled'
               )[];
               description: string;
               /** @description A disabled endpoint gets nothing, not even deliveries queued before */
@@ -7174,6 +8571,9 @@ export interface paths {
                 | 'job.failed'
                 | 'job.cancelled'
                 | 'model.created'
+                | 'sweep.succeeded'
+                | 'sweep.failed'
+                | 'sweep.cancelled'
               )[];
               description: string;
               /** @description A disabled endpoint gets nothing, not even deliveries queued before */
@@ -7359,7 +8759,10 @@ export interface paths {
                   | 'job.succeeded'
                   | 'job.failed'
                   | 'job.cancelled'
-                  | 'model.created';
+                  | 'model.created'
+                  | 'sweep.succeeded'
+                  | 'sweep.failed'
+                  | 'sweep.cancelled';
                 attempt: number;
                 /**
                  * @description delivered: a 2xx; failed: anything else; refused: the URL is not allowed, never retried

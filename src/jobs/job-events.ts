@@ -3,7 +3,7 @@ import { Type, type Static } from 'typebox';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { StringRecord } from '../string-record.js';
 
-export const EVENT_TYPES = ['status', 'epoch', 'progress', 'log', 'checkpoint'] as const;
+export const EVENT_TYPES = ['status', 'epoch', 'progress', 'log', 'checkpoint', 'trial'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 /** A job's statuses, in its view and in its `status` events. */
 export const JOB_STATUSES = [
@@ -31,7 +31,7 @@ export const JobEventSchema = Type.Object({
   at: Type.String({ format: 'date-time' }),
   data: StringRecord(Type.Unknown(), {
     description:
-      'status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint',
+      "status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint; trial (a sweep's log): {trial, jobId, status, value?, stoppedEarly?}",
   }),
 });
 export type JobEvent = Static<typeof JobEventSchema>;

@@ -26,6 +26,7 @@ import { archiveCancelled } from './cancelled-jobs.js';
 import { JobPauses, WAITING_STATES } from './job-pause.js';
 import { JobReader, JUST_QUEUED, type JobView } from './job-view.js';
 import { ResourceGuard, type ResourceKind } from './resource-guard.js';
+import { JobAdmission } from './job-admission.js';
 
 export interface JobServiceOptions {
   queue: Queue<TrainingPayload, TrainingResultValue>;
@@ -64,6 +65,8 @@ export class JobService {
   private readonly guard: ResourceGuard;
   private readonly keys: RedisKeys;
   private readonly pauses: JobPauses;
+  /** Quota, claims, index and `queued` status of new jobs; sweeps admit their trials through it too. */
+  readonly admission: JobAdmission;
 
   constructor(private readonly options: JobServiceOptions) {
     ({
@@ -80,6 +83,7 @@ export class JobService {
     this.guard = new ResourceGuard(this.queue, this.redis, this.prefix);
     this.keys = redisKeysFor(this.prefix);
     this.pauses = new JobPauses({ ...options, keys: this.keys, reader: this.reader });
+    this.admission = new JobAdmission({ ...options, keys: this.keys, guard: this.guard });
   }
 
   /** See {@link JobPauses.pause}. */
@@ -94,6 +98,11 @@ export class JobService {
 
   /** Validates a request against the stored datasets and models; returns the spec with defaults filled. */
   async check(tenant: string, request: JobRequest): Promise<JobSpec> {
+    return (await this.inspect(tenant, request)).spec;
+  }
+
+  /** {@link check}, also returning the records the job names. */
+  async inspect(tenant: string, request: JobRequest): Promise<{ spec: JobSpec; records: JobRecords }> {
     checkJobRequest(request);
     const requested = resolveJobSpec(request, () => randomInt(2 ** 31 - 1));
     // A base named by an alias is the model it points to now: the job keeps that model whatever the alias does.
@@ -110,7 +119,7 @@ export class JobService {
       records.base = await this.models.get(tenant, requested.baseModel);
       if (!records.base) throw notFound('model', requested.baseModel);
     }
-    return checkJobAgainstRecords(requested, records, this.options.budget);
+    return { spec: checkJobAgainstRecords(requested, records, this.options.budget), records };
   }
 
   /**
@@ -142,16 +151,9 @@ export class JobService {
    */
   private async create(tenant: string, request: JobRequest, id: string): Promise<JobView> {
     const spec = await this.check(tenant, request);
-    await this.options.quotas?.admitJob(tenant, id);
+    const place = await this.admission.admit(tenant, id, spec);
     try {
-      // Both sent at once: the index entry of a job never queued is undone below, like the claim.
-      await Promise.all([
-        this.guard.claim(tenant, id, spec),
-        this.redis.zadd(this.keys.tenantJobs(tenant), 0, id),
-      ]);
       const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
-      // The log starts before a worker can see the job, so 'queued' always comes first.
-      const place = await this.lifecycle.queueNew({ id, tenant });
       const job = await this.queue.add('train', payload, { jobId: id });
       // Added behind every other job, it has as many of the tenant's ahead as were queued before it.
       const known = { marks: JUST_QUEUED, queuePosition: place };
@@ -159,11 +161,7 @@ export class JobService {
     } catch (error) {
       // Undone only if the job never reached the queue.
       if (await this.queue.getJob(id)) throw error;
-      await this.guard.release(tenant, id, spec);
-      await this.redis.zrem(this.keys.tenantJobs(tenant), id);
-      await this.redis.zrem(this.keys.queuedJobs(tenant), id);
-      await this.events.delete(id);
-      await this.options.quotas?.releaseJob(tenant, id);
+      await this.admission.undo(tenant, id, spec);
       throw error;
     }
   }
@@ -278,6 +276,11 @@ export class JobService {
     } finally {
       this.datasets.forget(tenant, id);
     }
+  }
+
+  /** The options every training job is added with (attempts, backoff, retention in the queue). */
+  trainingJobOptions() {
+    return this.queue.defaultJobOptions;
   }
 
   async get(tenant: string, id: string): Promise<JobView> {

@@ -71,6 +71,13 @@ function checkValidationDataset(dataset: Dataset, validation: Dataset, spec: Job
   }
 }
 
+/** Whether the job has rows to validate on: a separate dataset, or a split that holds some. */
+export function hasValidationRows(spec: JobSpec, dataset: Dataset): boolean {
+  return splitHoldsRows(spec, dataset, () =>
+    'split' in spec.validation ? validationRows(dataset.labelCounts, spec.validation.split) : 0,
+  );
+}
+
 /** Rows the job trains on: the dataset less its validation split. */
 function trainRowsOf(spec: JobSpec, dataset: Dataset): number {
   if (!('split' in spec.validation)) return dataset.rows;
@@ -90,9 +97,7 @@ export function checkJobAgainstRecords(requested: JobSpec, records: JobRecords, 
   const { dataset, validation, base } = records;
   if (validation) checkValidationDataset(dataset, validation, requested);
   checkTask(requested, dataset, validation);
-  const hasValidation = splitHoldsRows(requested, dataset, () =>
-    'split' in requested.validation ? validationRows(dataset.labelCounts, requested.validation.split) : 0,
-  );
+  const hasValidation = hasValidationRows(requested, dataset);
   if (requested.hyperparameters.earlyStopping && !hasValidation) {
     throw unprocessable(
       'no_validation_data',

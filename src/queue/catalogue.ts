@@ -1,5 +1,7 @@
 import type { DefaultJobOptions } from 'bullmq';
 import type { JobSpec } from '../jobs/job-spec.js';
+import type { SweepSpec, TrialOfSweep } from '../sweeps/sweep-spec.js';
+import type { PlannedTrial } from '../sweeps/sweep-trials.js';
 import type { BackendInfo } from '../tf/backend.js';
 import type { EpochRow, Progress } from '../training/progress.js';
 
@@ -8,6 +10,8 @@ export const QUEUES = {
   training: 'training',
   /** One job per delivery of a webhook event to one endpoint; see src/webhooks/. */
   webhooks: 'webhook-deliveries',
+  /** One parent job per sweep, its trials its children in the training queue; see src/sweeps/. */
+  sweeps: 'sweeps',
 } as const;
 
 /** Redis keys and channels beside the queues, under the same prefix. */
@@ -75,6 +79,19 @@ const KEY_FORMS = {
   /** The jobs that use a dataset or model (pruned of finished ones when it is deleted): a set of job ids. */
   resourceJobs: (prefix: string, tenant: string, kind: 'dataset' | 'model', id: string) =>
     `${prefix}:tenants:${tenant}:${kind}s:${id}:jobs`,
+  /** A tenant's sweeps: a sorted set by id (all scores 0), newest last. */
+  tenantSweeps: (prefix: string, tenant: string) => `${prefix}:tenants:${tenant}:sweeps`,
+  /** The sweep's trials admitted to run (its `parallel` at most), by admission time; see sweep-gate.ts. */
+  sweepAdmitted: (prefix: string, sweepId: string) => `${prefix}:sweeps:${sweepId}:admitted`,
+  /** Its trials held back, waiting for a place, by trial index. */
+  sweepHeld: (prefix: string, sweepId: string) => `${prefix}:sweeps:${sweepId}:held`,
+  /** Each trial's best metric up to an epoch, by trial job id, for the early-stopping rule. */
+  sweepEpoch: (prefix: string, sweepId: string, epoch: string) =>
+    `${prefix}:sweeps:${sweepId}:epochs:${epoch}`,
+  /** The trials the rule stopped: trial job id to why, as JSON. */
+  sweepStopped: (prefix: string, sweepId: string) => `${prefix}:sweeps:${sweepId}:stopped`,
+  /** Set when the sweep was cancelled. */
+  sweepCancel: (prefix: string, sweepId: string) => `${prefix}:sweeps:${sweepId}:cancel`,
   /** Where the rate limit keeps its counters: this prefix and the API key's id or the client's address. */
   rateLimit: (prefix: string) => `${prefix}:ratelimit:`,
 };
@@ -110,7 +127,35 @@ export interface TrainingPayload {
   tenant: string;
   spec: JobSpec;
   createdAt: string;
+  /** Set on a sweep's trial. */
+  sweep?: TrialOfSweep;
 }
+
+/** Payload of a sweep's parent job; the BullMQ job id is the sweep id. */
+export interface SweepPayload {
+  tenant: string;
+  spec: SweepSpec;
+  trials: PlannedTrial[];
+  createdAt: string;
+}
+
+/** How a sweep ended: the parent job's return value. */
+export interface SweepResultValue {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  /** The index of the best trial, or null when none succeeded with the metric. */
+  best: number | null;
+  /** Whether the sweep's alias was moved to the best trial's model. */
+  aliasMoved: boolean;
+  finishedAt: string;
+}
+
+/** Default options of a sweep's parent job: its end is written once every trial has ended, and retried. */
+export const SWEEP_JOB_OPTIONS: DefaultJobOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: false,
+  removeOnFail: false,
+};
 
 /** What a training job reports through `job.updateProgress`: everything GET /v1/jobs/:id shows while it runs. */
 export interface TrainingProgress {

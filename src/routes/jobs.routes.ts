@@ -2,9 +2,16 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { SSEReplyInterface } from '@fastify/sse';
+import {
+  eventsPage,
+  EventsHeaders,
+  EventsPage,
+  EventsQuery,
+  nothingMore,
+  streamEvents,
+} from './event-stream.js';
 import { idPattern } from '../ids.js';
 import { CheckpointInfoSchema } from '../jobs/checkpoint-store.js';
-import { EVENT_ID_PATTERN, isTerminal, JobEventSchema } from '../jobs/job-events.js';
 import { JobRequestSchema } from '../jobs/job-spec.js';
 import { JobStatusSchema, JobViewSchema, Nullable } from '../jobs/job-view.js';
 import type { RouteApp } from './route-app.js';
@@ -29,23 +36,6 @@ const JobListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-const EventsHeaders = Type.Object({
-  'last-event-id': Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN })),
-});
-const EventsQuery = Type.Object(
-  {
-    after: Type.Optional(Type.String({ pattern: EVENT_ID_PATTERN, default: '0' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  },
-  { additionalProperties: false },
-);
-const EventsPage = Type.Object({
-  items: Type.Array(JobEventSchema),
-  ended: Type.Boolean({
-    description: "This page holds the job's terminal event, or there is nothing after it",
-  }),
-});
-
 /** POST /: a job submitted, or the one an earlier request with the same idempotency key submitted. */
 function registerSubmit(app: RouteApp): void {
   app.post(
@@ -158,41 +148,6 @@ function registerPauseAndResume(app: RouteApp): void {
   );
 }
 
-/** A JSON page of the job's events after `after`, and whether the job's story ends there. */
-async function readEventsPage(app: RouteApp, tenant: string, id: string, after: string, limit: number) {
-  const items = await app.jobs.readEvents(tenant, id, after, limit);
-  return {
-    items,
-    ended: items.some(isTerminal) || (items.length === 0 && (await app.jobEvents.ended(id))),
-  };
-}
-
-/** Sends the job's events after `after` as they come, until the job ends, the client goes or the API closes. */
-async function streamEvents(
-  app: RouteApp,
-  streams: Set<AbortController>,
-  sse: SSEReplyInterface,
-  id: string,
-  after: string,
-): Promise<void> {
-  const stream = new AbortController();
-  streams.add(stream);
-  sse.onClose(() => stream.abort());
-  try {
-    const events = app.jobEvents.follow(id, after, stream.signal, {
-      idleMs: app.config.SSE_HEARTBEAT_MS,
-      onIdle: () => app.jobs.settle(id),
-    });
-    await sse.send(
-      (async function* () {
-        for await (const event of events) yield { id: event.id, event: event.type, data: event };
-      })(),
-    );
-  } finally {
-    streams.delete(stream);
-  }
-}
-
 /** GET /:id/events, as Server-Sent Events or JSON pages; `streams` holds the open streams. */
 function registerEvents(app: RouteApp, streams: Set<AbortController>): void {
   app.get(
@@ -221,16 +176,15 @@ function registerEvents(app: RouteApp, streams: Set<AbortController>): void {
       const sse = reply.sse as SSEReplyInterface | undefined;
       if (!sse) {
         const { after = '0', limit = 100 } = request.query;
-        return readEventsPage(app, request.tenant, id, after, limit);
+        const items = await app.jobs.readEvents(request.tenant, id, after, limit);
+        return eventsPage(items, () => app.jobEvents.ended(id));
       }
       const lastEventId = request.headers['last-event-id'];
       await app.jobs.getSettled(request.tenant, id);
       const after = lastEventId ?? request.query.after ?? '0';
       // Nothing more will come: 204 tells an EventSource to stop reconnecting.
-      if ((await app.jobEvents.ended(id)) && (await app.jobEvents.read(id, after, 1)).length === 0) {
-        return reply.code(204).send(null);
-      }
-      await streamEvents(app, streams, sse, id, after);
+      if (await nothingMore(app, id, after)) return reply.code(204).send(null);
+      await streamEvents(app, streams, sse, { id, after, settle: () => app.jobs.settle(id) });
     },
   );
 }

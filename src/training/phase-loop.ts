@@ -9,7 +9,7 @@ import { earlyStoppingFor, type EarlyStopping } from './early-stopping.js';
 import { modelVariables, type DropoutSteps } from './model.js';
 import { progressOf, type EpochRow, type Phase, type Progress, type ProgressPlan } from './progress.js';
 import type { BatchSums, RowContext, TrainingTask } from './tasks.js';
-import { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped } from './training-stops.js';
+import { CHECKPOINTED_STOPS, finishing, TrainingDiverged, TrainingStopped } from './training-stops.js';
 
 export { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped };
 
@@ -62,6 +62,8 @@ export interface TrainingRun {
   restoredRow: EpochRow | null;
   /** When progress was last reported and the event loop last let in, across phases. */
   pace: { lastProgressAt: number; lastYieldAt: number };
+  /** Set once a finishing stop (training-stops.ts) has ended the run's epochs. */
+  finishedEarly?: boolean;
 }
 
 /** One phase: the model it fits, on which inputs, for how many epochs, at which learning rate. */
@@ -132,6 +134,12 @@ class PhaseLoop {
 
   async runEpochs(): Promise<void> {
     while (!this.phaseDone && this.epochInPhase < this.plan.epochs) {
+      if (finishing(this.run.signal)) {
+        if (!this.run.finishedEarly)
+          await this.run.hooks.onLog?.(`its sweep stopped the trial after epoch ${this.run.history.length}`);
+        this.run.finishedEarly = true;
+        return;
+      }
       const epoch = this.run.history.length + 1;
       const epochRng = this.run.rng.state();
       await this.stopIfAsked(this.startBatch, epochRng);
@@ -198,7 +206,8 @@ class PhaseLoop {
       pace.lastProgressAt = now;
       await hooks.onProgress(this.progress(epoch, tally.batchesDone, tally.samplesPerSecond));
     }
-    if (signal?.aborted) this.plan.fitModel.stopTraining = true;
+    // A finishing stop lets the epoch end; any other stops it at this batch.
+    if (signal?.aborted && !finishing(signal)) this.plan.fitModel.stopTraining = true;
     // Let timers and messages in (stop requests, heartbeats) between batches.
     if (now - pace.lastYieldAt >= YIELD_INTERVAL_MS) {
       pace.lastYieldAt = now;
@@ -249,7 +258,7 @@ class PhaseLoop {
   /** Throws {@link TrainingStopped} if the signal was aborted, checkpointing first on a hand-off or pause. */
   private async stopIfAsked(batchesDone: number, rngState: RngState): Promise<void> {
     const { signal } = this.run;
-    if (!signal?.aborted) return;
+    if (!signal?.aborted || finishing(signal)) return;
     const reason = String(signal.reason);
     if (CHECKPOINTED_STOPS.has(reason) && this.checkpointedAt !== `${this.epochInPhase}/${batchesDone}`) {
       await this.checkpoint(batchesDone, rngState);

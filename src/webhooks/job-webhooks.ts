@@ -90,5 +90,5 @@ export function workerJobWebhooks(
   };
   /** Both queues connected: one closed while its connection still starts up would fail after the close. */
   const ready = () => Promise.all([training.waitUntilReady(), deliveries.waitUntilReady()]);
-  return { listener, ready, close };
+  return { listener, fanout, ready, close };
 }

@@ -15,6 +15,9 @@ export const WEBHOOK_EVENTS = {
   'job.failed': 'The job ended failed (`data.error`)',
   'job.cancelled': 'The job ended cancelled',
   'model.created': 'A model was stored: trained by a job that succeeded, or uploaded',
+  'sweep.succeeded': 'A sweep ended with its best trial picked (`data.best`)',
+  'sweep.failed': 'A sweep ended with no trial that succeeded',
+  'sweep.cancelled': 'A sweep ended cancelled',
 } as const;
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENTS;
@@ -32,7 +35,7 @@ export const WebhookPayloadSchema = Type.Object({
   timestamp: Type.String({ format: 'date-time' }),
   data: Type.Unknown({
     description:
-      'job.*: the job as GET /v1/jobs/:id shows it; model.created: the model as GET /v1/models/:id',
+      'job.*: the job as GET /v1/jobs/:id shows it; model.created: the model as GET /v1/models/:id; sweep.*: the sweep as GET /v1/sweeps/:id',
   }),
 });
 export type WebhookPayload = Static<typeof WebhookPayloadSchema>;
@@ -53,6 +56,9 @@ export function webhookEventId(...identity: string[]): string {
 /** The id of the event a job's transition is announced as. */
 export const jobEventId = (transition: Pick<Transition, 'jobId' | 'eventId'>) =>
   webhookEventId('job', transition.jobId, transition.eventId);
+
+/** The id of the event a sweep's end is announced as: one per sweep. */
+export const sweepEventId = (sweepId: string) => webhookEventId('sweep', sweepId);
 
 /** The id of the event a stored model is announced as: one per model, however it was made. */
 export const modelEventId = (modelId: string) => webhookEventId('model', modelId);

@@ -1,0 +1,33 @@
+import { FlowProducer, Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { QUEUES, type SweepPayload, type SweepResultValue } from '../queue/catalogue.js';
+import { SweepService } from '../sweeps/sweep-service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sweeps: SweepService;
+  }
+}
+
+/** Hyperparameter sweeps: the sweeps queue, the flow producer that adds a sweep with its trials, the service. */
+export default fp(
+  async function sweepsPlugin(app: FastifyInstance) {
+    const connection = app.redis;
+    const prefix = app.config.QUEUE_PREFIX;
+    const queue = new Queue<SweepPayload, SweepResultValue>(QUEUES.sweeps, { connection, prefix });
+    const flows = new FlowProducer({ connection, prefix });
+    // Both re-emit their connection's errors: logged, never thrown.
+    queue.on('error', (error) => app.log.warn({ err: error }, 'sweeps queue error'));
+    flows.on('error', (error) => app.log.warn({ err: error }, 'sweep flow producer error'));
+    app.decorate(
+      'sweeps',
+      new SweepService({ jobs: app.jobs, events: app.jobEvents, queue, flows, redis: connection, prefix }),
+    );
+    app.addHook('onClose', async () => {
+      await flows.close();
+      await queue.close();
+    });
+  },
+  { name: 'sweeps', dependencies: ['redis', 'services'] },
+);

@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import { notFound, ProblemError } from '../errors.js';
+import type { JobView } from '../jobs/job-view.js';
+import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
+import { MedianRule } from './median-rule.js';
+import { SweepLog, type SweepStatus } from './sweep-log.js';
+import { sweepView, trialView, type SweepQueue, type SweepView } from './sweep-view.js';
+
+export interface SweepReaderOptions {
+  queue: SweepQueue;
+  redis: Redis;
+  prefix: string;
+  /** A trial's job as GET /v1/jobs/:id shows it (a 404 ProblemError when it is gone). */
+  readJob: (tenant: string, jobId: string) => Promise<JobView>;
+}
+
+/** A trial's job or a sweep that is gone (past retention): left out, not an error. */
+function missing(error: unknown): undefined {
+  if (error instanceof ProblemError && error.status === 404) return undefined;
+  throw error;
+}
+
+/** Reads sweeps as the API shows them, in the API and in the worker that ends them. */
+export class SweepReader {
+  private readonly keys: RedisKeys;
+  private readonly log: SweepLog;
+  private readonly rule: MedianRule;
+
+  constructor(private readonly options: SweepReaderOptions) {
+    this.keys = redisKeysFor(options.prefix);
+    this.log = new SweepLog(options.redis, options.prefix);
+    this.rule = new MedianRule(options.redis, options.prefix);
+  }
+
+  /** The sweep with its trials; a 404 for another tenant's. */
+  async get(tenant: string, id: string): Promise<SweepView> {
+    const job = await this.options.queue.getJob(id);
+    if (!job || job.data.tenant !== tenant) throw notFound('sweep', id);
+    const { spec, trials } = job.data;
+    const [status, stopped, views] = await Promise.all([
+      this.log.lastStatus(id),
+      this.rule.stopped(id),
+      Promise.all(trials.map((trial) => this.options.readJob(tenant, trial.jobId).catch(missing))),
+    ]);
+    const trialViews = trials.map((trial, i) => trialView(spec, trial, views[i], stopped.get(trial.jobId)));
+    return sweepView(job, (status as SweepStatus | null) ?? 'queued', trialViews);
+  }
+
+  /** Newest first; `cursor` is the last id of the previous page. */
+  async list(tenant: string, options: { limit: number; cursor?: string }) {
+    const ids = await this.options.redis.zrevrangebylex(
+      this.keys.tenantSweeps(tenant),
+      options.cursor ? `(${options.cursor}` : '+',
+      '-',
+      'LIMIT',
+      0,
+      options.limit + 1,
+    );
+    const page = ids.slice(0, options.limit);
+    const items = (await Promise.all(page.map((id) => this.get(tenant, id).catch(missing)))).filter(
+      (view): view is SweepView => view !== undefined,
+    );
+    return { items, nextCursor: ids.length > options.limit ? page.at(-1)! : null };
+  }
+}
