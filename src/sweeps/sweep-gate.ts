@@ -7,7 +7,12 @@ import type { TrialOfSweep } from './sweep-spec.js';
  * How long a trial held back waits before a worker looks at it again. Trials are promoted as soon as a place
  * frees up; this only bounds the wait should that be missed (the process ending a trial died first).
  */
-export const SWEEP_HOLD_MS = 15_000;
+export const SWEEP_HOLD_MS = 120_000;
+
+// A pickup that only held the trial started no attempt: BullMQ counted one (the job hash's `ats`), taken back.
+const UNCOUNT_START = `
+local started = tonumber(redis.call('HGET', KEYS[1], 'ats') or '0')
+if started > 0 then redis.call('HINCRBY', KEYS[1], 'ats', -1) end`;
 
 // The admitted trials that no worker holds any more (ended, paused, or their worker died and its lock ran out)
 // leave first; then the trial is admitted if it was, or if there is room, and held (by its index) if not.
@@ -74,6 +79,7 @@ export class SweepGate {
   /** Holds a trial the gate did not admit in the delayed set; a place that freed meanwhile is taken at once. */
   async hold(trial: TrialOfSweep, job: Job, token: string | undefined): Promise<void> {
     await job.moveToDelayed(Date.now() + SWEEP_HOLD_MS, token);
+    await this.redis.eval(UNCOUNT_START, 1, `${job.queueQualifiedName}:${job.id}`);
     await this.promoteHeld(trial);
   }
 
