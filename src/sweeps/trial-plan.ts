@@ -13,13 +13,25 @@ export const MAX_TRIALS = 100;
 
 type Rng = () => number;
 
-/** Every combination of the entries' values, the first entry's varying slowest. */
-function grid(entries: Array<[string, { values: unknown[] }]>): TrialSettings[] {
-  return entries.reduce<TrialSettings[]>(
-    (combinations, [name, { values }]) =>
-      combinations.flatMap((settings) => values.map((value) => ({ ...settings, [name]: value }))),
-    [{}],
-  );
+type ListEntries = Array<[string, { values: unknown[] }]>;
+
+/** The grid's combination number `index`, the first entry's values varying slowest (mixed radix). */
+function combination(entries: ListEntries, index: number): TrialSettings {
+  const picks: number[] = [];
+  let rest = index;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const { length } = entries[i]![1].values;
+    picks[i] = rest % length;
+    rest = Math.floor(rest / length);
+  }
+  return Object.fromEntries(entries.map(([name, { values }], i) => [name, values[picks[i]!]]));
+}
+
+/** `count` distinct numbers below `size`, drawn with `rng`, in increasing order; never more work than `count`. */
+function distinct(size: number, count: number, rng: Rng): number[] {
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(Math.floor(rng() * size));
+  return [...picked].sort((a, b) => a - b);
 }
 
 /** A value drawn from an entry: one of its values, or a point of its range on the dimension's scale. */
@@ -57,7 +69,7 @@ function checkSpace(space: SearchSpace, method: 'grid' | 'random'): void {
 
 /**
  * The settings of each trial. A grid runs every combination of the listed values, or, with fewer `trials`, as
- * many of them picked at random; a random search draws each setting of each trial. Seeded: the same request
+ * many of them picked at random (kept in grid order); a random search draws each setting of each trial. Seeded: the same request
  * plans the same trials.
  */
 export function planTrials(
@@ -73,25 +85,24 @@ export function planTrials(
       Object.fromEntries(entries.map(([name, entry]) => [name, draw(name, entry, rng)])),
     );
   }
-  const all = grid(entries as Array<[string, { values: unknown[] }]>);
-  if (trials === undefined && all.length > MAX_TRIALS)
+  const lists = entries as ListEntries;
+  // Counted, not listed: a grid of many long lists is refused without being built.
+  const size = lists.reduce((n, [, { values }]) => n * values.length, 1);
+  if (trials === undefined && size > MAX_TRIALS)
     throw unprocessable(
       'invalid_sweep',
-      `the grid has ${all.length} combinations, over the ${MAX_TRIALS} trials a sweep may run: give 'trials' to run some of them`,
+      `the grid has ${size} combinations, over the ${MAX_TRIALS} trials a sweep may run: give 'trials' to run some of them`,
       { field: '/space' },
     );
-  if (trials !== undefined && trials > all.length)
+  if (trials !== undefined && trials > size)
     throw unprocessable(
       'invalid_sweep',
-      `the grid has ${all.length} combinations, fewer than the ${trials} trials asked for`,
+      `the grid has ${size} combinations, fewer than the ${trials} trials asked for`,
       { field: '/trials' },
     );
-  if (trials === undefined || trials === all.length) return all;
-  // A seeded shuffle's first `trials`, kept in grid order.
-  const picked = all
-    .map((settings, index) => ({ index, key: rng() }))
-    .sort((a, b) => a.key - b.key)
-    .slice(0, trials)
-    .sort((a, b) => a.index - b.index);
-  return picked.map(({ index }) => all[index]!);
+  const indices =
+    trials === undefined || trials === size
+      ? Array.from({ length: size }, (_, i) => i)
+      : distinct(size, trials, rng);
+  return indices.map((index) => combination(lists, index));
 }
