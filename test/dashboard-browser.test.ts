@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { build } from 'vite';
 import type { Dataset } from '../src/datasets/dataset-store.js';
 import type { JobView } from '../src/jobs/job-view.js';
+import type { SweepView } from '../src/sweeps/sweep-view.js';
 import { DASHBOARD_CSP } from '../src/routes/dashboard.routes.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
 import { createTestEnv, TEST_KEY, testKeys, type TestEnv } from './helpers/env.js';
@@ -302,6 +303,50 @@ describe(
       await table.waitFor();
       assert.match(await table.innerText(), new RegExp(os.hostname()));
       await shoot('workers');
+    });
+
+    it('follows a sweep on its page until it ends: its trials, their values and the best one linked', async () => {
+      // No worker while the page opens: every change it shows comes over the sweep's event stream.
+      await worker?.close();
+      worker = undefined;
+      const { id } = await api.ok<SweepView>('POST', '/v1/sweeps', {
+        name: 'digits rates',
+        job: {
+          dataset: dataset.id,
+          architecture: { type: 'mlp', hiddenUnits: [16] },
+          hyperparameters: { epochs: 3 },
+        },
+        space: { learningRate: { values: [0.03, 0.01, 0.003] } },
+        method: 'grid',
+        parallel: 1,
+        earlyStopping: { rule: 'none' },
+      });
+      await page.getByRole('navigation').getByRole('link', { name: 'Sweeps' }).click();
+      await page.locator(`tr[data-sweep="${id}"] a`).click();
+      await page.locator('.facts .badge.status-queued').waitFor();
+      assert.equal(await page.locator('table.trials tbody tr').count(), 3);
+      await page.evaluate('window.marker = 3');
+      worker = await startWorker(env.config);
+      await page.locator('.facts .badge.status-succeeded').waitFor({ timeout: 300_000 });
+      const sweep = await api.ok<SweepView>('GET', `/v1/sweeps/${id}`);
+      assert.equal(sweep.status, 'succeeded', JSON.stringify(sweep.trials));
+      const best = sweep.best!;
+      const panel = page.locator('.best-trial');
+      await panel.locator(`a[href="/ui/models/${best.modelId}"]`).waitFor();
+      await panel.locator(`a[href="/ui/jobs/${best.jobId}"]`).waitFor();
+      assert.equal(await panel.getAttribute('data-trial'), String(best.trial));
+      assert.equal(await page.locator('table.trials tr.best').getAttribute('data-trial'), String(best.trial));
+      assert.equal(await page.locator('table.trials .badge.status-succeeded').count(), 3);
+      assert.match(await page.locator('table.trials').innerText(), /learning rate 0\.003/);
+      assert.deepEqual(await chartPoints(page), [3], 'a bar per trial');
+      assert.equal(await page.getByRole('button', { name: 'Cancel' }).count(), 0, 'nothing left to cancel');
+      assert.equal(await page.evaluate('window.marker'), 3, 'no reload');
+      await shoot('sweep');
+      await page.getByRole('link', { name: 'Sweeps', exact: true }).first().click();
+      const row = page.locator(`tr[data-sweep="${id}"]`);
+      await row.waitFor();
+      assert.match(await row.innerText(), /Succeeded[\s\S]*3 \/ 3/);
+      await shoot('sweeps');
     });
 
     it('fits a phone-sized screen', async () => {

@@ -37,13 +37,14 @@ export class SweepReader {
     const job = await this.options.queue.getJob(id);
     if (!job || job.data.tenant !== tenant) throw notFound('sweep', id);
     const { spec, trials } = job.data;
-    const [status, stopped, views] = await Promise.all([
+    const [status, stopped, cancel, views] = await Promise.all([
       this.log.lastStatus(id),
       this.rule.stopped(id),
+      this.options.redis.exists(this.keys.sweepCancel(id)),
       Promise.all(trials.map((trial) => this.options.readJob(tenant, trial.jobId).catch(missing))),
     ]);
     const trialViews = trials.map((trial, i) => trialView(spec, trial, views[i], stopped.get(trial.jobId)));
-    return sweepView(job, (status as SweepStatus | null) ?? 'queued', trialViews);
+    return sweepView(job, (status as SweepStatus | null) ?? 'queued', trialViews, cancel === 1);
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */

@@ -45,6 +45,9 @@ export const SweepViewSchema = Type.Object({
   method: Type.Enum(['grid', 'random']),
   parallel: Type.Integer(),
   alias: Nullable(Type.String()),
+  cancelRequested: Type.Boolean({
+    description: 'A cancel was asked for: the sweep ends cancelled once its trials have',
+  }),
   aliasMoved: Type.Boolean({
     description: 'Whether the alias was moved to the best model when the sweep ended',
   }),
@@ -107,6 +110,7 @@ export function sweepView(
   job: Pick<Job<SweepPayload, SweepResultValue>, 'id' | 'data' | 'returnvalue'>,
   status: SweepStatus,
   trials: TrialView[],
+  cancelRequested: boolean,
 ): SweepView {
   const { spec, createdAt } = job.data;
   const result = (job.returnvalue as SweepResultValue | null) ?? null;
@@ -123,6 +127,7 @@ export function sweepView(
     method: spec.method,
     parallel: spec.parallel,
     alias: spec.alias,
+    cancelRequested,
     aliasMoved: result?.aliasMoved ?? false,
     counts,
     best: best && {

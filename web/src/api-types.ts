@@ -16,6 +16,8 @@ export type { ModelRecord } from '../../src/models/model-store.js';
 export type { Alias } from '../../src/models/alias-store.js';
 export type { Dataset } from '../../src/datasets/dataset-store.js';
 export type { WorkerInfo } from '../../src/queue/worker-registry.js';
+export type { SweepView, TrialView } from '../../src/sweeps/sweep-view.js';
+export type { SweepStatus } from '../../src/sweeps/sweep-log.js';
 
 /** RFC 9457 problem details, as every error response carries them. */
 export type ProblemBody = Static<typeof ProblemSchema> & { scope?: string; field?: string };

@@ -9,6 +9,8 @@ import { JobsPage } from './pages/jobs-page.js';
 import { ModelPage } from './pages/model-page.js';
 import { ModelsPage } from './pages/models-page.js';
 import { SignIn } from './pages/sign-in.js';
+import { SweepPage } from './pages/sweep-page.js';
+import { SweepsPage } from './pages/sweeps-page.js';
 import { WorkersPage } from './pages/workers-page.js';
 import type { ApiProblem } from './problem.js';
 import { href, Link, useRoute, type Route } from './router.js';
@@ -16,6 +18,7 @@ import { forgetKey, storedKey, storeKey } from './session.js';
 
 const SECTIONS = [
   { view: 'jobs', name: 'Jobs' },
+  { view: 'sweeps', name: 'Sweeps' },
   { view: 'models', name: 'Models' },
   { view: 'datasets', name: 'Datasets' },
   { view: 'workers', name: 'Workers' },
@@ -28,6 +31,7 @@ function View({ route }: { route: Route }) {
     const status = route.query.get('status');
     return <JobsPage status={STATUSES.includes(status as JobStatus) ? (status as JobStatus) : undefined} />;
   }
+  if (view === 'sweeps') return id ? <SweepPage id={id} /> : <SweepsPage />;
   if (view === 'models') return id ? <ModelPage id={id} /> : <ModelsPage />;
   if (view === 'datasets') return id ? <DatasetPage id={id} /> : <DatasetsPage />;
   if (view === 'workers') return <WorkersPage />;

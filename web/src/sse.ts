@@ -62,12 +62,13 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
- * Follows a job's events after `after` until its final status, the signal aborts or the API refuses (a problem,
- * thrown). A dropped connection is picked up again from the last event seen, so none is missed or seen twice.
+ * Follows an event log (`path`: a job's or a sweep's events route) after `after` until its final status, the
+ * signal aborts or the API refuses (a problem, thrown). A dropped connection is picked up again from the last
+ * event seen, so none is missed or seen twice.
  */
-export async function followJobEvents(
+export async function followEvents(
   api: Api,
-  jobId: string,
+  path: string,
   after: string,
   onEvent: (event: JobEvent) => void,
   signal: AbortSignal,
@@ -76,11 +77,11 @@ export async function followJobEvents(
   let retryMs = 500;
   while (!signal.aborted) {
     try {
-      const response = await api.request(`/v1/jobs/${jobId}/events`, {
+      const response = await api.request(path, {
         headers: { accept: 'text/event-stream', 'last-event-id': last },
         signal,
       });
-      // The job has ended and nothing is left after `last`.
+      // The log has ended and nothing is left after `last`.
       if (response.status === 204 || !response.body) return;
       for await (const message of readEventStream(response.body)) {
         const event = JSON.parse(message.data) as JobEvent;
@@ -98,3 +99,12 @@ export async function followJobEvents(
     retryMs = Math.min(retryMs * 2, 10_000);
   }
 }
+
+/** Follows a job's events after `after` until its final status (see followEvents). */
+export const followJobEvents = (
+  api: Api,
+  jobId: string,
+  after: string,
+  onEvent: (event: JobEvent) => void,
+  signal: AbortSignal,
+) => followEvents(api, `/v1/jobs/${jobId}/events`, after, onEvent, signal);

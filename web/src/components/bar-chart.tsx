@@ -2,14 +2,34 @@ import { useMemo } from 'preact/hooks';
 import uPlot from 'uplot';
 import { useUplot } from './use-uplot.js';
 
-/** Counts per category as bars, drawn with uPlot's bar paths. */
-export function BarChart({ title, labels, values }: { title: string; labels: string[]; values: number[] }) {
+/** What the legend calls a bar and its value, and the bars together (read aloud). */
+export interface BarNames {
+  item: string;
+  items: string;
+  value: string;
+}
+
+const CLASS_COUNTS: BarNames = { item: 'class', items: 'classes', value: 'rows' };
+
+/** A value per category as bars (a class's rows by default), drawn with uPlot's bar paths; null draws none. */
+export function BarChart({
+  title,
+  labels,
+  values,
+  names = CLASS_COUNTS,
+}: {
+  title: string;
+  labels: string[];
+  values: Array<number | null>;
+  names?: BarNames;
+}) {
   const shape = `${title}|${labels.join('\u0000')}`;
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(
     () => ({
       scales: {
         x: { time: false, range: [-0.5, labels.length - 0.5] },
-        y: { range: (_u, _min, max) => [0, max * 1.1 || 1] },
+        // From 0, or below it for a negative value (an R² can be).
+        y: { range: (_u, min, max) => [Math.min(0, min), Math.max(0, max) * 1.1 || 1] },
       },
       axes: [
         {
@@ -20,9 +40,9 @@ export function BarChart({ title, labels, values }: { title: string; labels: str
         {},
       ],
       series: [
-        { label: 'class', value: (_u, i) => (i === null ? '' : (labels[i] ?? '')) },
+        { label: names.item, value: (_u, i) => (i === null ? '' : (labels[i] ?? '')) },
         {
-          label: 'rows',
+          label: names.value,
           fill: 'rgba(37, 99, 235, 0.6)',
           stroke: 'rgb(37, 99, 235)',
           paths: uPlot.paths.bars!({ size: [0.7, 80] }),
@@ -37,7 +57,7 @@ export function BarChart({ title, labels, values }: { title: string; labels: str
   return (
     <figure class="chart" data-points={values.length}>
       <figcaption>{title}</figcaption>
-      <div ref={host} role="img" aria-label={`${title}: ${labels.length} classes`} />
+      <div ref={host} role="img" aria-label={`${title}: ${labels.length} ${names.items}`} />
     </figure>
   );
 }
