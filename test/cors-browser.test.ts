@@ -6,7 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './helpers/chromium.js';
 import type { JobView } from '../src/jobs/job-view.js';
 import type { ModelRecord } from '../src/models/model-store.js';
 import { digitsCsv } from './helpers/digits.js';
@@ -15,7 +16,6 @@ import { apiClient, type ApiClient } from './helpers/http.js';
 import { listen } from './helpers/processes.js';
 import { modelUpload, saveModel } from './helpers/tf-model.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TFJS = readFileSync(createRequire(import.meta.url).resolve('@tensorflow/tfjs/dist/tf.min.js'));
 
 /** A page server on an origin of its own: an empty page, and TF.js for it. */
@@ -65,17 +65,7 @@ describe(
       });
       assert.equal(uploaded.status, 201);
       model = (await uploaded.json()) as ModelRecord;
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     after(async () => {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from './helpers/chromium.js';
 import sharp from 'sharp';
 import { build } from 'vite';
 import type { Dataset } from '../src/datasets/dataset-store.js';
@@ -20,7 +21,6 @@ import { apiClient, finishedJob, type ApiClient } from './helpers/http.js';
 import { listen } from './helpers/processes.js';
 import { startWorker, type InProcessWorker } from './helpers/worker.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the screenshots of each page go, beside the test output. */
 const SHOTS = path.join(ROOT, 'test-results', 'dashboard');
@@ -83,17 +83,7 @@ describe(
         'text/csv',
       );
       await fs.mkdir(SHOTS, { recursive: true });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.setDefaultTimeout(15_000);
       // Every policy violation, whatever page is loaded: reported from the page and from the console.

@@ -52,13 +52,15 @@ export function createSweepProcessor(deps: SweepProcessorDeps) {
       counts: view.counts,
       ...(spec.alias && { alias: spec.alias, aliasMoved }),
     };
-    await deps.log.status(id, status, ended);
     const result: SweepResultValue = {
       status,
       best: view.best ? view.best.trial - 1 : null,
       aliasMoved,
       finishedAt,
     };
+    // Recorded before the log's end, so that a view showing the end shows its outcome too.
+    await job.updateData({ ...job.data, result });
+    await deps.log.status(id, status, ended);
     await deps.fanout.publish(
       tenant,
       { id: sweepEventId(id), type: `sweep.${status}`, timestamp: finishedAt },

@@ -7,7 +7,7 @@
  * | 1    | a failure: a job that failed or was cancelled, an API that cannot be reached, a 5xx, 408, 429 |
  * | 2    | bad input: a usage error, a missing or unreadable file, any other 4xx (a wrong key, a bad spec) |
  */
-import { ApiError } from '../client/index.js';
+import { ApiError, type Problem } from '../client/index.js';
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2 } as const;
 
@@ -84,12 +84,20 @@ const HINTS: Record<number, string> = {
   401: ' (give a key with --api-key, FINETUNED_API_KEY or `finetuned login`)',
 };
 
+/** The problem's `field` (a JSON pointer) when its detail does not name it already: ` (field /space/learningRate)`. */
+function fieldOf(problem: Problem): string {
+  const { field } = problem;
+  if (typeof field !== 'string' || field === '' || problem.detail.includes(field.replace(/^\//, '')))
+    return '';
+  return ` (field ${field})`;
+}
+
 /** The line to print and the exit code for anything a command threw. */
 export function explain(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof ApiError) {
     const message = error.problem
-      ? `${error.status} ${error.problem.code}: ${error.problem.detail}`
+      ? `${error.status} ${error.problem.code}: ${error.problem.detail}${fieldOf(error.problem)}`
       : `${error.status} ${error.response.statusText || 'error'} from ${error.response.url} (is it a finetuned API?)`;
     return { message: message + (HINTS[error.status] ?? ''), exitCode: exitOfStatus(error.status) };
   }

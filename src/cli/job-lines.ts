@@ -60,6 +60,9 @@ export function eventText(event: JobEvent, epochs?: number): string {
       return `log ${textIn(data, 'level') ?? 'info'}: ${textIn(data, 'message') ?? ''}`;
     case 'checkpoint':
       return `checkpoint at epoch ${numberIn(data, 'epoch')} (${numberIn(data, 'sizeBytes')} bytes)`;
+    // A sweep's log (sweep-lines.ts tells these with the trial's settings).
+    case 'trial':
+      return `trial ${numberIn(data, 'trial')} ${textIn(data, 'status') ?? '?'}`;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The body of POST /v1/jobs from `jobs create`'s flags, over a full spec from `--spec FILE` when one is given:
- * a flag wins over the spec's field. Values are checked by the API, which names the field at fault.
+ * a flag wins over the spec's field (a sweep's job is built the same way). Values are checked by the API, which
+ * names the field at fault.
  */
 import fs from 'node:fs/promises';
 import type { JobRequest } from '../client/index.js';
@@ -35,7 +36,7 @@ export interface JobFlags {
 }
 
 type Fields = Record<string, unknown>;
-type Spec = Fields & { hyperparameters?: Fields; transfer?: Fields };
+export type Spec = Fields & { hyperparameters?: Fields; transfer?: Fields };
 
 /** The fields that are set, so that an unset flag leaves the spec's value alone. */
 function defined(fields: Fields): Fields {
@@ -50,18 +51,18 @@ function withFields(base: unknown, over: Fields): Fields | undefined {
   return { ...from, ...set };
 }
 
-/** The spec file's JSON object (`-` reads standard input). */
-async function readSpec(file: string): Promise<Spec> {
+/** A JSON object from a file named on the command line (`-` reads standard input); `what` names what it holds. */
+export async function readJsonObject(file: string, what = 'a job spec'): Promise<Fields> {
   const text = file === '-' ? await readStdin() : await fs.readFile(file, 'utf8');
-  let spec: unknown;
+  let value: unknown;
   try {
-    spec = JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw badInput(`${file} is not JSON: ${(error as Error).message}`);
   }
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
-    throw badInput(`${file} does not hold a job spec (a JSON object)`);
-  return spec as Spec;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw badInput(`${file} does not hold ${what} (a JSON object)`);
+  return value as Fields;
 }
 
 async function readStdin(): Promise<string> {
@@ -77,9 +78,8 @@ function freezeOf(value: string | undefined): 'all' | 'none' | number | undefine
   throw badInput(`--freeze takes all, none or a number of layers, not '${value}'`);
 }
 
-/** The job request the flags (over the spec file, if any) describe. */
-export async function jobRequestOf(flags: JobFlags): Promise<JobRequest> {
-  const spec: Spec = flags.spec ? await readSpec(flags.spec) : {};
+/** The job the flags describe over `spec`'s fields (a flag wins), unchecked: `sweeps create` shares it. */
+export function jobFieldsOf(spec: Spec, flags: Omit<JobFlags, 'spec'>): Fields {
   const baseModel = flags.baseModel ?? spec.baseModel;
   const hyperparameters = withFields(spec.hyperparameters, {
     epochs: flags.epochs,
@@ -122,7 +122,7 @@ export async function jobRequestOf(flags: JobFlags): Promise<JobRequest> {
       : flags.validationSplit !== undefined
         ? { split: flags.validationSplit }
         : spec.validation;
-  const request = defined({
+  return defined({
     ...spec,
     dataset: flags.dataset ?? spec.dataset,
     name: flags.name ?? spec.name,
@@ -137,6 +137,11 @@ export async function jobRequestOf(flags: JobFlags): Promise<JobRequest> {
       ? { ...(spec.metadata as Fields | undefined), ...flags.metadata }
       : spec.metadata,
   });
+}
+
+/** The job request the flags (over the spec file, if any) describe. */
+export async function jobRequestOf(flags: JobFlags): Promise<JobRequest> {
+  const request = jobFieldsOf(flags.spec ? await readJsonObject(flags.spec) : {}, flags);
   if (request.dataset === undefined) throw badInput('give the training dataset: --dataset ID (or in --spec)');
   return request as unknown as JobRequest;
 }

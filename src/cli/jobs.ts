@@ -4,8 +4,9 @@ import { unwrap, type Job, type JobEvent } from '../client/index.js';
 import { contextOf, type CommandContext } from './context.js';
 import { failure } from './errors.js';
 import { describeJob, eventText, outcomeText } from './job-lines.js';
+import { addJobOptions } from './job-options.js';
 import { jobRequestOf, type JobFlags } from './job-request.js';
-import { integer, integers, keyValue, number } from './option-parsers.js';
+import { integer } from './option-parsers.js';
 import { formatNumber, table } from './output.js';
 import { watchJob } from './watch.js';
 
@@ -32,41 +33,11 @@ async function reportWatched(context: CommandContext, id: string): Promise<void>
 }
 
 function registerCreate(jobs: Command): void {
-  jobs
+  const create = jobs
     .command('create')
     .description('submit a training job (flags over --spec FILE), and with --watch follow it to its end')
-    .option('--spec <file>', 'a full job spec as JSON (- for stdin); the flags below override its fields')
-    .option('--dataset <id>', 'the training dataset')
-    .option('--name <name>', "the job's name")
-    .option('--base-model <id>', 'transfer from this model (an id or an alias)')
-    .addOption(
-      new Option('--architecture <type>', 'train from scratch (default: mlp)').choices(['mlp', 'cnn']),
-    )
-    .option('--hidden-units <n,...>', 'dense layers: of the MLP, or of the head on a base model', integers)
-    .option('--dropout <rate>', 'dropout of the MLP, CNN or head', number)
-    .option('--input-shape <h,w,c>', 'CNN: the input shape', integers)
-    .option('--filters <n,...>', 'CNN: filters per conv block', integers)
-    .option('--kernel-size <n>', 'CNN: the kernel size', integer)
-    .option('--dense-units <n>', "CNN: the dense layer's units", integer)
-    .option('--cut-layer <name>', 'base model: the layer to cut at')
-    .option('--freeze <all|none|n>', 'base model: all, none, or the number of top layers left trainable')
-    .addOption(
-      new Option('--task <task>', 'classification (default) or regression (a numeric label)').choices([
-        'classification',
-        'regression',
-      ]),
-    )
-    .addOption(new Option('--loss <loss>', 'regression: mse (default) or huber').choices(['mse', 'huber']))
-    .option('--epochs <n>', 'epochs (default: chosen from the dataset, with early stopping)', integer)
-    .option('--batch-size <n>', 'batch size (default: chosen from the dataset)', integer)
-    .option('--learning-rate <rate>', "Adam's learning rate (default: chosen for the job)", number)
-    .option('--fine-tune-epochs <n>', 'base model: epochs of fine-tuning after the head', integer)
-    .option('--early-stopping <patience>', 'stop after this many epochs without improvement', integer)
-    .option('--validation-split <fraction>', 'hold-out fraction, 0 to 0.5 (default 0.2)', number)
-    .option('--validation-dataset <id>', 'validate on this dataset instead')
-    .addOption(new Option('--class-weight <weights>', 'weigh classes by their size').choices(['balanced']))
-    .option('--seed <n>', 'seed for reproducible runs', integer)
-    .option('--metadata <key=value>', 'kept with the job (repeatable)', keyValue)
+    .option('--spec <file>', 'a full job spec as JSON (- for stdin); the flags below override its fields');
+  addJobOptions(create)
     .option('--idempotency-key <key>', 'the same key and spec give the same job')
     .option('--watch', 'follow the job to its end with a progress bar')
     .action(async (options: CreateOptions, command: Command) => {

@@ -11,6 +11,7 @@ import { registerJobs } from './jobs.js';
 import { registerLogin } from './login.js';
 import { registerModels } from './models.js';
 import { registerPredict } from './predict.js';
+import { registerSweeps } from './sweeps.js';
 
 /** The package's version: package.json is two folders up from source, three from a build in dist/. */
 function packageVersion(): string {
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerModels(program);
   registerPredict(program);
+  registerSweeps(program);
   return program;
 }
 

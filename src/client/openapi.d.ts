@@ -6174,6 +6174,8 @@ export interface paths {
                 method: 'grid' | 'random';
                 parallel: number;
                 alias: string | null;
+                /** @description A cancel was asked for: the sweep ends cancelled once its trials have */
+                cancelRequested: boolean;
                 /** @description Whether the alias was moved to the best model when the sweep ended */
                 aliasMoved: boolean;
                 /** @description Trials by status, and how many were stopped early */
@@ -6557,6 +6559,8 @@ export interface paths {
               method: 'grid' | 'random';
               parallel: number;
               alias: string | null;
+              /** @description A cancel was asked for: the sweep ends cancelled once its trials have */
+              cancelRequested: boolean;
               /** @description Whether the alias was moved to the best model when the sweep ended */
               aliasMoved: boolean;
               /** @description Trials by status, and how many were stopped early */
@@ -6837,6 +6841,8 @@ export interface paths {
               method: 'grid' | 'random';
               parallel: number;
               alias: string | null;
+              /** @description A cancel was asked for: the sweep ends cancelled once its trials have */
+              cancelRequested: boolean;
               /** @description Whether the alias was moved to the best model when the sweep ended */
               aliasMoved: boolean;
               /** @description Trials by status, and how many were stopped early */
@@ -6905,6 +6911,8 @@ export interface paths {
               method: 'grid' | 'random';
               parallel: number;
               alias: string | null;
+              /** @description A cancel was asked for: the sweep ends cancelled once its trials have */
+              cancelRequested: boolean;
               /** @description Whether the alias was moved to the best model when the sweep ended */
               aliasMoved: boolean;
               /** @description Trials by status, and how many were stopped early */
@@ -7143,6 +7151,8 @@ export interface paths {
               method: 'grid' | 'random';
               parallel: number;
               alias: string | null;
+              /** @description A cancel was asked for: the sweep ends cancelled once its trials have */
+              cancelRequested: boolean;
               /** @description Whether the alias was moved to the best model when the sweep ended */
               aliasMoved: boolean;
               /** @description Trials by status, and how many were stopped early */

@@ -137,6 +137,8 @@ export interface SweepPayload {
   spec: SweepSpec;
   trials: PlannedTrial[];
   createdAt: string;
+  /** How it ended, written just before its log says so (the job's return value comes a moment later). */
+  result?: SweepResultValue;
 }
 
 /** How a sweep ended: the parent job's return value. */

@@ -123,9 +123,7 @@ export class SweepService {
       throw conflict(
         'sweep_finished',
         `sweep ${id} has already ${view.status}; only unfinished sweeps can be cancelled`,
-        {
-          status: view.status,
-        },
+        { sweepStatus: view.status },
       );
     await this.options.redis.set(this.keys.sweepCancel(id), '1');
     await this.log.log(id, 'cancel requested: its unfinished trials are cancelled');

@@ -113,7 +113,7 @@ export function sweepView(
   cancelRequested: boolean,
 ): SweepView {
   const { spec, createdAt } = job.data;
-  const result = (job.returnvalue as SweepResultValue | null) ?? null;
+  const result = (job.returnvalue as SweepResultValue | null) ?? job.data.result ?? null;
   const counts: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]));
   for (const trial of trials) counts[trial.status] = (counts[trial.status] ?? 0) + 1;
   counts.stoppedEarly = trials.filter((trial) => trial.stoppedEarly).length;
