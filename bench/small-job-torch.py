@@ -1,0 +1,109 @@
+"""The small transfer job of bench/small-job.ts in PyTorch: the same CNN, rows, split, head and Adam.
+
+Reads the rows (already scaled as the service scales them) and settings as JSON on stdin. Trains the base on
+digits 0-4 (untimed), then a new head on its frozen `features` (the flattened last pooling) for digits 5-9,
+twice, timed: once running the frozen base over every batch of every epoch, once on features computed once.
+Prints one JSON object. Not a test dependency: bench/small-job.ts runs it only when python3 can import torch.
+"""
+import json
+import sys
+import time
+
+import torch
+
+THREADS = 2
+
+
+def tensors(part):
+    x = torch.tensor(part["x"], dtype=torch.float32).reshape(-1, 1, 8, 8)
+    return x, torch.tensor(part["y"], dtype=torch.long)
+
+
+def glorot(module):
+    # TF.js's defaults: Glorot-uniform kernels, zero biases.
+    for layer in module.modules():
+        if isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d)):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    return module
+
+
+def features_of(filters):
+    """Same-padded 3x3 convolutions, each with ReLU and a 2x2 max pool, then flattened: the cut `features`."""
+    layers, channels = [], 1
+    for count in filters:
+        conv = torch.nn.Conv2d(channels, count, 3, padding="same")
+        layers += [conv, torch.nn.ReLU(), torch.nn.MaxPool2d(2)]
+        channels = count
+    layers.append(torch.nn.Flatten())
+    return glorot(torch.nn.Sequential(*layers))
+
+
+def head_of(inputs, units, dropout, classes):
+    layers = [torch.nn.Linear(inputs, units), torch.nn.ReLU(), torch.nn.Dropout(dropout)]
+    return glorot(torch.nn.Sequential(*layers, torch.nn.Linear(units, classes)))
+
+
+def fit(model, x, y, settings, seed, inputs=None):
+    """Adam over shuffled batches; `inputs` turns a batch of rows into what `model` takes."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings["learningRate"], eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(seed)
+    batch = settings["batchSize"]
+    model.train()
+    for _ in range(settings["epochs"]):
+        order = torch.randperm(x.shape[0], generator=generator)
+        for start in range(0, len(order), batch):
+            rows = order[start : start + batch]
+            xs = inputs(x[rows]) if inputs else x[rows]
+            optimizer.zero_grad()
+            loss_fn(model(xs), y[rows]).backward()
+            optimizer.step()
+    model.eval()
+
+
+def accuracy(model, x, y):
+    with torch.no_grad():
+        return (model(x).argmax(1) == y).float().mean().item()
+
+
+def main():
+    torch.set_num_threads(THREADS)
+    job = json.load(sys.stdin)
+    seed, classes = job["seed"], job["classes"]
+    torch.manual_seed(seed)
+    base_x, base_y = tensors(job["base"]["train"])
+    base_val_x, base_val_y = tensors(job["base"]["validation"])
+    features = features_of(job["filters"])
+    width = features(base_x[:1]).shape[1]
+    base = torch.nn.Sequential(features, head_of(width, job["denseUnits"], job["baseDropout"], classes))
+    fit(base, base_x, base_y, job["base"], seed)
+    base_accuracy = accuracy(base, base_val_x, base_val_y)
+    for parameter in features.parameters():
+        parameter.requires_grad_(False)
+    features.eval()
+
+    x, y = tensors(job["train"])
+    val_x, val_y = tensors(job["validation"])
+    h = job["head"]
+
+    def frozen(rows):
+        with torch.no_grad():
+            return features(rows)
+
+    variants = []
+    for name, cached in (("through the frozen base every epoch", False), ("on features computed once", True)):
+        torch.manual_seed(seed + 1)
+        head = head_of(width, h["hiddenUnits"][0], h["dropout"], classes)
+        started = time.perf_counter()
+        if cached:
+            fit(head, frozen(x), y, h, seed)
+        else:
+            fit(head, x, y, h, seed, inputs=frozen)
+        acc = accuracy(head, frozen(val_x), val_y)
+        variants.append({"variant": name, "seconds": time.perf_counter() - started, "accuracy": acc})
+    figures = {"version": torch.__version__, "threads": THREADS, "baseAccuracy": base_accuracy}
+    print(json.dumps({**figures, "variants": variants}))
+
+
+main()
