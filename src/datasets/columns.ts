@@ -4,31 +4,34 @@ import { Type, type Static } from 'typebox';
 export const MAX_CATEGORIES = 64;
 
 /** One input column of a tabular dataset, and how its values become features. */
-export const ColumnSchema = Type.Object({
-  name: Type.String(),
-  kind: Type.Enum(['numeric', 'categorical'], {
-    description:
-      'numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)',
-  }),
-  missing: Type.Integer({ description: 'Rows with a blank cell in this column' }),
-  indicator: Type.Optional(
-    Type.Boolean({
+export const ColumnSchema = Type.Object(
+  {
+    name: Type.String(),
+    kind: Type.Enum(['numeric', 'categorical'], {
       description:
-        'Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean)',
+        'numeric: the value as it is (blank: missing); categorical: one feature per category, 1 for its own (text, or numbers given as categories)',
     }),
-  ),
-  categories: Type.Optional(
-    Type.Array(Type.String(), {
-      description: `Categorical columns: one feature each, most frequent first (at most ${MAX_CATEGORIES})`,
-    }),
-  ),
-  other: Type.Optional(
-    Type.Boolean({
-      description:
-        'Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training',
-    }),
-  ),
-});
+    missing: Type.Integer({ description: 'Rows with a blank cell in this column' }),
+    indicator: Type.Optional(
+      Type.Boolean({
+        description:
+          'Numeric columns with blanks: a second feature, 1 where the value is missing (the value itself is imputed with the training mean)',
+      }),
+    ),
+    categories: Type.Optional(
+      Type.Array(Type.String(), {
+        description: `Categorical columns: one feature each, most frequent first (at most ${MAX_CATEGORIES})`,
+      }),
+    ),
+    other: Type.Optional(
+      Type.Boolean({
+        description:
+          'Categorical columns with more categories than are encoded: one more feature, for the rarer ones and for categories never seen in training',
+      }),
+    ),
+  },
+  { title: 'Column' },
+);
 export type Column = Static<typeof ColumnSchema>;
 
 /** How many features a column becomes. */

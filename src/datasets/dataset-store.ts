@@ -9,47 +9,50 @@ import type { ParsedImages } from './images/parsed-images.js';
 import type { ParsedDataset } from './rows.js';
 import { StringRecord } from '../string-record.js';
 
-export const DatasetSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  format: Type.Enum(FORMAT_NAMES),
-  kind: Type.Enum(['tabular', 'image'], {
-    description: 'tabular: rows of numbers; image: pictures, featureShape [H, W, C], pixels 0-255',
-  }),
-  rows: Type.Integer(),
-  featureShape: Type.Array(Type.Integer()),
-  labels: Type.Array(Type.String()),
-  labelCounts: StringRecord(Type.Integer()),
-  target: Type.Optional(
-    Type.Object(
-      { min: Type.Number(), max: Type.Number(), mean: Type.Number(), std: Type.Number() },
-      {
-        description:
-          'Present when every label is a number, so the dataset can train a regression (task: "regression"); labels and labelCounts are empty when there are more distinct numbers than MAX_CLASSES',
-      },
-    ),
-  ),
-  columns: Type.Optional(
-    Type.Array(ColumnSchema, {
-      description:
-        'CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths])',
+export const DatasetSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    format: Type.Enum(FORMAT_NAMES),
+    kind: Type.Enum(['tabular', 'image'], {
+      description: 'tabular: rows of numbers; image: pictures, featureShape [H, W, C], pixels 0-255',
     }),
-  ),
-  skipped: Type.Optional(
-    Type.Object(
-      {
-        count: Type.Integer(),
-        entries: Type.Array(Type.Object({ entry: Type.String(), reason: Type.String() }), {
-          description: 'The first 100 skipped entries',
-        }),
-      },
-      { description: 'Image archives: entries that are not images of a class (junk, files at the root)' },
+    rows: Type.Integer(),
+    featureShape: Type.Array(Type.Integer()),
+    labels: Type.Array(Type.String()),
+    labelCounts: StringRecord(Type.Integer()),
+    target: Type.Optional(
+      Type.Object(
+        { min: Type.Number(), max: Type.Number(), mean: Type.Number(), std: Type.Number() },
+        {
+          description:
+            'Present when every label is a number, so the dataset can train a regression (task: "regression"); labels and labelCounts are empty when there are more distinct numbers than MAX_CLASSES',
+        },
+      ),
     ),
-  ),
-  sha256: Type.String({ description: 'SHA-256 of the uploaded bytes' }),
-  sizeBytes: Type.Integer({ description: 'Size of the uploaded body' }),
-  createdAt: Type.String({ format: 'date-time' }),
-});
+    columns: Type.Optional(
+      Type.Array(ColumnSchema, {
+        description:
+          'CSV datasets: the feature columns in order, their kinds and how they became the features (featureShape [sum of their widths])',
+      }),
+    ),
+    skipped: Type.Optional(
+      Type.Object(
+        {
+          count: Type.Integer(),
+          entries: Type.Array(Type.Object({ entry: Type.String(), reason: Type.String() }), {
+            description: 'The first 100 skipped entries',
+          }),
+        },
+        { description: 'Image archives: entries that are not images of a class (junk, files at the root)' },
+      ),
+    ),
+    sha256: Type.String({ description: 'SHA-256 of the uploaded bytes' }),
+    sizeBytes: Type.Integer({ description: 'Size of the uploaded body' }),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Dataset' },
+);
 export type Dataset = Static<typeof DatasetSchema>;
 /** A registered format's name, as stored. */
 export type DatasetFormat = Dataset['format'];

@@ -25,15 +25,18 @@ export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>([
 /** A stream id (`<ms>-<seq>`, each part well inside the 64 bits Redis allows), or 0 for "from the start". */
 export const EVENT_ID_PATTERN = '^(0|[0-9]{1,15}-[0-9]{1,15})$';
 
-export const JobEventSchema = Type.Object({
-  id: Type.String({ description: 'Orders events; pass it as `after` or Last-Event-ID to read on from it' }),
-  type: Type.Enum([...EVENT_TYPES]),
-  at: Type.String({ format: 'date-time' }),
-  data: StringRecord(Type.Unknown(), {
-    description:
-      "status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint; trial (a sweep's log): {trial, jobId, status, value?, stoppedEarly?}",
-  }),
-});
+export const JobEventSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Orders events; pass it as `after` or Last-Event-ID to read on from it' }),
+    type: Type.Enum([...EVENT_TYPES]),
+    at: Type.String({ format: 'date-time' }),
+    data: StringRecord(Type.Unknown(), {
+      description:
+        "status: {status, attempt?, message?, modelId?, error?}; epoch: an epoch row; progress: {phase, epoch, epochs, batch, batches, fraction, samplesPerSecond, etaSeconds}; log: {level, message}; checkpoint: a checkpoint; trial (a sweep's log): {trial, jobId, status, value?, stoppedEarly?}",
+    }),
+  },
+  { title: 'Event' },
+);
 export type JobEvent = Static<typeof JobEventSchema>;
 
 /** An event to append: its type and data. */

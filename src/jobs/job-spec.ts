@@ -149,7 +149,7 @@ export const JobRequestSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { title: 'JobRequest', additionalProperties: false },
 );
 export type JobRequest = Static<typeof JobRequestSchema>;
 

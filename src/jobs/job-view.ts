@@ -23,50 +23,53 @@ const Metric = Nullable(Type.Number());
 export const JobStatusSchema = Type.Enum([...JOB_STATUSES]);
 
 /** A job as GET /v1/jobs/:id shows it. */
-export const JobViewSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  status: JobStatusSchema,
-  queuePosition: Nullable(
-    Type.Integer({
-      description: "While queued: 1 runs next of the tenant's own jobs (others' are not counted)",
+export const JobViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    status: JobStatusSchema,
+    queuePosition: Nullable(
+      Type.Integer({
+        description: "While queued: 1 runs next of the tenant's own jobs (others' are not counted)",
+      }),
+    ),
+    progress: Nullable(ProgressPointSchema),
+    etaSeconds: Nullable(Type.Number({ description: 'While running: seconds left at the current pace' })),
+    cancelRequested: Type.Boolean({
+      description: 'A cancel was asked for; the worker running the job stops within a batch',
     }),
-  ),
-  progress: Nullable(ProgressPointSchema),
-  etaSeconds: Nullable(Type.Number({ description: 'While running: seconds left at the current pace' })),
-  cancelRequested: Type.Boolean({
-    description: 'A cancel was asked for; the worker running the job stops within a batch',
-  }),
-  pauseRequested: Type.Boolean({
-    description:
-      'A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot',
-  }),
-  metrics: Type.Object({
-    loss: Type.Optional(Metric),
-    accuracy: Type.Optional(Metric),
-    val_loss: Type.Optional(Metric),
-    val_accuracy: Type.Optional(Metric),
-    // Regression jobs: errors in the target's units, and R².
-    mae: Type.Optional(Metric),
-    rmse: Type.Optional(Metric),
-    r2: Type.Optional(Metric),
-    val_mae: Type.Optional(Metric),
-    val_rmse: Type.Optional(Metric),
-    val_r2: Type.Optional(Metric),
-  }),
-  history: Type.Array(EpochRowSchema),
-  modelId: Nullable(Type.String()),
-  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
-  backend: Nullable(Type.Object({ name: Type.String(), device: Type.String() })),
-  attempts: Type.Integer(),
-  spec: Type.Object(
-    {},
-    { additionalProperties: true, description: 'The request with every default filled in' },
-  ),
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Nullable(Type.String({ format: 'date-time' })),
-  finishedAt: Nullable(Type.String({ format: 'date-time' })),
-});
+    pauseRequested: Type.Boolean({
+      description:
+        'A pause was asked for; the worker running the job checkpoints at the next batch and frees its slot',
+    }),
+    metrics: Type.Object({
+      loss: Type.Optional(Metric),
+      accuracy: Type.Optional(Metric),
+      val_loss: Type.Optional(Metric),
+      val_accuracy: Type.Optional(Metric),
+      // Regression jobs: errors in the target's units, and R².
+      mae: Type.Optional(Metric),
+      rmse: Type.Optional(Metric),
+      r2: Type.Optional(Metric),
+      val_mae: Type.Optional(Metric),
+      val_rmse: Type.Optional(Metric),
+      val_r2: Type.Optional(Metric),
+    }),
+    history: Type.Array(EpochRowSchema),
+    modelId: Nullable(Type.String()),
+    error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+    backend: Nullable(Type.Object({ name: Type.String(), device: Type.String() })),
+    attempts: Type.Integer(),
+    spec: Type.Object(
+      {},
+      { additionalProperties: true, description: 'The request with every default filled in' },
+    ),
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Nullable(Type.String({ format: 'date-time' })),
+    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { title: 'Job' },
+);
 
 /** A job as GET /v1/jobs/:id shows it; its spec typed as the resolved request it is. */
 export type JobView = Omit<Static<typeof JobViewSchema>, 'spec'> & { spec: JobSpec };

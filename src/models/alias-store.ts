@@ -31,12 +31,15 @@ export async function modelIdOf(
   return alias.modelId;
 }
 
-export const AliasSchema = Type.Object({
-  name: Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$` }),
-  modelId: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
+export const AliasSchema = Type.Object(
+  {
+    name: Type.String({ pattern: `^${ALIAS_NAME_PATTERN}$` }),
+    modelId: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Alias' },
+);
 export type Alias = Static<typeof AliasSchema>;
 
 // Sets an alias unless its model is being deleted; keeps the alias's creation time. Returns the alias and the

@@ -2,23 +2,26 @@ import { Type, type Static } from 'typebox';
 import { PixelScalingSchema } from './preprocessing.js';
 
 /** A well-known pretrained image base that `{"base": "<id>"}` imports. */
-export const CatalogueBaseSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  url: Type.String({
-    description:
-      'Where its model.json is fetched from: where it is published, or under BASE_MIRROR_URL when set',
-  }),
-  format: Type.Enum(['layers-model', 'graph-model']),
-  inputShape: Type.Array(Type.Integer(), { description: 'One image, without the batch dimension' }),
-  preprocessing: PixelScalingSchema,
-  defaultCutLayer: Type.Union([Type.String(), Type.Null()], {
-    description:
-      'Where a transfer job cuts it unless told otherwise; null for a GraphModel, whose output is the features',
-  }),
-  licence: Type.String({ description: 'SPDX identifier of the weights’ licence' }),
-  docs: Type.String({ description: 'Where the base is documented' }),
-});
+export const CatalogueBaseSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    url: Type.String({
+      description:
+        'Where its model.json is fetched from: where it is published, or under BASE_MIRROR_URL when set',
+    }),
+    format: Type.Enum(['layers-model', 'graph-model']),
+    inputShape: Type.Array(Type.Integer(), { description: 'One image, without the batch dimension' }),
+    preprocessing: PixelScalingSchema,
+    defaultCutLayer: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'Where a transfer job cuts it unless told otherwise; null for a GraphModel, whose output is the features',
+    }),
+    licence: Type.String({ description: 'SPDX identifier of the weights’ licence' }),
+    docs: Type.String({ description: 'Where the base is documented' }),
+  },
+  { title: 'CatalogueBase' },
+);
 export type CatalogueBase = Static<typeof CatalogueBaseSchema>;
 
 const IMAGE: number[] = [224, 224, 3];

@@ -25,86 +25,89 @@ export const GraphBaseSchema = Type.Object(
   },
 );
 
-export const ModelSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  source: Type.Enum(['upload', 'job', 'import']),
-  format: Type.Enum(['layers-model', 'graph-model'], {
-    description:
-      'layers-model: a TF.js LayersModel (trainable, can be cut and fine-tuned); graph-model: a converted TF graph, only ever a frozen feature extractor or a whole model to predict with',
-  }),
-  inputShape: Type.Array(Type.Integer(), {
-    description: 'Shape of one instance, without the batch dimension',
-  }),
-  labels: Type.Union([Type.Array(Type.String()), Type.Null()], {
-    description: 'Class labels in output order; null for an uploaded model uploaded without labels',
-  }),
-  layers: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      className: Type.String(),
-      outputShape: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
-      params: Type.Integer(),
-    }),
-  ),
-  defaultCutLayer: Type.Union([Type.String(), Type.Null()], {
-    description:
-      "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
-  }),
-  preprocessing: PreprocessingSchema,
-  columns: Type.Optional(
-    Type.Array(ColumnSchema, {
+export const ModelSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    source: Type.Enum(['upload', 'job', 'import']),
+    format: Type.Enum(['layers-model', 'graph-model'], {
       description:
-        'A model trained on a CSV: its input columns, which predict takes by name (objects) or in order (arrays of numbers, text and nulls), encoded as in training',
+        'layers-model: a TF.js LayersModel (trainable, can be cut and fine-tuned); graph-model: a converted TF graph, only ever a frozen feature extractor or a whole model to predict with',
     }),
-  ),
-  metrics: Metrics,
-  evaluation: Type.Union([EvaluationSchema, RegressionEvaluationSchema, Type.Null()]),
-  task: Type.Optional(
-    Type.Enum(['classification', 'regression'], {
-      description: 'What the model predicts; absent: classification (labels and scores)',
+    inputShape: Type.Array(Type.Integer(), {
+      description: 'Shape of one instance, without the batch dimension',
     }),
-  ),
-  targetScaling: Type.Optional(
-    Type.Object(
-      { mean: Type.Number(), std: Type.Number() },
-      {
+    labels: Type.Union([Type.Array(Type.String()), Type.Null()], {
+      description: 'Class labels in output order; null for an uploaded model uploaded without labels',
+    }),
+    layers: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        className: Type.String(),
+        outputShape: Type.Array(Type.Union([Type.Integer(), Type.Null()])),
+        params: Type.Integer(),
+      }),
+    ),
+    defaultCutLayer: Type.Union([Type.String(), Type.Null()], {
+      description:
+        "Where a transfer job cuts this model unless told otherwise: the layer named 'features', else the input of the final Dense layer",
+    }),
+    preprocessing: PreprocessingSchema,
+    columns: Type.Optional(
+      Type.Array(ColumnSchema, {
         description:
-          'Regression: the model outputs (y − mean) / std of the target it learnt; predictions undo it, a TF.js program does output × std + mean',
-      },
+          'A model trained on a CSV: its input columns, which predict takes by name (objects) or in order (arrays of numbers, text and nulls), encoded as in training',
+      }),
     ),
-  ),
-  history: Type.Array(EpochRowSchema),
-  training: Type.Optional(TrainingSettingsSchema),
-  lineage: Type.Object({
-    jobId: Type.Union([Type.String(), Type.Null()]),
-    baseModelId: Type.Union([Type.String(), Type.Null()]),
-    datasetId: Type.Union([Type.String(), Type.Null()]),
-    datasetSha256: Type.Union([Type.String(), Type.Null()]),
-  }),
-  backend: Type.Union([Type.Object({ name: Type.String(), device: Type.String() }), Type.Null()]),
-  origin: Type.Optional(
-    Type.Object(
-      {
-        url: Type.String({
-          description: 'The model.json it was fetched from (secret-looking query values redacted)',
-        }),
-        base: Type.Union([Type.String(), Type.Null()], {
-          description: 'The catalogue base it is (GET /v1/bases), or null for a URL imported as given',
-        }),
-        sha256: Type.String({
+    metrics: Metrics,
+    evaluation: Type.Union([EvaluationSchema, RegressionEvaluationSchema, Type.Null()]),
+    task: Type.Optional(
+      Type.Enum(['classification', 'regression'], {
+        description: 'What the model predicts; absent: classification (labels and scores)',
+      }),
+    ),
+    targetScaling: Type.Optional(
+      Type.Object(
+        { mean: Type.Number(), std: Type.Number() },
+        {
           description:
-            'SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins',
-        }),
-      },
-      { description: 'Where an imported model came from; absent for uploads and trained models' },
+            'Regression: the model outputs (y − mean) / std of the target it learnt; predictions undo it, a TF.js program does output × std + mean',
+        },
+      ),
     ),
-  ),
-  graphBase: Type.Optional(GraphBaseSchema),
-  files: Type.Array(Type.String(), { description: 'model.json and the weight files it names' }),
-  sizeBytes: Type.Integer(),
-  createdAt: Type.String({ format: 'date-time' }),
-});
+    history: Type.Array(EpochRowSchema),
+    training: Type.Optional(TrainingSettingsSchema),
+    lineage: Type.Object({
+      jobId: Type.Union([Type.String(), Type.Null()]),
+      baseModelId: Type.Union([Type.String(), Type.Null()]),
+      datasetId: Type.Union([Type.String(), Type.Null()]),
+      datasetSha256: Type.Union([Type.String(), Type.Null()]),
+    }),
+    backend: Type.Union([Type.Object({ name: Type.String(), device: Type.String() }), Type.Null()]),
+    origin: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({
+            description: 'The model.json it was fetched from (secret-looking query values redacted)',
+          }),
+          base: Type.Union([Type.String(), Type.Null()], {
+            description: 'The catalogue base it is (GET /v1/bases), or null for a URL imported as given',
+          }),
+          sha256: Type.String({
+            description:
+              'SHA-256 of model.json then each weight file in manifest order, as fetched: what `sha256` pins',
+          }),
+        },
+        { description: 'Where an imported model came from; absent for uploads and trained models' },
+      ),
+    ),
+    graphBase: Type.Optional(GraphBaseSchema),
+    files: Type.Array(Type.String(), { description: 'model.json and the weight files it names' }),
+    sizeBytes: Type.Integer(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Model' },
+);
 export type ModelRecord = Static<typeof ModelSchema>;
 export type ModelFormat = ModelRecord['format'];
 

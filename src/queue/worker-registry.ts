@@ -2,27 +2,30 @@ import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
 import { redisKeysFor, type RedisKeys } from './catalogue.js';
 
-export const WorkerInfoSchema = Type.Object({
-  id: Type.String(),
-  host: Type.String(),
-  pid: Type.Integer(),
-  backend: Type.String(),
-  device: Type.String(),
-  concurrency: Type.Integer(),
-  jobs: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      samplesPerSecond: Type.Union([Type.Number(), Type.Null()]),
+export const WorkerInfoSchema = Type.Object(
+  {
+    id: Type.String(),
+    host: Type.String(),
+    pid: Type.Integer(),
+    backend: Type.String(),
+    device: Type.String(),
+    concurrency: Type.Integer(),
+    jobs: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        samplesPerSecond: Type.Union([Type.Number(), Type.Null()]),
+      }),
+      { description: 'The jobs it is running now' },
+    ),
+    samplesPerSecond: Type.Union([Type.Number(), Type.Null()], {
+      description: 'Training throughput of its running jobs at the last heartbeat',
     }),
-    { description: 'The jobs it is running now' },
-  ),
-  samplesPerSecond: Type.Union([Type.Number(), Type.Null()], {
-    description: 'Training throughput of its running jobs at the last heartbeat',
-  }),
-  draining: Type.Boolean({ description: 'Stopping: it takes no new jobs' }),
-  startedAt: Type.String({ format: 'date-time' }),
-  lastHeartbeat: Type.String({ format: 'date-time' }),
-});
+    draining: Type.Boolean({ description: 'Stopping: it takes no new jobs' }),
+    startedAt: Type.String({ format: 'date-time' }),
+    lastHeartbeat: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Worker' },
+);
 export type WorkerInfo = Static<typeof WorkerInfoSchema>;
 
 /** A worker drops out of the list after missing this long of heartbeats: three of them. */

@@ -14,12 +14,15 @@ export const EventsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-export const EventsPage = Type.Object({
-  items: Type.Array(JobEventSchema),
-  ended: Type.Boolean({
-    description: 'This page holds the terminal event, or there is nothing after it',
-  }),
-});
+export const EventsPage = Type.Object(
+  {
+    items: Type.Array(JobEventSchema),
+    ended: Type.Boolean({
+      description: 'This page holds the terminal event, or there is nothing after it',
+    }),
+  },
+  { title: 'EventPage' },
+);
 
 /** A JSON page of events, and whether the story ends there. */
 export async function eventsPage(items: JobEvent[], ended: () => Promise<boolean>) {

@@ -12,7 +12,7 @@ export const ProblemSchema = Type.Object(
     instance: Type.String(),
     requestId: Type.String(),
   },
-  { additionalProperties: true },
+  { title: 'Problem', additionalProperties: true },
 );
 
 export const IdParams = (kind: IdKind) => Type.Object({ id: Type.String({ pattern: idPattern(kind) }) });

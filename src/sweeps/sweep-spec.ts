@@ -82,7 +82,7 @@ export const SweepRequestSchema = Type.Object(
       Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: 'Seeds the draws of a random search' }),
     ),
   },
-  { additionalProperties: false },
+  { title: 'SweepRequest', additionalProperties: false },
 );
 export type SweepRequest = Static<typeof SweepRequestSchema>;
 

@@ -22,56 +22,64 @@ const StopSchema = Type.Object(
   { description: 'Set when the median rule stopped the trial: it ended at the end of the epoch under way' },
 );
 
-export const TrialViewSchema = Type.Object({
-  trial: Type.Integer({ description: '1-based' }),
-  jobId: Type.String(),
-  status: Type.Enum([...JOB_STATUSES]),
-  settings: StringRecord(Type.Unknown(), { description: 'The value of each setting the space varies' }),
-  value: Nullable(
-    Type.Number({ description: "The sweep's metric: the job's final, or latest while it runs" }),
-  ),
-  epochs: Type.Integer({ description: 'Epochs run so far' }),
-  stoppedEarly: Nullable(StopSchema),
-  modelId: Nullable(Type.String()),
-});
+export const TrialViewSchema = Type.Object(
+  {
+    trial: Type.Integer({ description: '1-based' }),
+    jobId: Type.String(),
+    status: Type.Enum([...JOB_STATUSES]),
+    settings: StringRecord(Type.Unknown(), { description: 'The value of each setting the space varies' }),
+    value: Nullable(
+      Type.Number({ description: "The sweep's metric: the job's final, or latest while it runs" }),
+    ),
+    epochs: Type.Integer({ description: 'Epochs run so far' }),
+    stoppedEarly: Nullable(StopSchema),
+    modelId: Nullable(Type.String()),
+  },
+  { title: 'Trial' },
+);
 export type TrialView = Static<typeof TrialViewSchema>;
 
-export const SweepViewSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  status: Type.Enum([...SWEEP_STATUSES]),
-  metric: Type.Enum(Object.keys(SWEEP_METRICS)),
-  goal: Type.Enum(['max', 'min']),
-  method: Type.Enum(['grid', 'random']),
-  parallel: Type.Integer(),
-  alias: Nullable(Type.String()),
-  cancelRequested: Type.Boolean({
-    description: 'A cancel was asked for: the sweep ends cancelled once its trials have',
-  }),
-  aliasMoved: Type.Boolean({
-    description: 'Whether the alias was moved to the best model when the sweep ended',
-  }),
-  counts: StringRecord(Type.Integer(), { description: 'Trials by status, and how many were stopped early' }),
-  best: Nullable(
-    Type.Object(
-      {
-        trial: Type.Integer(),
-        jobId: Type.String(),
-        modelId: Type.String(),
-        value: Type.Number(),
-        settings: StringRecord(Type.Unknown()),
-      },
-      { description: 'The succeeded trial with the best metric (so far, while the sweep runs)' },
+export const SweepViewSchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    status: Type.Enum([...SWEEP_STATUSES]),
+    metric: Type.Enum(Object.keys(SWEEP_METRICS)),
+    goal: Type.Enum(['max', 'min']),
+    method: Type.Enum(['grid', 'random']),
+    parallel: Type.Integer(),
+    alias: Nullable(Type.String()),
+    cancelRequested: Type.Boolean({
+      description: 'A cancel was asked for: the sweep ends cancelled once its trials have',
+    }),
+    aliasMoved: Type.Boolean({
+      description: 'Whether the alias was moved to the best model when the sweep ended',
+    }),
+    counts: StringRecord(Type.Integer(), {
+      description: 'Trials by status, and how many were stopped early',
+    }),
+    best: Nullable(
+      Type.Object(
+        {
+          trial: Type.Integer(),
+          jobId: Type.String(),
+          modelId: Type.String(),
+          value: Type.Number(),
+          settings: StringRecord(Type.Unknown()),
+        },
+        { description: 'The succeeded trial with the best metric (so far, while the sweep runs)' },
+      ),
     ),
-  ),
-  trials: Type.Array(TrialViewSchema),
-  spec: Type.Object(
-    {},
-    { additionalProperties: true, description: 'The request with every default filled in' },
-  ),
-  createdAt: Type.String({ format: 'date-time' }),
-  finishedAt: Nullable(Type.String({ format: 'date-time' })),
-});
+    trials: Type.Array(TrialViewSchema),
+    spec: Type.Object(
+      {},
+      { additionalProperties: true, description: 'The request with every default filled in' },
+    ),
+    createdAt: Type.String({ format: 'date-time' }),
+    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { title: 'Sweep' },
+);
 export type SweepView = Static<typeof SweepViewSchema>;
 
 /** A trial as the sweep shows it, from its job's view. */

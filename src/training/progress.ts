@@ -18,20 +18,23 @@ const RegressionMetric = (what: string) =>
  * One row of training history per epoch. Classification: accuracy; regression (accuracy null): the errors in the
  * target's own units and R², on the training rows and the validation rows (`val_`).
  */
-export const EpochRowSchema = Type.Object({
-  epoch: Type.Integer(),
-  phase: PhaseSchema,
-  loss: Type.Number(),
-  accuracy: NullableNumber,
-  val_loss: NullableNumber,
-  val_accuracy: NullableNumber,
-  mae: RegressionMetric('Regression: mean absolute error'),
-  rmse: RegressionMetric('Regression: root mean squared error'),
-  r2: RegressionMetric('Regression: coefficient of determination'),
-  val_mae: RegressionMetric('Regression: mean absolute error on the validation rows'),
-  val_rmse: RegressionMetric('Regression: root mean squared error on the validation rows'),
-  val_r2: RegressionMetric('Regression: coefficient of determination on the validation rows'),
-});
+export const EpochRowSchema = Type.Object(
+  {
+    epoch: Type.Integer(),
+    phase: PhaseSchema,
+    loss: Type.Number(),
+    accuracy: NullableNumber,
+    val_loss: NullableNumber,
+    val_accuracy: NullableNumber,
+    mae: RegressionMetric('Regression: mean absolute error'),
+    rmse: RegressionMetric('Regression: root mean squared error'),
+    r2: RegressionMetric('Regression: coefficient of determination'),
+    val_mae: RegressionMetric('Regression: mean absolute error on the validation rows'),
+    val_rmse: RegressionMetric('Regression: root mean squared error on the validation rows'),
+    val_r2: RegressionMetric('Regression: coefficient of determination on the validation rows'),
+  },
+  { title: 'EpochRow' },
+);
 export type EpochRow = Static<typeof EpochRowSchema>;
 
 /** Where training stands among its planned batches: the part of a {@link Progress} a job view shows. */

@@ -14,29 +14,35 @@ export const WebhookEventsSchema = Type.Array(Type.Enum(WEBHOOK_EVENT_TYPES), {
 });
 
 /** An endpoint as the API shows it: never with its secret, but where it was made or its secret rotated. */
-export const WebhookSchema = Type.Object({
-  id: Type.String(),
-  url: Type.String(),
-  events: WebhookEventsSchema,
-  description: Type.String(),
-  enabled: Type.Boolean({
-    description: 'A disabled endpoint gets nothing, not even deliveries queued before',
-  }),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-});
+export const WebhookSchema = Type.Object(
+  {
+    id: Type.String(),
+    url: Type.String(),
+    events: WebhookEventsSchema,
+    description: Type.String(),
+    enabled: Type.Boolean({
+      description: 'A disabled endpoint gets nothing, not even deliveries queued before',
+    }),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Webhook' },
+);
 export type Webhook = Static<typeof WebhookSchema>;
 
 /** An endpoint with its signing secret: the answer to creating one and to rotating its secret, and only those. */
-export const WebhookWithSecretSchema = Type.Intersect([
-  WebhookSchema,
-  Type.Object({
-    secret: Type.String({
-      description:
-        '`whsec_` and base64 of 32 random bytes: verify deliveries with it (Standard Webhooks). Shown only now',
+export const WebhookWithSecretSchema = Type.Intersect(
+  [
+    WebhookSchema,
+    Type.Object({
+      secret: Type.String({
+        description:
+          '`whsec_` and base64 of 32 random bytes: verify deliveries with it (Standard Webhooks). Shown only now',
+      }),
     }),
-  }),
-]);
+  ],
+  { title: 'WebhookWithSecret' },
+);
 export type WebhookWithSecret = Static<typeof WebhookWithSecretSchema>;
 
 /** What can be changed of an endpoint. */
@@ -48,22 +54,25 @@ export interface WebhookChanges {
 }
 
 /** One attempt to deliver an event to an endpoint, as GET /v1/webhooks/:id/deliveries lists it. */
-export const DeliveryAttemptSchema = Type.Object({
-  deliveryId: Type.String({
-    description: 'The delivery (one event to this endpoint); send it again by this id',
-  }),
-  eventId: Type.String({ description: 'The `webhook-id` header, the same on every attempt' }),
-  eventType: Type.Enum(WEBHOOK_EVENT_TYPES),
-  attempt: Type.Integer({ minimum: 1 }),
-  outcome: Type.Enum(['delivered', 'failed', 'refused'], {
-    description: 'delivered: a 2xx; failed: anything else; refused: the URL is not allowed, never retried',
-  }),
-  statusCode: Nullable(Type.Integer({ description: "The endpoint's HTTP status, if it answered" })),
-  latencyMs: Type.Number({ description: 'From sending the request to its response (or the failure)' }),
-  error: Nullable(Type.String()),
-  retrying: Type.Boolean({ description: 'Another attempt follows (after a backoff)' }),
-  at: Type.String({ format: 'date-time' }),
-});
+export const DeliveryAttemptSchema = Type.Object(
+  {
+    deliveryId: Type.String({
+      description: 'The delivery (one event to this endpoint); send it again by this id',
+    }),
+    eventId: Type.String({ description: 'The `webhook-id` header, the same on every attempt' }),
+    eventType: Type.Enum(WEBHOOK_EVENT_TYPES),
+    attempt: Type.Integer({ minimum: 1 }),
+    outcome: Type.Enum(['delivered', 'failed', 'refused'], {
+      description: 'delivered: a 2xx; failed: anything else; refused: the URL is not allowed, never retried',
+    }),
+    statusCode: Nullable(Type.Integer({ description: "The endpoint's HTTP status, if it answered" })),
+    latencyMs: Type.Number({ description: 'From sending the request to its response (or the failure)' }),
+    error: Nullable(Type.String()),
+    retrying: Type.Boolean({ description: 'Another attempt follows (after a backoff)' }),
+    at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'DeliveryAttempt' },
+);
 export type DeliveryAttempt = Static<typeof DeliveryAttemptSchema>;
 
 /** How many attempts an endpoint's log keeps: the newest. */
