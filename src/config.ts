@@ -63,6 +63,7 @@ export const ConfigSchema = Type.Object({
       'How long a training process has to honour a cancel before it is killed (process isolation only); a hand-off on shutdown has WORKER_DRAIN_TIMEOUT_MS',
   }),
   CHECKPOINT_EVERY_EPOCHS: Type.Integer({ default: 1, minimum: 1 }),
+  CHECKPOINT_MIN_INTERVAL_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   CHECKPOINT_KEEP: Type.Integer({ default: 2, minimum: 1 }),
   JOB_RETENTION_DAYS: Type.Number({
     default: 30,

@@ -71,6 +71,7 @@ describe('a cancel against a run that is ending (real worker in this process, re
       backend: await selectBackend('auto'),
       logger,
       checkpointEvery: 1,
+      checkpointMinIntervalMs: 0,
       budget: jobBudget(env.config),
     });
     const runner: TrainingRunner = {

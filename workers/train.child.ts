@@ -25,6 +25,7 @@ async function main() {
     backend,
     logger,
     checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
+    checkpointMinIntervalMs: config.CHECKPOINT_MIN_INTERVAL_MS,
     budget: jobBudget(config),
   };
   let current: AbortController | undefined;

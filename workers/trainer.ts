@@ -116,6 +116,7 @@ async function selectRunner(
       backend,
       logger,
       checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
+      checkpointMinIntervalMs: config.CHECKPOINT_MIN_INTERVAL_MS,
       budget: jobBudget(config),
     });
   } else {

@@ -32,6 +32,7 @@ export interface RunDeps {
   backend: BackendInfo;
   logger: Logger;
   checkpointEvery: number;
+  checkpointMinIntervalMs: number;
   /** What one job may cost: prediction chunks are sized to fit it. */
   budget: JobBudget;
 }
@@ -180,6 +181,7 @@ async function trainWithHooks(
         basePixels: inputs.baseRecord?.preprocessing?.pixels ?? null,
         resume: latest?.checkpoint,
         checkpointEvery: deps.checkpointEvery,
+        checkpointMinIntervalMs: deps.checkpointMinIntervalMs,
         predictChunkRows,
         signal: channel.signal,
       },

@@ -29,8 +29,9 @@ const YIELD_INTERVAL_MS = 20;
 /** The size of the whole run and how often it reports and checkpoints. */
 export interface RunPlan extends ProgressPlan {
   trainRows: number;
-  /** Write a checkpoint after every this many epochs (0: never). */
+  /** A checkpoint after every this many epochs (0: never), when the last is at least this old. */
   checkpointEvery: number;
+  checkpointMinIntervalMs: number;
   /** The least time between progress reports within an epoch. */
   progressIntervalMs: number;
 }
@@ -61,7 +62,7 @@ export interface TrainingRun {
   /** The best epoch early stopping restored, whose metrics become the run's. */
   restoredRow: EpochRow | null;
   /** When progress was last reported and the event loop last let in, across phases. */
-  pace: { lastProgressAt: number; lastYieldAt: number };
+  pace: { lastProgressAt: number; lastYieldAt: number; lastCheckpointAt: number };
   /** Set once a finishing stop (training-stops.ts) has ended the run's epochs. */
   finishedEarly?: boolean;
 }
@@ -241,7 +242,10 @@ class PhaseLoop {
     await hooks.onProgress?.(this.progress(row.epoch, plan.batchesPerEpoch, samplesPerSecond));
     const stop = this.stopper?.update(row, this.plan.fitModel) ?? false;
     this.phaseDone = stop || this.epochInPhase === this.plan.epochs;
-    const due = plan.checkpointEvery > 0 && history.length % plan.checkpointEvery === 0;
+    const due =
+      plan.checkpointEvery > 0 &&
+      history.length % plan.checkpointEvery === 0 &&
+      Date.now() - pace.lastCheckpointAt >= plan.checkpointMinIntervalMs;
     if (due && history.length < plan.totalEpochs) await this.checkpoint(0, this.run.rng.state());
     if (stop) await hooks.onLog?.(this.stopper!.stopMessage(this.plan.phase, row.epoch));
   }
@@ -269,6 +273,7 @@ class PhaseLoop {
   /** Hands the checkpoint hook where training stands after `batchesDone` batches of the epoch under way. */
   private async checkpoint(batchesDone: number, rngState: RngState): Promise<void> {
     this.checkpointedAt = `${this.epochInPhase}/${batchesDone}`;
+    this.run.pace.lastCheckpointAt = Date.now();
     const { hooks, history } = this.run;
     if (!hooks.onCheckpoint) return;
     const optimizerWeights = await this.opt.getWeights();

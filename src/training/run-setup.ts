@@ -39,6 +39,7 @@ export function trainingRun(
       batchSize: h.batchSize,
       trainRows: rows.train.length,
       checkpointEvery: input.checkpointEvery ?? 1,
+      checkpointMinIntervalMs: input.checkpointMinIntervalMs ?? 0,
       progressIntervalMs: input.progressIntervalMs ?? PROGRESS_INTERVAL_MS,
     },
     hooks,
@@ -59,7 +60,7 @@ export function trainingRun(
     resume,
     history: resume ? [...resume.state.history] : [],
     restoredRow: resume?.state.restoredRow ?? null,
-    pace: { lastProgressAt: 0, lastYieldAt: Date.now() },
+    pace: { lastProgressAt: 0, lastYieldAt: Date.now(), lastCheckpointAt: Date.now() },
   };
 }
 

@@ -57,6 +57,8 @@ export interface TrainingInput {
   resume?: TrainingCheckpoint;
   /** Write a checkpoint after every this many epochs (0: never); default 1. */
   checkpointEvery?: number;
+  /** Skip an epoch's checkpoint when the last one is more recent than this; default 0 (never skip). */
+  checkpointMinIntervalMs?: number;
   /**
    * Stops training at the next batch boundary. Aborted with reason 'handoff' or 'pause', training writes a
    * checkpoint first (so a worker can go on from it); with any other reason it just stops. Either way it throws

@@ -59,6 +59,8 @@ export async function createTestEnv(
       REDIS_URL,
       LOG_LEVEL: 'silent',
       API_KEYS: testKeys(),
+      // Every epoch checkpointed, as the tests of checkpoints and resumes expect, however short the epochs.
+      CHECKPOINT_MIN_INTERVAL_MS: 0,
       ...overrides,
     },
     {},

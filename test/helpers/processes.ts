@@ -93,6 +93,7 @@ export function spawnWorker(config: Config, env: Record<string, string | number>
       REDIS_SENTINEL_PASSWORD: config.REDIS_SENTINEL_PASSWORD,
       LOG_LEVEL: 'warn',
       TFJS_BACKEND: 'auto',
+      CHECKPOINT_MIN_INTERVAL_MS: config.CHECKPOINT_MIN_INTERVAL_MS,
       ...env,
     },
   });
