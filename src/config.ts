@@ -146,7 +146,7 @@ export const ConfigSchema = Type.Object({
   }),
   INFERENCE_ISOLATION: Type.Enum(['auto', 'thread', 'process'], { default: 'auto' }),
   PREDICT_MAX_BATCH: Type.Integer({ default: 64, minimum: 1, maximum: 4096 }),
-  PREDICT_MAX_WAIT_MS: Type.Number({ default: 1, minimum: 0, maximum: 1000 }),
+  PREDICT_MAX_WAIT_MS: Type.Number({ default: 0, minimum: 0, maximum: 1000 }),
   PREDICT_QUEUE_LIMIT: Type.Integer({ default: 4096, minimum: 1 }),
   WEBHOOK_ALLOW_PRIVATE: Type.Boolean({
     default: false,
