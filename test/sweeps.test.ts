@@ -218,4 +218,28 @@ describe('sweeps through the API, with a worker in this process', () => {
     assert.match(problem.detail, /has already succeeded/);
     assert.equal((await get<SweepView>(`/v1/sweeps/${succeeded.id}`)).status, 'succeeded');
   });
+
+  it('an Idempotency-Key makes a retried submission the same sweep, and the key with another body a 422', async () => {
+    const body = gridSweep('retried grid');
+    const send = (payload: object) =>
+      fastify.inject({
+        method: 'POST',
+        url: '/v1/sweeps',
+        payload,
+        headers: { 'idempotency-key': 'sweep-1' },
+      });
+    const first = await send(body);
+    assert.equal(first.statusCode, 201, first.body);
+    const again = await send(body);
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    const sweep = first.json<SweepView>();
+    assert.equal(again.json<SweepView>().id, sweep.id);
+    assertProblem(await send({ ...body, name: 'another grid' }), 422, 'idempotency_key_reused');
+    const all = await get<{ items: SweepView[] }>('/v1/sweeps');
+    assert.equal(all.items.filter((item) => item.name === 'retried grid').length, 1);
+    // Its trials are not left running behind the test.
+    assert.equal((await post(`/v1/sweeps/${sweep.id}/cancel`)).statusCode < 300, true);
+    await ended(sweep.id);
+  });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { conflict, unprocessable } from '../errors.js';
-import { newId } from '../ids.js';
+import { newId, type IdKind } from '../ids.js';
 import { redisKeysFor } from '../queue/catalogue.js';
 
 /** How long a request waits for another one with the same Idempotency-Key to create its job. */
@@ -44,12 +44,14 @@ export async function createOnce<T>(
   idempotencyKey: string,
   request: unknown,
   creation: IdempotentCreation<T>,
+  /** What is created: a job, or a sweep (its id kind). */
+  kind: Extract<IdKind, 'job' | 'swp'> = 'job',
 ): Promise<{ job: T; created: boolean }> {
   const key = redisKeysFor(where.prefix).idempotency(where.tenant, sha256(idempotencyKey));
   const fingerprint = sha256(canonicalJson(request));
   const deadline = Date.now() + IDEMPOTENCY_WAIT_MS;
   while (Date.now() < deadline) {
-    const id = newId('job');
+    const id = newId(kind);
     const claim = JSON.stringify({ fingerprint, jobId: id });
     if (await redis.set(key, claim, 'EX', IDEMPOTENCY_LEASE_SECONDS, 'NX')) {
       let job: T;

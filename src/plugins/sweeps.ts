@@ -2,6 +2,7 @@ import { FlowProducer, Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { QUEUES, type SweepPayload, type SweepResultValue } from '../queue/catalogue.js';
+import { idempotencyTtlSeconds } from '../jobs/job-retention.js';
 import { SweepService } from '../sweeps/sweep-service.js';
 
 declare module 'fastify' {
@@ -22,7 +23,13 @@ export default fp(
     flows.on('error', (error) => app.log.warn({ err: error }, 'sweep flow producer error'));
     app.decorate(
       'sweeps',
-      new SweepService({ jobs: app.jobs, events: app.jobEvents, queue, flows, redis: connection, prefix }),
+      new SweepService({
+        ...{ jobs: app.jobs, events: app.jobEvents, queue, flows, redis: connection, prefix },
+        idempotencyTtlSeconds: idempotencyTtlSeconds(
+          app.config.IDEMPOTENCY_TTL_SECONDS,
+          app.config.JOB_RETENTION_DAYS,
+        ),
+      }),
     );
     app.addHook('onClose', async () => {
       await flows.close();

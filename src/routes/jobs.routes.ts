@@ -15,18 +15,7 @@ import { CheckpointInfoSchema } from '../jobs/checkpoint-store.js';
 import { JobRequestSchema } from '../jobs/job-spec.js';
 import { JobStatusSchema, JobViewSchema, Nullable } from '../jobs/job-view.js';
 import type { RouteApp } from './route-app.js';
-import { IdParams, problems, pageOf, DEFAULT_PAGE_SIZE } from './schemas.js';
-
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 255,
-      pattern: '^[\\x21-\\x7e]+$',
-      description: 'Makes retries safe: the same key and body give the same job (for 24 h by default)',
-    }),
-  ),
-});
+import { IdParams, IdempotencyHeaders, problems, pageOf, DEFAULT_PAGE_SIZE } from './schemas.js';
 
 const JobListQuery = Type.Object(
   {

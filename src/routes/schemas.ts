@@ -54,3 +54,16 @@ export const PageQuery = (kind: IdKind) =>
 /** A page of items and the cursor of the next page (null on the last). */
 export const PageOf = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+/** The Idempotency-Key header of a route that creates a job or a sweep. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        'Makes retries safe: the same key and body give the same job or sweep (for 24 h by default)',
+    }),
+  ),
+});

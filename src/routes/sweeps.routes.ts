@@ -15,7 +15,7 @@ import {
   streamEvents,
 } from './event-stream.js';
 import type { RouteApp } from './route-app.js';
-import { DEFAULT_PAGE_SIZE, IdParams, pageOf, problems } from './schemas.js';
+import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, IdParams, pageOf, problems } from './schemas.js';
 
 const SweepListQuery = Type.Object(
   {
@@ -35,12 +35,18 @@ function registerWrites(app: RouteApp): void {
         summary: 'Start a hyperparameter sweep',
         description:
           'Checks every trial as a job submission would (a 4xx names the space entry or job field a trial fails on), then queues the sweep: one training job per trial, `parallel` of them running at once, each watched and cancelled as any job. Trials count against the tenant’s active jobs from now on.',
+        headers: IdempotencyHeaders,
         body: SweepRequestSchema,
-        response: { 201: SweepViewSchema, ...problems(400, 404, 413, 415, 422) },
+        response: { 200: SweepViewSchema, 201: SweepViewSchema, ...problems(400, 404, 409, 413, 415, 422) },
       },
     },
     async (request, reply) => {
-      const sweep = await app.sweeps.submit(request.tenant, request.body);
+      const { sweep, created } = await app.sweeps.submit(
+        request.tenant,
+        request.body,
+        request.headers['idempotency-key'],
+      );
+      if (!created) return reply.code(200).header('idempotent-replayed', 'true').send(sweep);
       request.log.info({ sweepId: sweep.id, trials: sweep.trials.length }, 'sweep queued');
       return reply.code(201).header('location', `/v1/sweeps/${sweep.id}`).send(sweep);
     },

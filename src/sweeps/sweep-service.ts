@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { conflict, ProblemError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { JobEvent, JobEvents } from '../jobs/job-events.js';
+import { createOnce } from '../jobs/idempotency.js';
 import type { JobService } from '../jobs/job-service.js';
 import {
   QUEUES,
@@ -26,6 +27,13 @@ export interface SweepServiceOptions {
   flows: FlowProducer;
   redis: Redis;
   prefix: string;
+  idempotencyTtlSeconds: number;
+}
+
+/** A sweep not found: undefined. */
+function notYet(error: unknown): undefined {
+  if (error instanceof ProblemError && error.status === 404) return undefined;
+  throw error;
 }
 
 /** What a trial's training job carries of its sweep. */
@@ -54,9 +62,33 @@ export class SweepService {
    * Checks every trial as a job, admits each against the tenant's quota, and adds the sweep as one BullMQ flow:
    * the parent and every trial at once, or nothing. A trial's end never blocks the parent, whatever it was.
    */
-  async submit(tenant: string, request: SweepRequest): Promise<SweepView> {
+  async submit(
+    tenant: string,
+    request: SweepRequest,
+    idempotencyKey?: string,
+  ): Promise<{ sweep: SweepView; created: boolean }> {
+    if (idempotencyKey === undefined)
+      return { sweep: await this.create(tenant, request, newId('swp')), created: true };
+    const where = { prefix: this.options.prefix, tenant, ttlSeconds: this.options.idempotencyTtlSeconds };
+    const creation = {
+      create: (id: string) => this.create(tenant, request, id),
+      // Not there yet while the first request is still adding it.
+      existing: (id: string) => this.get(tenant, id).catch(notYet),
+    };
+    const { job, created } = await createOnce(
+      this.options.redis,
+      where,
+      idempotencyKey,
+      request,
+      creation,
+      'swp',
+    );
+    return { sweep: job, created };
+  }
+
+  /** {@link submit} under the id `id`. */
+  private async create(tenant: string, request: SweepRequest, id: string): Promise<SweepView> {
     const { jobs, redis, flows, queue } = this.options;
-    const id = newId('swp');
     const spec = resolveSweepSpec(request, () => randomInt(2 ** 31 - 1));
     const trials = await checkedTrials(tenant, spec, id, jobs, request.trials);
     const createdAt = new Date().toISOString();

@@ -95,7 +95,7 @@ export interface paths {
       parameters: {
         query?: never;
         header?: {
-          /** @description Makes retries safe: the same key and body give the same job (for 24 h by default) */
+          /** @description Makes retries safe: the same key and body give the same job or sweep (for 24 h by default) */
           'idempotency-key'?: string;
         };
         path?: never;

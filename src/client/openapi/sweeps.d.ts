@@ -93,7 +93,10 @@ export interface paths {
     post: {
       parameters: {
         query?: never;
-        header?: never;
+        header?: {
+          /** @description Makes retries safe: the same key and body give the same job or sweep (for 24 h by default) */
+          'idempotency-key'?: string;
+        };
         path?: never;
         cookie?: never;
       };
@@ -103,6 +106,15 @@ export interface paths {
         };
       };
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Sweep'];
+          };
+        };
         /** @description Default Response */
         201: {
           headers: {
@@ -141,6 +153,15 @@ export interface paths {
         };
         /** @description RFC 9457 problem details */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description RFC 9457 problem details */
+        409: {
           headers: {
             [name: string]: unknown;
           };
