@@ -101,12 +101,39 @@ describe('sweep submission: what is refused, and how trials are planned (no work
       'invalid_sweep',
     );
     assert.equal(log.field, '/space/dropout/min');
-    // A learning rate of 0 is outside the range's schema altogether.
-    await refused(
+    // A learning rate of 0 is outside the range's schema altogether: refused as the bound it is.
+    const zero = await refused(
       sweepOf({ method: 'random', space: { learningRate: { min: 0, max: 0.1 } } }),
       400,
       'validation_failed',
     );
+    assert.equal(zero.field, '/body/space/learningRate/min');
+    const half = await refused(
+      sweepOf({ method: 'random', space: { learningRate: { min: 0.001 } } }),
+      400,
+      'invalid_sweep',
+    );
+    assert.equal(half.field, '/space/learningRate/max');
+    const both = await refused(
+      sweepOf({ method: 'random', space: { dropout: { values: [0.1], min: 0, max: 0.5 } } }),
+      400,
+      'invalid_sweep',
+    );
+    assert.equal(both.field, '/space/dropout');
+  });
+
+  it("a trial's job the job route would refuse, and a model id as alias, are refused with the sweep", async () => {
+    const empty = await refused(sweepOf({ space: { hiddenUnits: { values: [[]] } } }), 400, 'invalid_job');
+    assert.equal(empty.field, '/space/hiddenUnits');
+    // A job with neither an architecture nor a base: the job's own 400, whatever the space sets.
+    const bare = await refused(
+      sweepOf({ space: { dropout: { values: [0.1] } } }, { architecture: undefined }),
+      400,
+      'invalid_job',
+    );
+    assert.equal(bare.field, '/job/baseModel');
+    const alias = await refused(sweepOf({ alias: 'mdl_best' }), 400, 'invalid_sweep');
+    assert.equal(alias.field, '/alias');
   });
 
   it('settings the job cannot take, a metric of another task, and too many grid trials are 422s naming the field', async () => {
@@ -146,6 +173,8 @@ describe('sweep submission: what is refused, and how trials are planned (no work
     assert.equal(none.trial, 1);
     const missing = await refused(sweepOf({}, { dataset: MISSING_DATASET }), 404, 'dataset_not_found');
     assert.equal(missing.datasetId, MISSING_DATASET);
+    assert.equal(missing.field, '/job/dataset');
+    assert.equal(missing.trial, undefined, 'the same for every trial');
   });
 
   it('a sweep of more trials than TENANT_MAX_ACTIVE_JOBS is 429, undoing the trials admitted before', async () => {

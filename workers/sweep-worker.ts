@@ -40,7 +40,7 @@ export function startSweepWorker(
     queue: sweeps,
     redis: connection,
     prefix,
-    readJob: (t, id) => jobs.get(t, id),
+    readJob: (t, id) => jobs.get(t, id, { place: false }),
   });
   const processor = createSweepProcessor({
     ...{ reader, log, gate, rule, fanout, logger, prefix },

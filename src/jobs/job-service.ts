@@ -283,8 +283,9 @@ export class JobService {
     return this.queue.defaultJobOptions;
   }
 
-  async get(tenant: string, id: string): Promise<JobView> {
-    return this.reader.get(tenant, id);
+  /** See {@link JobReader.get}. */
+  async get(tenant: string, id: string, options?: { place?: boolean }): Promise<JobView> {
+    return this.reader.get(tenant, id, options);
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */

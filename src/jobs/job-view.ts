@@ -126,10 +126,14 @@ export class JobReader {
     return undefined;
   }
 
-  async get(tenant: string, id: string): Promise<JobView> {
+  /**
+   * The job as GET /v1/jobs/:id shows it. With `place: false`, a queued job's `queuePosition` is left null rather
+   * than counted (a script over the queue), for reading many jobs at once, as a sweep's trials are.
+   */
+  async get(tenant: string, id: string, { place = true }: { place?: boolean } = {}): Promise<JobView> {
     const found = await this.find(id);
     if (!found || found.snapshot.data.tenant !== tenant) throw notFound('job', id);
-    return this.view(found);
+    return this.view(found, undefined, place);
   }
 
   /** Newest first; `cursor` is the last id of the previous page. */
@@ -205,7 +209,7 @@ export class JobReader {
   }
 
   /** The job as shown; `known`, from a submission, of the job it has just queued, is not read again. */
-  async view(found: Found, known?: JustQueued): Promise<JobView> {
+  async view(found: Found, known?: JustQueued, place = true): Promise<JobView> {
     const { snapshot: job } = found;
     const id = job.id!;
     const marks = known?.marks ?? (await this.marksOf(id));
@@ -218,7 +222,7 @@ export class JobReader {
       name: job.data.spec.name,
       status,
       queuePosition:
-        status !== 'queued'
+        status !== 'queued' || !place
           ? null
           : (known?.queuePosition ?? (await this.queuePosition(job.data.tenant, id))),
       progress,

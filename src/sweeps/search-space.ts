@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static, type TNumber, type TSchema } from 'typebox';
 import type { JobRequest } from '../jobs/job-spec.js';
 
 /** A list of values to try. */
@@ -7,17 +7,32 @@ const Values = <T extends TSchema>(item: T) =>
     { values: Type.Array(item, { minItems: 1, maxItems: 20, description: 'The values to try' }) },
     { additionalProperties: false },
   );
-/** A range to draw from (random search only): uniformly, or uniformly in its logarithm. */
-const Range = (minimum: number, maximum: number, scale: 'linear' | 'log') =>
+/**
+ * A list of values to try, or (random search only) a range to draw from, uniformly or uniformly in its logarithm.
+ * One object rather than a union of the two, so that a bad `min` is refused as `min` (trial-plan.ts checks that
+ * exactly one of the two is given).
+ */
+const ValuesOrRange = (
+  item: TNumber,
+  {
+    minimum,
+    maximum,
+    scale,
+    description,
+  }: { minimum: number; maximum: number; scale: 'linear' | 'log'; description: string },
+) =>
   Type.Object(
     {
-      min: Type.Number({ minimum, maximum }),
-      max: Type.Number({ minimum, maximum }),
+      values: Type.Optional(
+        Type.Array(item, { minItems: 1, maxItems: 20, description: 'The values to try' }),
+      ),
+      min: Type.Optional(Type.Number({ minimum, maximum })),
+      max: Type.Optional(Type.Number({ minimum, maximum })),
       scale: Type.Optional(
-        Type.Enum(['linear', 'log'], { description: `How values are drawn (default ${scale})` }),
+        Type.Enum(['linear', 'log'], { description: `How a range is drawn (default ${scale})` }),
       ),
     },
-    { additionalProperties: false },
+    { additionalProperties: false, description },
   );
 
 const LearningRate = Type.Number({ exclusiveMinimum: 0, maximum: 1 });
@@ -42,10 +57,15 @@ const withHyperparameter = (job: JobRequest, key: 'learningRate' | 'batchSize', 
   ...job,
   hyperparameters: { ...job.hyperparameters, [key]: value as number },
 });
-const withHead = (job: JobRequest, head: { hiddenUnits?: number[]; dropout?: number }) => ({
-  ...job,
-  transfer: { ...job.transfer, head: { ...job.transfer?.head, ...head } },
-});
+/**
+ * The job with its trained layers changed: a transfer head's, or the architecture's. A job with neither is left as
+ * it is, for the job's own check to refuse.
+ */
+function withLayers(job: JobRequest, layers: { hiddenUnits?: number[]; dropout?: number }): JobRequest {
+  if (job.baseModel)
+    return { ...job, transfer: { ...job.transfer, head: { ...job.transfer?.head, ...layers } } };
+  return job.architecture ? { ...job, architecture: { ...job.architecture, ...layers } } : job;
+}
 
 /**
  * Every setting a sweep can search over, listed once: a new one is an entry here, its request field and the code
@@ -53,7 +73,8 @@ const withHead = (job: JobRequest, head: { hiddenUnits?: number[]; dropout?: num
  */
 export const DIMENSIONS = {
   learningRate: {
-    schema: Type.Union([Values(LearningRate), Range(1e-7, 1, 'log')], {
+    schema: ValuesOrRange(LearningRate, {
+      ...{ minimum: 1e-7, maximum: 1, scale: 'log' },
       description: "Adam's learning rate: `values`, or a `min`–`max` range drawn log-uniformly",
     }),
     scale: 'log',
@@ -76,26 +97,21 @@ export const DIMENSIONS = {
     integer: true,
     fields: ['/architecture/hiddenUnits', '/transfer/head/hiddenUnits'],
     refuse: (job) =>
-      job.baseModel || job.architecture?.type === 'mlp'
-        ? null
-        : "'hiddenUnits' varies an MLP's layers or a transfer head's; a cnn has 'denseUnits'",
-    apply: (job, value) =>
-      job.baseModel
-        ? withHead(job, { hiddenUnits: value as number[] })
-        : { ...job, architecture: { ...job.architecture!, hiddenUnits: value as number[] } },
+      job.architecture && job.architecture.type !== 'mlp' && !job.baseModel
+        ? `'hiddenUnits' varies an MLP's layers or a transfer head's; a ${job.architecture.type} has 'denseUnits'`
+        : null,
+    apply: (job, value) => withLayers(job, { hiddenUnits: value as number[] }),
   },
   dropout: {
-    schema: Type.Union([Values(Dropout), Range(0, 0.9, 'linear')], {
+    schema: ValuesOrRange(Dropout, {
+      ...{ minimum: 0, maximum: 0.9, scale: 'linear' },
       description: 'Dropout after each hidden layer (of the transfer head, with a base)',
     }),
     scale: 'linear',
     integer: false,
     fields: ['/architecture/dropout', '/transfer/head/dropout'],
     refuse: () => null,
-    apply: (job, value) =>
-      job.baseModel
-        ? withHead(job, { dropout: value as number })
-        : { ...job, architecture: { ...job.architecture!, dropout: value as number } },
+    apply: (job, value) => withLayers(job, { dropout: value as number }),
   },
   unfreeze: {
     schema: Values(Type.Integer({ minimum: 0, maximum: 10000 })),

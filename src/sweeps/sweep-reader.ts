@@ -10,7 +10,7 @@ export interface SweepReaderOptions {
   queue: SweepQueue;
   redis: Redis;
   prefix: string;
-  /** A trial's job as GET /v1/jobs/:id shows it (a 404 ProblemError when it is gone). */
+  /** A trial's job as GET /v1/jobs/:id shows it, without its queue position (a 404 ProblemError when gone). */
   readJob: (tenant: string, jobId: string) => Promise<JobView>;
 }
 

@@ -55,7 +55,10 @@ export class SweepService {
   constructor(private readonly options: SweepServiceOptions) {
     this.keys = redisKeysFor(options.prefix);
     this.log = new SweepLog(options.redis, options.prefix);
-    this.reader = new SweepReader({ ...options, readJob: (tenant, id) => options.jobs.get(tenant, id) });
+    this.reader = new SweepReader({
+      ...options,
+      readJob: (tenant, id) => options.jobs.get(tenant, id, { place: false }),
+    });
   }
 
   /**

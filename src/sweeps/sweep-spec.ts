@@ -44,7 +44,8 @@ const EarlyStoppingSchema = Type.Object(
 /** The body of POST /v1/sweeps. */
 export const SweepRequestSchema = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    // Its trials are named after it, within a job name's 200 characters.
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 180 })),
     job: Type.Intersect([JobRequestSchema], {
       description:
         "The job every trial runs, with the space's settings applied; what it leaves out is automatic",

@@ -1,6 +1,7 @@
-import { ProblemError, unprocessable } from '../errors.js';
+import { Value } from 'typebox/value';
+import { badRequest, ProblemError, unprocessable } from '../errors.js';
 import { newId } from '../ids.js';
-import type { JobRequest, JobSpec } from '../jobs/job-spec.js';
+import { JobRequestSchema, type JobRequest, type JobSpec } from '../jobs/job-spec.js';
 import { hasValidationRows } from '../jobs/job-validation.js';
 import type { JobService } from '../jobs/job-service.js';
 import { applySettings, DIMENSIONS, entriesOf, type TrialSettings } from './search-space.js';
@@ -40,6 +41,17 @@ const describe = (settings: TrialSettings) =>
  */
 function asSweepProblem(error: unknown, sweep: SweepSpec, trial: PlannedTrial): unknown {
   if (!(error instanceof ProblemError) || error.status >= 500 || error.status === 429) return error;
+  // What the job names is missing for every trial alike: the job's field, no trial.
+  if (error.status === 404) {
+    const missing = error.extensions.datasetId;
+    const field =
+      missing === undefined
+        ? '/job/baseModel'
+        : missing === sweep.job.dataset
+          ? '/job/dataset'
+          : '/job/validation/dataset';
+    return new ProblemError(404, error.code, error.message, { ...error.extensions, field });
+  }
   const field = typeof error.extensions.field === 'string' ? error.extensions.field : undefined;
   const owner = entriesOf(sweep.space).find(([name]) =>
     DIMENSIONS[name].fields.some((pointer) => field?.startsWith(pointer)),
@@ -53,8 +65,22 @@ function asSweepProblem(error: unknown, sweep: SweepSpec, trial: PlannedTrial): 
   });
 }
 
+/** A trial's job as the job route's schema would take it: its settings applied may break it (an empty layer list). */
+function checkTrialRequest(request: JobRequest): void {
+  if (Value.Check(JobRequestSchema, request)) return;
+  const first = Value.Errors(JobRequestSchema, request)[0];
+  const field = first?.instancePath ?? '';
+  throw badRequest('invalid_job', `${field || 'the job'}: ${first?.message ?? 'is not a valid job'}`, {
+    field,
+  });
+}
+
 /** Settings the job's model cannot take, and a metric its task or data cannot give: 422s naming the entry. */
 function checkSweepAgainstJob(sweep: SweepSpec): void {
+  if (sweep.alias?.startsWith('mdl_'))
+    throw badRequest('invalid_sweep', "alias must not start with 'mdl_', which model ids use", {
+      field: '/alias',
+    });
   for (const [name] of entriesOf(sweep.space)) {
     const why = DIMENSIONS[name].refuse(sweep.job);
     if (why) throw unprocessable('invalid_sweep', why, { field: `/space/${name}` });
@@ -88,7 +114,9 @@ export async function checkedTrials(
   for (const [index, settings] of planned.entries()) {
     const trial: PlannedTrial = { index, jobId: newId('job'), settings };
     try {
-      const { spec, records } = await jobs.inspect(tenant, trialRequest(sweep, sweepId, trial));
+      const request = trialRequest(sweep, sweepId, trial);
+      checkTrialRequest(request);
+      const { spec, records } = await jobs.inspect(tenant, request);
       if (!hasValidationRows(spec, records.dataset))
         throw unprocessable(
           'no_validation_data',

@@ -44,26 +44,24 @@ function draw(name: keyof typeof DIMENSIONS, entry: SpaceEntry, rng: Rng): unkno
   return dimension.integer ? Math.round(value) : Number(value.toPrecision(6));
 }
 
-/** The space's own consistency: ranges the right way round, and only lists in a grid. 400s naming the entry. */
+/** The space's own consistency: values or a range, ranges the right way round, only lists in a grid. */
 function checkSpace(space: SearchSpace, method: 'grid' | 'random'): void {
+  const refuse = (detail: string, field: string) => badRequest('invalid_sweep', detail, { field });
   for (const [name, entry] of entriesOf(space)) {
-    if ('values' in entry) continue;
+    const range = entry as { values?: unknown[]; min?: number; max?: number; scale?: string };
+    const bounds = range.min !== undefined || range.max !== undefined || range.scale !== undefined;
+    if (range.values !== undefined && bounds)
+      throw refuse(`space.${name}: give values or a range (min, max), not both`, `/space/${name}`);
+    if (range.values !== undefined) continue;
     if (method === 'grid')
-      throw badRequest(
-        'invalid_sweep',
-        `a grid tries listed values: give space.${name}.values, not a range`,
-        {
-          field: `/space/${name}`,
-        },
-      );
-    if (entry.min > entry.max)
-      throw badRequest('invalid_sweep', `space.${name}: min ${entry.min} is above max ${entry.max}`, {
-        field: `/space/${name}/max`,
-      });
-    if ((entry.scale ?? DIMENSIONS[name].scale) === 'log' && entry.min <= 0)
-      throw badRequest('invalid_sweep', `space.${name}: a log scale needs min above 0`, {
-        field: `/space/${name}/min`,
-      });
+      throw refuse(`a grid tries listed values: give space.${name}.values, not a range`, `/space/${name}`);
+    for (const bound of ['min', 'max'] as const)
+      if (range[bound] === undefined)
+        throw refuse(`space.${name} needs values, or a range with min and max`, `/space/${name}/${bound}`);
+    if (range.min! > range.max!)
+      throw refuse(`space.${name}: min ${range.min} is above max ${range.max}`, `/space/${name}/max`);
+    if ((range.scale ?? DIMENSIONS[name].scale) === 'log' && range.min! <= 0)
+      throw refuse(`space.${name}: a log scale needs min above 0`, `/space/${name}/min`);
   }
 }
 

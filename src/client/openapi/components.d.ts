@@ -463,20 +463,17 @@ export interface components {
       /** @description The settings to vary, each a list of `values` (or, in random search, a `min`–`max` range) */
       space: {
         /** @description Adam's learning rate: `values`, or a `min`–`max` range drawn log-uniformly */
-        learningRate?:
-          | {
-              /** @description The values to try */
-              values: number[];
-            }
-          | {
-              min: number;
-              max: number;
-              /**
-               * @description How values are drawn (default log)
-               * @enum {unknown}
-               */
-              scale?: 'linear' | 'log';
-            };
+        learningRate?: {
+          /** @description The values to try */
+          values?: number[];
+          min?: number;
+          max?: number;
+          /**
+           * @description How a range is drawn (default log)
+           * @enum {unknown}
+           */
+          scale?: 'linear' | 'log';
+        };
         batchSize?: {
           /** @description The values to try */
           values: number[];
@@ -486,20 +483,17 @@ export interface components {
           values: number[][];
         };
         /** @description Dropout after each hidden layer (of the transfer head, with a base) */
-        dropout?:
-          | {
-              /** @description The values to try */
-              values: number[];
-            }
-          | {
-              min: number;
-              max: number;
-              /**
-               * @description How values are drawn (default linear)
-               * @enum {unknown}
-               */
-              scale?: 'linear' | 'log';
-            };
+        dropout?: {
+          /** @description The values to try */
+          values?: number[];
+          min?: number;
+          max?: number;
+          /**
+           * @description How a range is drawn (default linear)
+           * @enum {unknown}
+           */
+          scale?: 'linear' | 'log';
+        };
         unfreeze?: {
           /** @description The values to try */
           values: number[];
