@@ -1,7 +1,9 @@
 /**
  * `npm run openapi:types`: writes the TypeScript types of the OpenAPI document the API serves at /docs/json, which
- * the exported client (`finetuned/client`) is typed with: src/client/openapi/components.d.ts (the shared schemas),
- * one src/client/openapi/<tag>.d.ts per resource tag (its paths), and src/client/openapi.d.ts, which joins them.
+ * the exported client (`finetuned/client`) is typed with, in src/client/openapi/: components.d.ts (the shared
+ * responses, and the schemas by name), one schema-<name>.d.ts per shared schema, one <tag>.d.ts per resource (its
+ * own paths) and one <tag>-<action>.d.ts per path beneath it (events, cancel, predict…); and src/client/openapi.d.ts,
+ * which joins them.
  * src/client/openapi/ holds only what it writes. test/openapi.test.ts fails when the document no longer matches
  * them.
  */
@@ -96,18 +98,101 @@ async function formatted(file: string, source: string): Promise<string> {
   return prettier.format(HEADER + source, { ...options, filepath: file });
 }
 
-const pathsName = (tag: string) => `${tag[0]!.toUpperCase()}${tag.slice(1)}Paths`;
+const pascal = (name: string) =>
+  name.replace(/(^|-)([a-z0-9])/g, (_, _dash, letter: string) => letter.toUpperCase());
+const pathsName = (group: string) => `${pascal(group)}Paths`;
+const kebab = (name: string) =>
+  name.replace(/[A-Z]/g, (letter, at: number) => (at ? '-' : '') + letter.toLowerCase());
 
-/** The index: `components`, and `paths` as the intersection of every tag's paths. */
-function indexSource(tags: string[]): string {
-  const imports = tags.map((tag) => `import type { paths as ${pathsName(tag)} } from './openapi/${tag}.js';`);
+/**
+ * Which file a path's types go in: its tag's for the resource itself (the collection and one item), else the tag
+ * and the action or sub-resource beneath it (`/v1/jobs/{id}/events`: jobs-events).
+ */
+function groupOf(url: string, tag: string): string {
+  const named = url.split('/').filter((segment) => segment && segment !== 'v1' && !segment.startsWith('{'));
+  if (!url.startsWith('/v1/') || named.length <= 1) return tag;
+  return `${tag}-${named.at(-1)!.replace(/[^a-z0-9]+/g, '-')}`;
+}
+
+/** The index: `components`, and `paths` as the intersection of every group's paths. */
+function indexSource(groups: string[]): string {
+  const imports = groups.map(
+    (group) => `import type { paths as ${pathsName(group)} } from './openapi/${group}.js';`,
+  );
   return `${imports.join('\n')}
 
 export type { components } from './openapi/components.js';
 
 /** Every route of the API: each resource's paths, joined. */
-export type paths = ${tags.map(pathsName).join(' & ')};
+export type paths = ${groups.map(pathsName).join(' & ')};
 `;
+}
+
+const importComponents = (source: string) =>
+  source.includes('components[') ? "import type { components } from './components.js';\n\n" : '';
+
+/**
+ * The components' files: each schema a type of its own in schema-<name>.d.ts, and components.d.ts naming them
+ * (and holding the shared responses, which are one line each).
+ */
+async function componentFiles(components: Declaration, files: Map<string, string>): Promise<void> {
+  if (!ts.isInterfaceDeclaration(components)) throw new Error('components is not an interface');
+  const schemas = components.members.find(
+    (member): member is ts.PropertySignature =>
+      memberName(member) === 'schemas' && ts.isPropertySignature(member),
+  );
+  const literal = schemas?.type;
+  if (!schemas || !literal || !ts.isTypeLiteralNode(literal)) throw new Error('components has no schemas');
+  const named: ts.TypeElement[] = [];
+  const imports: string[] = [];
+  for (const member of literal.members) {
+    const name = memberName(member);
+    if (!ts.isPropertySignature(member) || !member.type || !/^[A-Z][A-Za-z0-9]*$/.test(name))
+      throw new Error(`schema ${name} cannot have a file of its own`);
+    const file = path.join(TYPES_DIR, `schema-${kebab(name)}.d.ts`);
+    const source = astToString(
+      ts.factory.createTypeAliasDeclaration(
+        [ts.factory.createModifier(ts.SyntaxKind.ExportKeyword)],
+        name,
+        undefined,
+        member.type,
+      ),
+    );
+    files.set(file, await formatted(file, importComponents(source) + source));
+    imports.push(`import type { ${name} } from './schema-${kebab(name)}.js';`);
+    named.push(
+      ts.factory.updatePropertySignature(
+        member,
+        member.modifiers,
+        member.name,
+        member.questionToken,
+        ts.factory.createTypeReferenceNode(name),
+      ),
+    );
+  }
+  const members = components.members.map((member) =>
+    member === schemas
+      ? ts.factory.updatePropertySignature(
+          schemas,
+          schemas.modifiers,
+          schemas.name,
+          schemas.questionToken,
+          ts.factory.createTypeLiteralNode(named),
+        )
+      : member,
+  );
+  const index = ts.factory.updateInterfaceDeclaration(
+    components,
+    components.modifiers,
+    components.name,
+    components.typeParameters,
+    components.heritageClauses,
+    members,
+  );
+  files.set(
+    COMPONENTS_FILE,
+    await formatted(COMPONENTS_FILE, `${imports.join('\n')}\n\n${astToString(index)}`),
+  );
 }
 
 /** Every types file of an OpenAPI document (its JSON text), by absolute path, formatted. */
@@ -116,18 +201,16 @@ export async function renderTypes(document: string): Promise<Map<string, string>
   const tagOf = tagsOf(JSON.parse(document) as Document);
   const untagged = paths.members.map(memberName).filter((url) => !tagOf.has(url));
   if (untagged.length > 0) throw new Error(`paths without a tag: ${untagged.join(', ')}`);
-  const tags = [...new Set(tagOf.values())].sort();
+  const groupOfUrl = new Map([...tagOf].map(([url, tag]) => [url, groupOf(url, tag)]));
+  const groups = [...new Set(groupOfUrl.values())].sort();
   const files = new Map<string, string>();
-  files.set(COMPONENTS_FILE, await formatted(COMPONENTS_FILE, astToString(components)));
-  for (const tag of tags) {
-    const file = path.join(TYPES_DIR, `${tag}.d.ts`);
-    const source = astToString(pathsOnly(paths, (url) => tagOf.get(url) === tag));
-    const imports = source.includes('components[')
-      ? "import type { components } from './components.js';\n\n"
-      : '';
-    files.set(file, await formatted(file, imports + source));
+  await componentFiles(components, files);
+  for (const group of groups) {
+    const file = path.join(TYPES_DIR, `${group}.d.ts`);
+    const source = astToString(pathsOnly(paths, (url) => groupOfUrl.get(url) === group));
+    files.set(file, await formatted(file, importComponents(source) + source));
   }
-  files.set(TYPES_FILE, await formatted(TYPES_FILE, indexSource(tags)));
+  files.set(TYPES_FILE, await formatted(TYPES_FILE, indexSource(groups)));
   return files;
 }
 

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import swaggerPlugin from '../src/plugins/swagger.js';
-import { hoistTitledSchemas } from '../src/plugins/openapi-components.js';
+import { hoistSharedResponses, hoistTitledSchemas } from '../src/plugins/openapi-components.js';
 
 const Column = { title: 'Column', type: 'object', properties: { name: { type: 'string' } } };
 const Dataset = {
@@ -88,6 +88,38 @@ describe('hoistTitledSchemas', () => {
     const other = { ...Column, properties: { name: { type: 'integer' } } };
     const document = { paths: { '/a': { get: { responses: { 200: json(Column), 201: json(other) } } } } };
     assert.throws(() => hoistTitledSchemas(document), /Two different schemas are titled "Column"/);
+  });
+});
+
+describe('hoistSharedResponses', () => {
+  const problem = {
+    description: 'RFC 9457 problem details',
+    content: { 'application/problem+json': { schema: ref('Problem') } },
+  };
+  const document = {
+    components: { schemas: { Problem: { type: 'object' }, Column } },
+    paths: {
+      '/a': { get: { responses: { 200: json(ref('Column')), 400: problem, 404: problem } } },
+      '/b': { post: { responses: { 201: json({ type: 'string' }), 400: problem } } },
+    },
+  };
+
+  it('names a response given alike in several places once, under its schema, and refers to it there', () => {
+    const hoisted = hoistSharedResponses(document);
+    assert.deepEqual(hoisted.components, { ...document.components, responses: { Problem: problem } });
+    const shared = { $ref: '#/components/responses/Problem' };
+    assert.deepEqual(hoisted.paths, {
+      // A response given once, or not all one component, stays where it is.
+      '/a': { get: { responses: { 200: json(ref('Column')), 400: shared, 404: shared } } },
+      '/b': { post: { responses: { 201: json({ type: 'string' }), 400: shared } } },
+    });
+    // The document it was given is left as it was.
+    assert.deepEqual(document.paths['/b'].post.responses[400], problem);
+  });
+
+  it('leaves a document with nothing shared as it is', () => {
+    const single = { components: {}, paths: { '/a': { get: { responses: { 400: problem } } } } };
+    assert.equal(hoistSharedResponses(single), single);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
- * Names the shared schemas of an OpenAPI 3.1 document once: every schema object with a `title` moves to
- * `components.schemas[title]` and each place it stood gets a `$ref` to it, so that a client generated from the
- * document has one type per resource rather than a copy in every response.
+ * Names the shared parts of an OpenAPI 3.1 document once: every schema object with a `title` moves to
+ * `components.schemas[title]`, and every response given alike in several places (the problem+json of every error)
+ * to `components.responses`, each place they stood getting a `$ref`, so that a client generated from the document
+ * has one type per resource rather than a copy in every response.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -15,6 +16,7 @@ interface OpenapiDocument {
 }
 
 const SCHEMAS_PATH = '#/components/schemas/';
+const RESPONSES_PATH = '#/components/responses/';
 
 // JSON Schema 2020-12 keywords by the shape of their value; every other keyword holds data or annotations
 // (enum, const, default, examples), which are copied as they are, titles and all.
@@ -124,4 +126,53 @@ export function hoistTitledSchemas<D extends object>(
     ...(paths && { paths: hoister.openapi(paths as JsonObject) }),
     components: { ...components, schemas: hoister.schemas },
   };
+}
+
+/** The component a response refers to all of its content by, when it has one media type holding a `$ref`. */
+function responseName(response: Json): string | undefined {
+  if (!isObject(response) || !isObject(response.content)) return undefined;
+  const media = Object.values(response.content);
+  if (media.length !== 1 || !isObject(media[0]) || !isObject(media[0].schema)) return undefined;
+  const target = media[0].schema.$ref;
+  return typeof target === 'string' && target.startsWith(SCHEMAS_PATH)
+    ? target.slice(SCHEMAS_PATH.length)
+    : undefined;
+}
+
+/** Every operation's responses, as [status, response] entries, in document order. */
+function* responsesOf(paths: JsonObject): Generator<[JsonObject, string]> {
+  for (const item of Object.values(paths))
+    if (isObject(item))
+      for (const operation of Object.values(item))
+        if (isObject(operation) && isObject(operation.responses))
+          for (const status of Object.keys(operation.responses)) yield [operation.responses, status];
+}
+
+/**
+ * The document (its schemas hoisted) with each response that stands alike in more than one place, and is all one
+ * component schema, in `components.responses` under that schema's name, and `{ $ref }` wherever it was.
+ */
+export function hoistSharedResponses<D extends { paths?: unknown; components?: object }>(document: D): D {
+  const paths = structuredClone(document.paths ?? {}) as JsonObject;
+  const seen = new Map<string, { name: string; count: number; response: Json }>();
+  for (const [responses, status] of responsesOf(paths)) {
+    const name = responseName(responses[status]!);
+    if (name === undefined) continue;
+    const key = canonical(responses[status]!);
+    const known = seen.get(key);
+    seen.set(key, { name, count: (known?.count ?? 0) + 1, response: responses[status]! });
+  }
+  const shared = new Map<string, string>();
+  const components: JsonObject = { ...((document.components as { responses?: JsonObject }).responses ?? {}) };
+  for (const [key, { name, count, response }] of seen) {
+    if (count < 2 || components[name] !== undefined) continue;
+    components[name] = response;
+    shared.set(key, name);
+  }
+  if (shared.size === 0) return document;
+  for (const [responses, status] of responsesOf(paths)) {
+    const name = shared.get(canonical(responses[status]!));
+    if (name !== undefined) responses[status] = { $ref: RESPONSES_PATH + name };
+  }
+  return { ...document, paths, components: { ...document.components, responses: components } };
 }

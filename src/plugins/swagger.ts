@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { MEDIA_TYPES } from '../datasets/formats/index.js';
-import { hoistTitledSchemas } from './openapi-components.js';
+import { hoistSharedResponses, hoistTitledSchemas } from './openapi-components.js';
 
 /** The document's tags, one per resource, in the order the UI lists them. */
 const TAGS = [
@@ -67,7 +67,9 @@ export default fp(
       transform: documented,
       // Each titled schema once, in components.schemas, and a $ref wherever a route uses it.
       transformObject: (object) =>
-        'openapiObject' in object ? hoistTitledSchemas(object.openapiObject) : object.swaggerObject,
+        'openapiObject' in object
+          ? hoistSharedResponses(hoistTitledSchemas(object.openapiObject))
+          : object.swaggerObject,
     });
     // The document is built on first use (a title given to two different schemas throws then: the OpenAPI test
     // builds it), not at every start-up, where it would cost a tenth of a second.

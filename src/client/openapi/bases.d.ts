@@ -34,42 +34,10 @@ export interface paths {
             };
           };
         };
-        /** @description RFC 9457 problem details */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description RFC 9457 problem details */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description RFC 9457 problem details */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description RFC 9457 problem details */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
+        401: components['responses']['Problem'];
+        403: components['responses']['Problem'];
+        429: components['responses']['Problem'];
+        503: components['responses']['Problem'];
       };
     };
     put?: never;

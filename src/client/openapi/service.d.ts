@@ -73,15 +73,7 @@ export interface paths {
             };
           };
         };
-        /** @description RFC 9457 problem details */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
+        503: components['responses']['Problem'];
       };
     };
     put?: never;
