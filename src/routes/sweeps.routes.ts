@@ -2,8 +2,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { SSEReplyInterface } from '@fastify/sse';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { idPattern } from '../ids.js';
-import { Nullable } from '../jobs/job-view.js';
 import { SweepRequestSchema } from '../sweeps/sweep-spec.js';
 import { SweepViewSchema } from '../sweeps/sweep-view.js';
 import {
@@ -15,15 +13,7 @@ import {
   streamEvents,
 } from './event-stream.js';
 import type { RouteApp } from './route-app.js';
-import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, IdParams, pageOf, problems } from './schemas.js';
-
-const SweepListQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE })),
-    cursor: Type.Optional(Type.String({ pattern: idPattern('swp') })),
-  },
-  { additionalProperties: false },
-);
+import { IdempotencyHeaders, IdParams, PageOf, pageOf, PageQuery, problems } from './schemas.js';
 
 /** POST / and POST /:id/cancel. */
 function registerWrites(app: RouteApp): void {
@@ -78,9 +68,9 @@ function registerReads(app: RouteApp): void {
       config: { scope: 'jobs:read' },
       schema: {
         summary: 'List sweeps, newest first',
-        querystring: SweepListQuery,
+        querystring: PageQuery('swp'),
         response: {
-          200: Type.Object({ items: Type.Array(SweepViewSchema), nextCursor: Nullable(Type.String()) }),
+          200: PageOf(SweepViewSchema),
           ...problems(400),
         },
       },

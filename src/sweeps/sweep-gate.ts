@@ -14,13 +14,16 @@ const UNCOUNT_START = `
 local started = tonumber(redis.call('HGET', KEYS[1], 'ats') or '0')
 if started > 0 then redis.call('HINCRBY', KEYS[1], 'ats', -1) end`;
 
-// The admitted trials that no worker holds any more (ended, paused, or their worker died and its lock ran out)
-// leave first; then the trial is admitted if it was, or if there is room, and held (by its index) if not.
-// Returns 1 when admitted.
-const ENTER = `
+// The admitted trials (KEYS[1]) that no worker holds any more (ended, paused, or their worker died and its lock ran
+// out) leave; \`me\` (a trial taking its place now) stays. \`lockPrefix\` is the training queue's key prefix.
+const leaveUnheld = (me: string, lockPrefix: string) => `
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if id ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. id .. ':lock') == 0 then redis.call('ZREM', KEYS[1], id) end
-end
+  if id ~= ${me} and redis.call('EXISTS', ${lockPrefix} .. id .. ':lock') == 0 then redis.call('ZREM', KEYS[1], id) end
+end`;
+
+// Unheld trials leave first; then the trial is admitted if it was, or if there is room, and held (by its index)
+// if not. Returns 1 when admitted.
+const ENTER = `${leaveUnheld('ARGV[1]', 'ARGV[3]')}
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
@@ -31,10 +34,7 @@ redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
 return 0`;
 
 // Room left once the admitted trials no worker holds have left, then the held trials in index order.
-const ROOM = `
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if redis.call('EXISTS', ARGV[2] .. id .. ':lock') == 0 then redis.call('ZREM', KEYS[1], id) end
-end
+const ROOM = `${leaveUnheld("''", 'ARGV[2]')}
 local room = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
 if room <= 0 then return {0} end
 local reply = redis.call('ZRANGE', KEYS[2], 0, -1)

@@ -14,8 +14,8 @@ export interface SweepReaderOptions {
   readJob: (tenant: string, jobId: string) => Promise<JobView>;
 }
 
-/** A trial's job or a sweep that is gone (past retention): left out, not an error. */
-function missing(error: unknown): undefined {
+/** A trial's job or a sweep that is not there (gone past retention, or not yet added): undefined, not an error. */
+export function missing(error: unknown): undefined {
   if (error instanceof ProblemError && error.status === 404) return undefined;
   throw error;
 }

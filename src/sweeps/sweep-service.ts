@@ -15,7 +15,7 @@ import {
   type TrainingPayload,
 } from '../queue/catalogue.js';
 import { SweepLog } from './sweep-log.js';
-import { SweepReader } from './sweep-reader.js';
+import { missing, SweepReader } from './sweep-reader.js';
 import { resolveSweepSpec, type SweepRequest, type SweepSpec, type TrialOfSweep } from './sweep-spec.js';
 import { checkedTrials, type CheckedTrial } from './sweep-trials.js';
 import type { SweepQueue, SweepView } from './sweep-view.js';
@@ -28,12 +28,6 @@ export interface SweepServiceOptions {
   redis: Redis;
   prefix: string;
   idempotencyTtlSeconds: number;
-}
-
-/** A sweep not found: undefined. */
-function notYet(error: unknown): undefined {
-  if (error instanceof ProblemError && error.status === 404) return undefined;
-  throw error;
 }
 
 /** What a trial's training job carries of its sweep. */
@@ -76,7 +70,7 @@ export class SweepService {
     const creation = {
       create: (id: string) => this.create(tenant, request, id),
       // Not there yet while the first request is still adding it.
-      existing: (id: string) => this.get(tenant, id).catch(notYet),
+      existing: (id: string) => this.get(tenant, id).catch(missing),
     };
     const { job, created } = await createOnce(
       this.options.redis,

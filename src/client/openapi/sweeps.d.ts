@@ -18,6 +18,7 @@ export interface paths {
       parameters: {
         query?: {
           limit?: number;
+          /** @description nextCursor of the previous page */
           cursor?: string;
         };
         header?: never;
