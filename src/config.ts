@@ -65,6 +65,12 @@ export const ConfigSchema = Type.Object({
   CHECKPOINT_EVERY_EPOCHS: Type.Integer({ default: 1, minimum: 1 }),
   CHECKPOINT_MIN_INTERVAL_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   CHECKPOINT_KEEP: Type.Integer({ default: 2, minimum: 1 }),
+  PROGRESS_EVENT_INTERVAL_MS: Type.Integer({
+    default: 500,
+    minimum: 0,
+    description:
+      "The least time between two progress events in a job's log; its progress field is updated at least as often",
+  }),
   JOB_RETENTION_DAYS: Type.Number({
     default: 30,
     minimum: 0,

@@ -72,6 +72,7 @@ describe('a cancel against a run that is ending (real worker in this process, re
       logger,
       checkpointEvery: 1,
       checkpointMinIntervalMs: 0,
+      progressIntervalMs: 250,
       budget: jobBudget(env.config),
     });
     const runner: TrainingRunner = {
@@ -95,6 +96,7 @@ describe('a cancel against a run that is ending (real worker in this process, re
       logger,
       active: new Map(),
       draining: () => false,
+      progressEventIntervalMs: 500,
     });
     worker = new Worker(QUEUES.training, processor, { connection, prefix: env.prefix });
     await worker.waitUntilReady();

@@ -110,6 +110,7 @@ describe('pause and resume against a worker, at the moments that race (real work
       logger: createLogger('silent', 'test'),
       active,
       draining: () => false,
+      progressEventIntervalMs: 500,
     });
     stops = await watchStopRequests(connection, env.prefix, active);
     worker = new Worker(QUEUES.training, processor, { connection, prefix: env.prefix });

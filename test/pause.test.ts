@@ -26,7 +26,7 @@ describe('pause and resume (real worker processes, real Redis, an API restarted 
     api = apiClient(base, context);
   };
   const worker = () => {
-    const started = spawnWorker(env.config, { JOB_BACKOFF_MS: 0 });
+    const started = spawnWorker(env.config, { JOB_BACKOFF_MS: 0, PROGRESS_EVENT_INTERVAL_MS: 20 });
     workers.push(started);
     return started;
   };

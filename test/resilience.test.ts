@@ -15,7 +15,13 @@ import { apiClient, finishedJob, type ApiClient } from './helpers/http.js';
 import { listen, spawnWorker, waitFor, type Spawned } from './helpers/processes.js';
 
 /** Short locks, so a dead worker's job is found within a couple of seconds. */
-const FAST_RECOVERY = { WORKER_LOCK_MS: 2_000, WORKER_STALLED_INTERVAL_MS: 1_000, JOB_BACKOFF_MS: 0 };
+/** Quick to notice a lost worker, and progress events often enough to act inside an epoch. */
+const FAST_RECOVERY = {
+  WORKER_LOCK_MS: 2_000,
+  WORKER_STALLED_INTERVAL_MS: 1_000,
+  JOB_BACKOFF_MS: 0,
+  PROGRESS_EVENT_INTERVAL_MS: 50,
+};
 
 describe('long jobs survive their workers (real worker processes, real Redis)', () => {
   let env: TestEnv;
@@ -144,8 +150,7 @@ describe('long jobs survive their workers (real worker processes, real Redis)', 
   it('SIGTERM: the worker stops at a batch, checkpoints, hands the job back and exits 0; another resumes it', async () => {
     // The worker from the last test is the only one running; it is the one told to stop.
     const running = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
-    // Small batches: some 360 of them an epoch, so the stop lands inside one. Progress is reported at most twice a
-    // second, in step with epochs of about that length on a fast machine, so any epoch from the 2nd to the 8th of 10
+    // Small batches: some 360 of them an epoch, so the stop lands inside one. Any epoch from the 2nd to the 8th of 10
     // will do: at least two are left for the worker that resumes it.
     const { id } = await api.ok<JobView>('POST', '/v1/jobs', longJob(10, 4));
     await seen(

@@ -2,7 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { graphBaseModel } from '../src/models/graph-base.js';
 import type { ModelRecord } from '../src/models/model-store.js';
 import { disposeCheckpoint, type TrainingCheckpoint } from '../src/training/checkpoint.js';
-import type { RunDeps, RunRequest } from './training-run.js';
+import type { RunDeps } from './run-deps.js';
+import type { RunRequest } from './training-run.js';
 
 /** A job's base model as training takes it, and what frees what training does not (a GraphModel base's graph). */
 export interface JobBase {

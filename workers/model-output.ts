@@ -9,7 +9,8 @@ import { describeLayers, ModelStore, type ModelRecord } from '../src/models/mode
 import { defaultCutLayer } from '../src/training/model.js';
 import type { TrainingResult } from '../src/training/train.js';
 import { trainingSettingsOf } from '../src/training/training-settings.js';
-import type { RunDeps, RunRequest } from './training-run.js';
+import type { RunDeps } from './run-deps.js';
+import type { RunRequest } from './training-run.js';
 
 type Files = Map<string, Uint8Array | string>;
 

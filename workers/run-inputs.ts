@@ -2,7 +2,8 @@ import type { Dataset, DatasetData } from '../src/datasets/dataset-store.js';
 import type { JobSpec } from '../src/jobs/job-spec.js';
 import type { ModelRecord } from '../src/models/model-store.js';
 import { JobFailure } from './job-failure.js';
-import type { RunDeps, RunRequest } from './training-run.js';
+import type { RunDeps } from './run-deps.js';
+import type { RunRequest } from './training-run.js';
 
 /** What a run trains on, as it is when the job runs (the API's checks at submission may be out of date). */
 export interface RunInputs {

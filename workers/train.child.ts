@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { runEntry, serveParent } from '../src/child-process.js';
 import { loadConfig } from '../src/config.js';
-import { DatasetStore } from '../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
-import { jobBudget } from '../src/jobs/job-cost.js';
 import { createLogger } from '../src/logger.js';
-import { ModelStore } from '../src/models/model-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { selectBackend } from '../src/tf/backend.js';
+import { runDeps } from './run-deps.js';
 import { runTraining, type RunChannel } from './training-run.js';
 import { sendableError, type FromTrainer, type ToTrainer } from './training-runner.js';
 
@@ -18,16 +16,8 @@ async function main() {
   const send = (message: FromTrainer) => process.send?.(message);
   const backend = await selectBackend(config.TFJS_BACKEND);
   const store = openStore(config);
-  const deps = {
-    datasets: new DatasetStore(store),
-    models: new ModelStore(store),
-    checkpoints: new CheckpointStore(store, config.CHECKPOINT_KEEP),
-    backend,
-    logger,
-    checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
-    checkpointMinIntervalMs: config.CHECKPOINT_MIN_INTERVAL_MS,
-    budget: jobBudget(config),
-  };
+  const checkpoints = new CheckpointStore(store, config.CHECKPOINT_KEEP);
+  const deps = runDeps(config, { store, checkpoints, backend, logger });
   let current: AbortController | undefined;
 
   // When the worker is gone, so is its job, which another worker takes up.

@@ -45,12 +45,11 @@ export interface ProcessorDeps {
   draining: () => boolean;
   /** How sweeps' trials run here; without it a trial runs as a plain job. */
   sweeps?: SweepTrialDeps;
+  /** The least time between progress events in a job's log; the job's own progress is updated more often. */
+  progressEventIntervalMs: number;
 }
 
 type TrainingJob = Job<TrainingPayload, TrainingResultValue>;
-
-/** The least time between progress events in a job's log; the job's own progress is updated more often. */
-const PROGRESS_EVENT_INTERVAL_MS = 500;
 
 /**
  * How a job ends on this worker. It ends (its checkpoints go, its log gets its terminal event) only while this
@@ -142,7 +141,7 @@ function relayChannel(
       relay(async () => {
         await job.updateProgress(next);
         const now = Date.now();
-        if (next.progress && now - lastProgressEvent >= PROGRESS_EVENT_INTERVAL_MS) {
+        if (next.progress && now - lastProgressEvent >= deps.progressEventIntervalMs) {
           lastProgressEvent = now;
           await deps.events.append(job.id!, { type: 'progress', data: { ...next.progress } });
         }

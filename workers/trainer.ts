@@ -4,9 +4,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, readDotEnv, type Config } from '../src/config.js';
-import { DatasetStore } from '../src/datasets/dataset-store.js';
 import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
-import { jobBudget } from '../src/jobs/job-cost.js';
 import { JobEvents } from '../src/jobs/job-events.js';
 import { JobLifecycle } from '../src/jobs/job-lifecycle.js';
 import { releaseJobSlot } from '../src/quotas/tenant-quotas.js';
@@ -27,6 +25,7 @@ import type { BlobStore } from '../src/store/blob-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
 import { watchStopRequests } from './stop-requests.js';
+import { runDeps } from './run-deps.js';
 import { startHeartbeats, type Heartbeats } from './heartbeats.js';
 import { startSweepWorker } from './sweep-worker.js';
 import { serveWorkerMetrics } from './worker-metrics.js';
@@ -109,16 +108,7 @@ async function selectRunner(
     backend = await selectBackend(config.TFJS_BACKEND, (kind, why) =>
       logger.debug({ backend: kind, why }, 'TF.js backend unavailable'),
     );
-    runner = new InlineRunner({
-      datasets: new DatasetStore(store),
-      models: new ModelStore(store),
-      checkpoints,
-      backend,
-      logger,
-      checkpointEvery: config.CHECKPOINT_EVERY_EPOCHS,
-      checkpointMinIntervalMs: config.CHECKPOINT_MIN_INTERVAL_MS,
-      budget: jobBudget(config),
-    });
+    runner = new InlineRunner(runDeps(config, { store, checkpoints, backend, logger }));
   } else {
     const processes = new ProcessRunner(config, logger);
     backend = await processes.warm();
@@ -161,6 +151,7 @@ function processorDeps(
     logger,
     active: state.active,
     draining: () => state.draining,
+    progressEventIntervalMs: config.PROGRESS_EVENT_INTERVAL_MS,
   };
 }
 

@@ -1,16 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from 'pino';
-import type { DatasetStore } from '../src/datasets/dataset-store.js';
 import type { CheckpointStore } from '../src/jobs/checkpoint-store.js';
-import { estimateJobCost, type JobBudget } from '../src/jobs/job-cost.js';
+import { estimateJobCost } from '../src/jobs/job-cost.js';
 import { jobDataShape } from '../src/jobs/image-job-check.js';
 import type { NewEvent } from '../src/jobs/job-events.js';
 import type { JobSpec } from '../src/jobs/job-spec.js';
-import type { ModelStore } from '../src/models/model-store.js';
 import type { TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
 import { JobFailure } from './job-failure.js';
+import type { RunDeps } from './run-deps.js';
 import { loadInputs, type RunInputs } from './run-inputs.js';
-import type { BackendInfo } from '../src/tf/backend.js';
 import { loadBase } from './job-base.js';
 import { storeModel } from './model-output.js';
 import {
@@ -24,18 +22,6 @@ import {
 } from '../src/training/train.js';
 
 export { JobFailure };
-
-export interface RunDeps {
-  datasets: DatasetStore;
-  models: ModelStore;
-  checkpoints: CheckpointStore;
-  backend: BackendInfo;
-  logger: Logger;
-  checkpointEvery: number;
-  checkpointMinIntervalMs: number;
-  /** What one job may cost: prediction chunks are sized to fit it. */
-  budget: JobBudget;
-}
 
 /** One attempt at a training job, as the worker hands it to the process that trains. */
 export interface RunRequest {
@@ -182,6 +168,7 @@ async function trainWithHooks(
         resume: latest?.checkpoint,
         checkpointEvery: deps.checkpointEvery,
         checkpointMinIntervalMs: deps.checkpointMinIntervalMs,
+        progressIntervalMs: deps.progressIntervalMs,
         predictChunkRows,
         signal: channel.signal,
       },

@@ -7,7 +7,8 @@ import type { NewEvent } from '../src/jobs/job-events.js';
 import type { TrainingProgress, TrainingResultValue } from '../src/queue/catalogue.js';
 import type { BackendInfo } from '../src/tf/backend.js';
 import { CHECKPOINTED_STOPS, TrainingStopped } from '../src/training/train.js';
-import { JobFailure, runTraining, type RunChannel, type RunDeps, type RunRequest } from './training-run.js';
+import type { RunDeps } from './run-deps.js';
+import { JobFailure, runTraining, type RunChannel, type RunRequest } from './training-run.js';
 
 /** Runs training attempts: in this process, or in training processes of their own. */
 export interface TrainingRunner {
