@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { conflict, unprocessable } from '../errors.js';
 import { newId, type IdKind } from '../ids.js';
 import { redisKeysFor } from '../queue/catalogue.js';
+import { RedisScript } from '../redis-script.js';
 
 /** How long a request waits for another one with the same Idempotency-Key to create its job. */
 const IDEMPOTENCY_WAIT_MS = 10_000;
@@ -25,7 +26,9 @@ function canonicalJson(value: unknown): string {
 }
 
 // Deletes a key only while it still holds the value this request put there.
-const DELETE_IF_OURS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const DELETE_IF_OURS = new RedisScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+);
 
 /** What an idempotent submission needs: to make a job under an id, and to read one made before. */
 export interface IdempotentCreation<T> {
@@ -59,7 +62,7 @@ export async function createOnce<T>(
         job = await creation.create(id);
       } catch (error) {
         // A request that made no job leaves the key free for a corrected retry.
-        await redis.eval(DELETE_IF_OURS, 1, key, claim);
+        await DELETE_IF_OURS.run(redis, [key], [claim]);
         throw error;
       }
       await redis.set(key, claim, 'EX', where.ttlSeconds);

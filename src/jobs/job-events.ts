@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { StringRecord } from '../string-record.js';
+import { RedisScript } from '../redis-script.js';
 
 export const EVENT_TYPES = ['status', 'epoch', 'progress', 'log', 'checkpoint', 'trial'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -50,9 +51,9 @@ export const isTerminal = (event: Pick<JobEvent, 'type' | 'data'>) =>
 
 // Appends an event unless the log has ended: nothing follows the terminal event, not even the late events of
 // a worker that lost its job.
-const APPEND = `
+const APPEND = new RedisScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-return redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])`;
+return redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])`);
 
 function parseEntries(entries: Array<[string, string[]]>): JobEvent[] {
   return entries.map(([id, fields]) => {
@@ -88,7 +89,7 @@ export class JobEvents {
     if ((event.type as EventType) === 'status')
       throw new Error('status events are written by the job lifecycle');
     const data = JSON.stringify({ ...event.data, at: new Date().toISOString() });
-    return (await this.redis.eval(APPEND, 2, this.key(jobId), this.keys.ended(jobId), event.type, data)) as
+    return (await APPEND.run(this.redis, [this.key(jobId), this.keys.ended(jobId)], [event.type, data])) as
       string | null;
   }
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from './job-events.js';
+import { RedisScript } from '../redis-script.js';
 
 /** Where a job may go from each status; `new` is a job with no status yet. Terminal statuses lead nowhere. */
 export const JOB_TRANSITIONS: Readonly<Record<JobStatus | 'new', readonly JobStatus[]>> = {
@@ -53,37 +54,42 @@ export interface TransitionOptions {
   unlessCancelled?: boolean;
 }
 
-// One transition, atomically: nothing is written after the terminal event (a job ends once, whoever notices
-// first), nor by a worker that lost the lock, nor against the state machine (ARGV[5]: the statuses it may come
-// from), nor, when asked, over a recorded cancel. A terminal status also enters the job (ARGV[7]) in the ended
-// jobs (KEYS[5]) at Redis's time, where retention finds it. Every transition enters the untold ones (KEYS[6]) as
-// `tenant \n job \n event id \n from` (ARGV[8] is `tenant \n job`) until its listeners have run. The tenant's
-// queued jobs (KEYS[7]) hold the job while it is `queued`, by when it was. Returns the event id, or 0 (a cancel is
+// One transition, atomically, over keys `k` and arguments `a`: nothing is written after the terminal event (a job
+// ends once, whoever notices first), nor by a worker that lost the lock, nor against the state machine (a[5]: the
+// statuses it may come from), nor, when asked, over a recorded cancel. A terminal status also enters the job (a[7])
+// in the ended jobs (k[5]) at Redis's time, where retention finds it. Every transition enters the untold ones (k[6])
+// as `tenant \n job \n event id \n from` (a[8] is `tenant \n job`) until its listeners have run. The tenant's
+// queued jobs (k[7]) hold the job while it is `queued`, by when it was. Returns the event id, or 0 (a cancel is
 // recorded), -1 (refused), false (ended, or the lock is lost); the status it left comes second, and third, for a
-// job now queued, how many of the tenant's queued jobs were queued before it.
-const TRANSITION = `
-if KEYS[8] and redis.call('GET', KEYS[8]) ~= ARGV[3] then return {false, ''} end
-if redis.call('EXISTS', KEYS[2]) == 1 then return {false, ''} end
-local from = redis.call('GET', KEYS[3]) or 'new'
-if not string.find(ARGV[5], ',' .. from .. ',', 1, true) then return {-1, from} end
-if ARGV[4] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {0, from} end
-local now = redis.call('TIME')
-local ms = now[1] * 1000 + math.floor(now[2] / 1000)
-if ARGV[6] == '1' then
-  redis.call('SET', KEYS[2], '1')
-  redis.call('ZADD', KEYS[5], ms, ARGV[7])
-end
-redis.call('SET', KEYS[3], ARGV[2])
-local id = redis.call('XADD', KEYS[1], '*', 'type', 'status', 'data', ARGV[1])
-redis.call('ZADD', KEYS[6], ms, ARGV[8] .. '\\n' .. id .. '\\n' .. from)
-local before = -1
-if ARGV[2] == 'queued' then
-  redis.call('ZADD', KEYS[7], ms, ARGV[7])
-  before = redis.call('ZRANK', KEYS[7], ARGV[7])
-elseif from == 'queued' then
-  redis.call('ZREM', KEYS[7], ARGV[7])
-end
-return {id, from, before}`;
+// job now queued, how many of the tenant's queued jobs were queued before it. Run alone as TRANSITION, and inside
+// a job's admission.
+export const TRANSITION_LUA = `
+local function transition(k, a)
+  if k[8] and redis.call('GET', k[8]) ~= a[3] then return {false, ''} end
+  if redis.call('EXISTS', k[2]) == 1 then return {false, ''} end
+  local from = redis.call('GET', k[3]) or 'new'
+  if not string.find(a[5], ',' .. from .. ',', 1, true) then return {-1, from} end
+  if a[4] == '1' and redis.call('EXISTS', k[4]) == 1 then return {0, from} end
+  local now = redis.call('TIME')
+  local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+  if a[6] == '1' then
+    redis.call('SET', k[2], '1')
+    redis.call('ZADD', k[5], ms, a[7])
+  end
+  redis.call('SET', k[3], a[2])
+  local id = redis.call('XADD', k[1], '*', 'type', 'status', 'data', a[1])
+  redis.call('ZADD', k[6], ms, a[8] .. '\\n' .. id .. '\\n' .. from)
+  local before = -1
+  if a[2] == 'queued' then
+    redis.call('ZADD', k[7], ms, a[7])
+    before = redis.call('ZRANK', k[7], a[7])
+  elseif from == 'queued' then
+    redis.call('ZREM', k[7], a[7])
+  end
+  return {id, from, before}
+end`;
+const TRANSITION = new RedisScript(`${TRANSITION_LUA}
+return transition(KEYS, ARGV)`);
 
 /** A transition's entry among the untold ones. */
 const untoldEntry = ({ tenant, jobId, eventId, from }: Transition) =>
@@ -102,13 +108,26 @@ const SOURCES = Object.fromEntries(
 
 // A cancel and a worker's end exclude each other: the cancel is recorded (KEYS[3]) only while the log has not
 // ended, and returns the status it ended with otherwise.
-const REQUEST_CANCEL = `
+const REQUEST_CANCEL = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[2]) or 'ended' end
 redis.call('SET', KEYS[3], '1')
-return false`;
+return false`);
 
 type Listener = (transition: Transition) => void | Promise<void>;
 type JobRef = { id: string; tenant: string };
+
+/** A transition as `transition` (TRANSITION_LUA) is to be run: its keys and arguments, and what its event says. */
+export interface TransitionCall {
+  job: JobRef;
+  to: JobStatus;
+  data: Record<string, unknown>;
+  at: string;
+  keys: string[];
+  args: string[];
+}
+
+/** What `transition` answers: the event id (or what it says instead), the status left, the place when queued. */
+export type TransitionAnswer = [string | number | null, string, number?];
 
 /** What the script answers instead of an event id when it wrote nothing. */
 const NOT_WRITTEN = new Map<unknown, TransitionOutcome>([
@@ -165,21 +184,50 @@ export class JobLifecycle {
    * moving meanwhile (taken up, not yet written running; back from a retry's wait, not yet written queued).
    */
   async queueNew(job: JobRef): Promise<number | undefined> {
-    const { outcome, before } = await this.write(job, 'queued', {}, {});
-    return outcome === 'moved' && before >= 0 ? before + 1 : undefined;
+    const call = this.queueNewCall(job);
+    const { place, told } = this.queuedNew(
+      call,
+      (await TRANSITION.run(this.redis, call.keys, call.args)) as TransitionAnswer,
+    );
+    await told;
+    return place;
+  }
+
+  /** The keys and arguments of `transition` (TRANSITION_LUA) for a new job's `queued` status. */
+  queueNewCall(job: JobRef): TransitionCall {
+    return this.call(job, 'queued', {}, {});
+  }
+
+  /**
+   * After `transition` answered a {@link queueNewCall}: the job's place as {@link queueNew} gives it, and the telling
+   * of its listeners, under way (nothing a new job's `queued` is announced by waits on its being in the queue).
+   */
+  queuedNew(
+    call: TransitionCall,
+    answer: TransitionAnswer,
+  ): { place: number | undefined; told: Promise<unknown> } {
+    const { outcome, before, told } = this.written(call, answer);
+    return { place: outcome === 'moved' && before >= 0 ? before + 1 : undefined, told };
   }
 
   private async write(job: JobRef, to: JobStatus, data: Record<string, unknown>, options: TransitionOptions) {
+    const call = this.call(job, to, data, options);
+    const { outcome, before, told } = this.written(
+      call,
+      (await TRANSITION.run(this.redis, call.keys, call.args)) as TransitionAnswer,
+    );
+    await told;
+    return { outcome, before };
+  }
+
+  private call(job: JobRef, to: JobStatus, data: Record<string, unknown>, options: TransitionOptions) {
     const { keys: k } = this;
     const keys = [k.events(job.id), k.ended(job.id), k.status(job.id), k.cancel(job.id), k.endedJobs()];
     keys.push(k.untoldTransitions(), k.queuedJobs(job.tenant));
     if (options.lock) keys.push(options.lock.key);
     const at = new Date().toISOString();
     const event = JSON.stringify({ status: to, ...data, at });
-    const [written, left, before = -1] = (await this.redis.eval(
-      TRANSITION,
-      keys.length,
-      ...keys,
+    const args = [
       event,
       to,
       options.lock?.token ?? '',
@@ -188,13 +236,20 @@ export class JobLifecycle {
       TERMINAL_STATUSES.has(to) ? '1' : '0',
       job.id,
       `${job.tenant}\n${job.id}`,
-    )) as [string | number | null, string, number?];
+    ];
+    return { job, to, data, at, keys, args };
+  }
+
+  /** What `transition` answered, and the telling of the listeners of a transition it wrote. */
+  private written(call: TransitionCall, [written, left, before = -1]: TransitionAnswer) {
+    const { job, to, data, at } = call;
     const outcome = NOT_WRITTEN.get(written) ?? 'moved';
-    if (outcome === 'moved') {
-      const from = left as JobStatus | 'new';
-      await this.tell({ jobId: job.id, tenant: job.tenant, from, to, data, eventId: String(written), at });
-    }
-    return { outcome, before };
+    const from = left as JobStatus | 'new';
+    const told =
+      outcome === 'moved'
+        ? this.tell({ jobId: job.id, tenant: job.tenant, from, to, data, eventId: String(written), at })
+        : Promise.resolve(true);
+    return { outcome, before, told };
   }
 
   /**
@@ -214,13 +269,11 @@ export class JobLifecycle {
 
   /** Records a cancel request unless the job has ended; returns null when recorded, else the status it ended with. */
   async requestCancel(jobId: string): Promise<string | null> {
-    return (await this.redis.eval(
-      REQUEST_CANCEL,
-      3,
+    return (await REQUEST_CANCEL.run(this.redis, [
       this.keys.ended(jobId),
       this.keys.status(jobId),
       this.keys.cancel(jobId),
-    )) as string | null;
+    ])) as string | null;
   }
 
   /** Whether a cancel was accepted for the job. */

@@ -4,6 +4,7 @@ import { conflict } from '../errors.js';
 import type { RedisKeys, TrainingPayload, TrainingResultValue } from '../queue/catalogue.js';
 import type { JobLifecycle } from './job-lifecycle.js';
 import type { JobReader, JobView } from './job-view.js';
+import { RedisScript } from '../redis-script.js';
 
 /**
  * How long a paused job waits in BullMQ's delayed set. A worker that takes it up at the end of that wait, still
@@ -16,11 +17,11 @@ export const WAITING_STATES = new Set(['waiting', 'delayed', 'prioritized', 'pau
 
 // A pause is recorded only while the job has not ended and no cancel was asked for; otherwise the job's final
 // status, or 'cancelling'.
-const REQUEST_PAUSE = `
+const REQUEST_PAUSE = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('GET', KEYS[2]) or 'ended' end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 'cancelling' end
 redis.call('SET', KEYS[4], '1')
-return false`;
+return false`);
 
 type TrainingQueue = Queue<TrainingPayload, TrainingResultValue>;
 type TrainingJob = Job<TrainingPayload, TrainingResultValue>;
@@ -59,14 +60,12 @@ export class JobPauses {
     if (view.status === 'succeeded' || view.status === 'failed' || view.status === 'cancelled')
       throw cannotPause(id, view.status);
     if (view.cancelRequested) throw cannotPause(id, 'a cancel under way');
-    const refused = (await redis.eval(
-      REQUEST_PAUSE,
-      4,
+    const refused = (await REQUEST_PAUSE.run(redis, [
       keys.ended(id),
       keys.status(id),
       keys.cancel(id),
       keys.pause(id),
-    )) as string | null;
+    ])) as string | null;
     if (refused !== null) throw cannotPause(id, refused === 'cancelling' ? 'a cancel under way' : refused);
     await redis.publish(keys.pauseChannel(), id);
     const job = await queue.getJob(id);

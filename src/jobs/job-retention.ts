@@ -11,6 +11,7 @@ import {
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { JobSpec } from './job-spec.js';
 import { ResourceGuard } from './resource-guard.js';
+import { RedisScript } from '../redis-script.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -36,7 +37,9 @@ const LOCK_MS = 60_000;
  */
 const SWEEP_BUDGET_MS = 30_000;
 
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RELEASE_LOCK = new RedisScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+);
 const FINISHED_STATES = new Set(['completed', 'failed', 'unknown']);
 
 export interface JobRetentionOptions {
@@ -100,7 +103,7 @@ export class JobRetention {
       if (failures.length > 0) throw sweepFailure(failures, removed);
       return removed;
     } finally {
-      await redis.eval(RELEASE_LOCK, 1, lock, token);
+      await RELEASE_LOCK.run(redis, [lock], [token]);
     }
   }
 

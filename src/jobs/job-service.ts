@@ -146,15 +146,21 @@ export class JobService {
 
   /**
    * Checks and enqueues a job under `id`; see {@link ResourceGuard} for how it keeps its datasets and base. Past
-   * the records' reads, five round trips to Redis: admission, the claim (with the tenant's index), the `queued`
-   * status (with the job's place among the tenant's queued jobs) and its listeners' mark, the queue's add.
+   * the records' reads, two round trips to Redis: the admission (quota, claim, the tenant's index, the `queued`
+   * status and the job's place among the tenant's queued jobs, in one script), then the queue's add together with
+   * the mark that the `queued` status's listeners have run.
    */
   private async create(tenant: string, request: JobRequest, id: string): Promise<JobView> {
     const spec = await this.check(tenant, request);
-    const place = await this.admission.admit(tenant, id, spec);
+    const { place, told } = await this.admission.admit(tenant, id, spec);
     try {
       const payload: TrainingPayload = { tenant, spec, createdAt: new Date().toISOString() };
-      const job = await this.queue.add('train', payload, { jobId: id });
+      // Sent together: the listeners of a new job's `queued` wait on nothing the queue holds. Should their mark
+      // not be cleared, they are told again later (JobLifecycle.retell): the job is not refused for it.
+      const [job] = await Promise.all([
+        this.queue.add('train', payload, { jobId: id }),
+        told.catch(() => false),
+      ]);
       // Added behind every other job, it has as many of the tenant's ahead as were queued before it.
       const known = { marks: JUST_QUEUED, queuePosition: place };
       return await this.reader.view({ snapshot: job, state: 'waiting' }, known);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../redis-script.js';
 
 /**
  * Above this many active jobs in the tenant, the jobs ahead are found by reading the wait list rather than by one
@@ -15,7 +16,7 @@ const SCAN_CHUNK = 1000;
 // entries read in chunks and looked up in the active jobs at once (many). Either way the work is bounded by what
 // is ahead of the job, never by the whole list. A job no longer in the list was queued when its state was read
 // and has just been taken: it runs next, 1.
-const QUEUE_POSITION = `
+const QUEUE_POSITION = new RedisScript(`
 local at = redis.call('LPOS', KEYS[1], ARGV[1], 'RANK', -1)
 if not at then return 1 end
 local ahead = redis.call('LLEN', KEYS[1]) - 1 - at
@@ -37,7 +38,7 @@ for from = 1, ahead, chunk do
     if score then position = position + 1 end
   end
 end
-return position`;
+return position`);
 
 /**
  * 1 when a queued job runs next of its tenant's jobs (other tenants' jobs are not counted): one round trip,
@@ -48,13 +49,9 @@ export async function queuePosition(
   keys: { wait: string; tenantActiveJobs: string },
   id: string,
 ): Promise<number> {
-  return (await redis.eval(
-    QUEUE_POSITION,
-    2,
-    keys.wait,
-    keys.tenantActiveJobs,
-    id,
-    LOOKUPS_BEFORE_SCAN,
-    SCAN_CHUNK,
+  return (await QUEUE_POSITION.run(
+    redis,
+    [keys.wait, keys.tenantActiveJobs],
+    [id, LOOKUPS_BEFORE_SCAN, SCAN_CHUNK],
   )) as number;
 }

@@ -10,22 +10,26 @@ import {
   type TrainingResultValue,
 } from '../queue/catalogue.js';
 import type { JobSpec } from './job-spec.js';
+import { RedisScript } from '../redis-script.js';
 
 export type ResourceKind = 'dataset' | 'model';
 
-// Notes job ARGV[1] among the users of each resource (KEYS[1..n], n = ARGV[2]), then, in the same step, looks for a
-// deleting marker on any of them (KEYS[n+1..2n]): with one, the notes are undone and its index (from 1) returned;
-// else 0.
-const CLAIM = `
-local n = tonumber(ARGV[2])
-for i = 1, n do redis.call('SADD', KEYS[i], ARGV[1]) end
-for i = 1, n do
-  if redis.call('EXISTS', KEYS[n + i]) == 1 then
-    for j = 1, n do redis.call('SREM', KEYS[j], ARGV[1]) end
-    return i
+// claim notes job `id` among the users of each resource (`keys[1..n]`), then, in the same step, looks for a deleting
+// marker on any of them (`keys[n+1..2n]`): with one, the notes are undone and its index (from 1) returned; else 0.
+// Run alone as CLAIM, and inside a job's admission.
+export const CLAIM_LUA = `
+local function claim(keys, first, n, id)
+  for i = 0, n - 1 do redis.call('SADD', keys[first + i], id) end
+  for i = 0, n - 1 do
+    if redis.call('EXISTS', keys[first + n + i]) == 1 then
+      for j = 0, n - 1 do redis.call('SREM', keys[first + j], id) end
+      return i + 1
+    end
   end
-end
-return 0`;
+  return 0
+end`;
+const CLAIM = new RedisScript(`${CLAIM_LUA}
+return claim(KEYS, 1, tonumber(ARGV[2]), ARGV[1])`);
 
 /** The datasets and base model a job reads. */
 function resourcesOf(spec: JobSpec): Array<{ kind: ResourceKind; id: string }> {
@@ -60,12 +64,23 @@ export class ResourceGuard {
    * round trip.
    */
   async claim(tenant: string, jobId: string, spec: JobSpec): Promise<void> {
+    const keys = this.claimKeys(tenant, spec);
+    const refused = (await CLAIM.run(this.redis, keys, [jobId, keys.length / 2])) as number;
+    this.refuseClaim(spec, refused);
+  }
+
+  /** The keys `claim` (CLAIM_LUA) takes for what `spec` names: the users of each resource, then their markers. */
+  claimKeys(tenant: string, spec: JobSpec): string[] {
     const used = resourcesOf(spec);
-    const keys = [
+    return [
       ...used.map(({ kind, id }) => this.usersKey(tenant, kind, id)),
       ...used.map(({ kind, id }) => this.keys.deleting(tenant, kind, id)),
     ];
-    const refused = (await this.redis.eval(CLAIM, keys.length, ...keys, jobId, used.length)) as number;
+  }
+
+  /** After `claim` answered `refused`: the 404 naming the resource being deleted, if any. */
+  refuseClaim(spec: JobSpec, refused: number): void {
+    const used = resourcesOf(spec);
     if (refused > 0) throw notFound(used[refused - 1]!.kind, used[refused - 1]!.id);
   }
 

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
 import { ProblemError } from '../errors.js';
 import { DELETING_TTL_SECONDS, redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
+import { RedisScript } from '../redis-script.js';
 
 /** Alias names: letters, digits, `.`, `_` and `-`; never the `mdl_` of a model id (checked on PUT). */
 export const ALIAS_NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._-]{0,62}';
@@ -44,7 +45,7 @@ export type Alias = Static<typeof AliasSchema>;
 
 // Sets an alias unless its model is being deleted; keeps the alias's creation time. Returns the alias and the
 // one it replaced, or -1 when the model is going.
-const SET_ALIAS = `
+const SET_ALIAS = new RedisScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 local alias = cjson.decode(ARGV[2])
 local previous = redis.call('HGET', KEYS[1], ARGV[1])
@@ -52,10 +53,10 @@ if previous then alias.createdAt = cjson.decode(previous).createdAt end
 local encoded = cjson.encode(alias)
 redis.call('HSET', KEYS[1], ARGV[1], encoded)
 return {encoded, previous or false}
-`;
+`);
 
 // Marks a model as being deleted unless an alias points to it; returns those aliases' names (none: go ahead).
-const GUARD_DELETE = `
+const GUARD_DELETE = new RedisScript(`
 local names = {}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
@@ -63,7 +64,7 @@ for i = 1, #all, 2 do
 end
 if #names == 0 then redis.call('SET', KEYS[2], '1', 'EX', ARGV[2]) end
 return names
-`;
+`);
 
 /**
  * Named pointers to models, per tenant, in one Redis hash. Moving an alias is one atomic write, so every request
@@ -96,13 +97,10 @@ export class AliasStore {
   ): Promise<{ alias: Alias; previous: Alias | undefined } | undefined> {
     const now = new Date().toISOString();
     const alias: Alias = { name, modelId, createdAt: now, updatedAt: now };
-    const result = (await this.redis.eval(
-      SET_ALIAS,
-      2,
-      this.key(tenant),
-      this.keys.deleting(tenant, 'model', modelId),
-      name,
-      JSON.stringify(alias),
+    const result = (await SET_ALIAS.run(
+      this.redis,
+      [this.key(tenant), this.keys.deleting(tenant, 'model', modelId)],
+      [name, JSON.stringify(alias)],
     )) as -1 | [string, string | null];
     if (result === -1) return undefined;
     const [encoded, previous] = result;
@@ -136,13 +134,10 @@ export class AliasStore {
    * nothing is marked and the aliases' names are returned.
    */
   async guardDelete(tenant: string, modelId: string): Promise<string[]> {
-    const names = (await this.redis.eval(
-      GUARD_DELETE,
-      2,
-      this.key(tenant),
-      this.keys.deleting(tenant, 'model', modelId),
-      modelId,
-      DELETING_TTL_SECONDS,
+    const names = (await GUARD_DELETE.run(
+      this.redis,
+      [this.key(tenant), this.keys.deleting(tenant, 'model', modelId)],
+      [modelId, DELETING_TTL_SECONDS],
     )) as string[];
     return names.sort();
   }

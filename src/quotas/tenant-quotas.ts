@@ -2,27 +2,37 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ProblemError } from '../errors.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
+import { RedisScript } from '../redis-script.js';
 
-// Admits a job (ARGV[1]) unless the tenant's storage is used up (KEYS[2], the total, against ARGV[4]): its model
-// could not be stored; or it already has `limit` (ARGV[2]) jobs (KEYS[1]: a sorted set of job ids by admission
-// time). Returns {0, 0} when admitted (or already counted), {1, bytes stored} or {2, jobs counted} when refused.
-const ADMIT_JOB = `
-local stored = tonumber(redis.call('GET', KEYS[2]) or '0')
-if stored >= tonumber(ARGV[4]) then return {1, stored} end
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {0, 0} end
-local size = redis.call('ZCARD', KEYS[1])
-if size >= tonumber(ARGV[2]) then return {2, size} end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return {0, 0}
-`;
-/** What ADMIT_JOB answers first. */
+// admit_job counts job `id` among the tenant's active ones (`active`: a sorted set of job ids by admission time,
+// `now`) unless its storage is used up (`stored`, the total, against `max_bytes`): its model could not be stored;
+// or it already has `limit` jobs. It answers {0, 0} when admitted (or already counted), {1, bytes stored} or
+// {2, jobs counted} when refused. release_job uncounts it. Run alone as ADMIT_JOB, and inside a job's admission.
+export const JOB_SLOT_LUA = `
+local function admit_job(active, stored, id, limit, now, max_bytes)
+  local used = tonumber(redis.call('GET', stored) or '0')
+  if used >= tonumber(max_bytes) then return {1, used} end
+  if redis.call('ZSCORE', active, id) then return {0, 0} end
+  local size = redis.call('ZCARD', active)
+  if size >= tonumber(limit) then return {2, size} end
+  redis.call('ZADD', active, now, id)
+  return {0, 0}
+end
+local function release_job(active, id)
+  redis.call('ZREM', active, id)
+end`;
+const ADMIT_JOB = new RedisScript(`${JOB_SLOT_LUA}
+return admit_job(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`);
+/** What `admit_job` answers: its outcome, then the use that refused it. */
+type Answer = [number, number, ...unknown[]];
+/** What `admit_job` answers first. */
 const ADMITTED = 0;
 const STORAGE_FULL = 1;
 const JOBS_FULL = 2;
 
 // Counts a stored resource once (KEYS[1]: resource id → bytes; KEYS[2]: the total). With a limit (ARGV[3] > 0), only
 // if the total stays within it. Returns -1 when counted (or counted already), else the current total.
-const COUNT_BYTES = `
+const COUNT_BYTES = new RedisScript(`
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return -1 end
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 local limit = tonumber(ARGV[3])
@@ -30,10 +40,10 @@ if limit > 0 and current + tonumber(ARGV[2]) > limit then return current end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('INCRBY', KEYS[2], ARGV[2])
 return -1
-`;
+`);
 
 // Uncounts a resource once, whoever asks first; the total never goes below zero.
-const UNCOUNT_BYTES = `
+const UNCOUNT_BYTES = new RedisScript(`
 local bytes = redis.call('HGET', KEYS[1], ARGV[1])
 if not bytes then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
@@ -41,7 +51,7 @@ local left = tonumber(redis.call('GET', KEYS[2]) or '0') - tonumber(bytes)
 if left < 0 then left = 0 end
 redis.call('SET', KEYS[2], left)
 return 1
-`;
+`);
 
 /** Finished jobs leave the count; so do jobs the queue does not know, once they are older than a submission takes. */
 const FINISHED = new Set(['completed', 'failed']);
@@ -82,13 +92,33 @@ export class TenantQuotas {
    * that have finished since they were counted are pruned first then.
    */
   async admitJob(tenant: string, id: string): Promise<void> {
-    const key = this.keys.activeJobs(tenant);
-    let [outcome, current] = await this.tryAdmit(tenant, id);
-    if (outcome === JOBS_FULL) {
-      await this.pruneJobs(key);
-      [outcome, current] = await this.tryAdmit(tenant, id);
+    const { keys, args } = this.admissionCall(tenant);
+    await this.admitWith(
+      tenant,
+      async () => (await ADMIT_JOB.run(this.redis, keys, [id, ...args])) as Answer,
+    );
+  }
+
+  /** The keys of `admit_job` (JOB_SLOT_LUA) for the tenant, and its arguments after the job's id. */
+  admissionCall(tenant: string): { keys: string[]; args: number[] } {
+    return {
+      keys: [this.keys.activeJobs(tenant), this.storedKeys(tenant)[1]],
+      args: [this.limits.maxActiveJobs, Date.now(), this.limits.maxStoredBytes],
+    };
+  }
+
+  /**
+   * Runs `attempt`, whose answer starts as `admit_job`'s does, until it is admitted: once more after pruning
+   * finished jobs when the tenant is at its limit. Returns the admitted answer; throws the quota exceeded else.
+   */
+  async admitWith<T extends Answer>(tenant: string, attempt: () => Promise<T>): Promise<T> {
+    let answer = await attempt();
+    if (answer[0] === JOBS_FULL) {
+      await this.pruneJobs(this.keys.activeJobs(tenant));
+      answer = await attempt();
     }
-    if (outcome === ADMITTED) return;
+    const [outcome, current] = answer;
+    if (outcome === ADMITTED) return answer;
     if (outcome === STORAGE_FULL) {
       throw exceeded(
         413,
@@ -106,19 +136,6 @@ export class TenantQuotas {
       current,
       `the tenant has ${current} jobs queued or running, its quota (TENANT_MAX_ACTIVE_JOBS); retry when one ends`,
     );
-  }
-
-  private async tryAdmit(tenant: string, id: string): Promise<[number, number]> {
-    return (await this.redis.eval(
-      ADMIT_JOB,
-      2,
-      this.keys.activeJobs(tenant),
-      this.storedKeys(tenant)[1],
-      id,
-      this.limits.maxActiveJobs,
-      Date.now(),
-      this.limits.maxStoredBytes,
-    )) as [number, number];
   }
 
   private async pruneJobs(key: string): Promise<void> {
@@ -160,14 +177,11 @@ export class TenantQuotas {
 
   /** Counts a resource about to be stored, or throws 413 when it would take the tenant past its quota. */
   private async reserveBytes(tenant: string, resourceId: string, bytes: number): Promise<void> {
-    const current = (await this.redis.eval(
-      COUNT_BYTES,
-      2,
-      ...this.storedKeys(tenant),
+    const current = (await COUNT_BYTES.run(this.redis, this.storedKeys(tenant), [
       resourceId,
       bytes,
       this.limits.maxStoredBytes,
-    )) as number;
+    ])) as number;
     if (current >= 0) {
       throw exceeded(
         413,
@@ -182,7 +196,7 @@ export class TenantQuotas {
 
   /** Uncounts a resource that was deleted (or never stored); a second call for it changes nothing. */
   async releaseBytes(tenant: string, resourceId: string): Promise<void> {
-    await this.redis.eval(UNCOUNT_BYTES, 2, ...this.storedKeys(tenant), resourceId);
+    await UNCOUNT_BYTES.run(this.redis, this.storedKeys(tenant), [resourceId]);
   }
 
   async usage(tenant: string): Promise<{ activeJobs: number; storedBytes: number }> {
@@ -214,7 +228,7 @@ export async function countStoredModel(
 ): Promise<void> {
   const bound = redisKeysFor(prefix);
   const keys = [bound.storedResources(tenant), bound.storedBytes(tenant)];
-  await redis.eval(COUNT_BYTES, 2, ...keys, modelId, bytes, 0);
+  await COUNT_BYTES.run(redis, keys, [modelId, bytes, 0]);
 }
 
 /** Uncounts a trained model that was deleted (its job ended cancelled); a second call changes nothing. */
@@ -226,5 +240,5 @@ export async function uncountStoredModel(
 ): Promise<void> {
   const bound = redisKeysFor(prefix);
   const keys = [bound.storedResources(tenant), bound.storedBytes(tenant)];
-  await redis.eval(UNCOUNT_BYTES, 2, ...keys, modelId);
+  await UNCOUNT_BYTES.run(redis, keys, [modelId]);
 }

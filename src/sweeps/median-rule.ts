@@ -2,13 +2,14 @@ import type { Redis } from 'ioredis';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import type { EpochRow } from '../training/progress.js';
 import type { TrialOfSweep } from './sweep-spec.js';
+import { RedisScript } from '../redis-script.js';
 
 /** How long a sweep's per-epoch records outlive their last write, should its end never clear them. */
 const EPOCH_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 
 // Records the trial's best value up to this epoch (this epoch's, or its best up to the one before when that is
 // better) and returns every trial's best at this epoch, as field/value pairs.
-const RECORD = `
+const RECORD = new RedisScript(`
 local best = ARGV[2]
 local before = redis.call('HGET', KEYS[2], ARGV[1])
 if before then
@@ -17,7 +18,7 @@ if before then
 end
 redis.call('HSET', KEYS[1], ARGV[1], best)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-return redis.call('HGETALL', KEYS[1])`;
+return redis.call('HGETALL', KEYS[1])`);
 
 /** Why the rule stopped a trial: at which epoch, its best value and the median it fell behind. */
 export interface StopVerdict {
@@ -54,15 +55,10 @@ export class MedianRule {
     const value = row[trial.metric];
     if (typeof value !== 'number' || !Number.isFinite(value)) return null;
     const { sweepEpoch } = this.keys;
-    const pairs = (await this.redis.eval(
-      RECORD,
-      2,
-      sweepEpoch(trial.sweepId, String(row.epoch)),
-      sweepEpoch(trial.sweepId, String(row.epoch - 1)),
-      jobId,
-      String(value),
-      trial.goal,
-      EPOCH_RECORD_TTL_SECONDS,
+    const pairs = (await RECORD.run(
+      this.redis,
+      [sweepEpoch(trial.sweepId, String(row.epoch)), sweepEpoch(trial.sweepId, String(row.epoch - 1))],
+      [jobId, String(value), trial.goal, EPOCH_RECORD_TTL_SECONDS],
     )) as string[];
     const rule = trial.earlyStopping;
     if (!rule || row.epoch <= rule.graceEpochs) return null;

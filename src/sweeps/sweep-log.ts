@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
+import { RedisScript } from '../redis-script.js';
 
 /** A sweep's statuses: queued until a trial runs, then running until its end. */
 export const SWEEP_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -7,13 +8,13 @@ export type SweepStatus = (typeof SWEEP_STATUSES)[number];
 const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
 
 // Appends unless the log has ended; a status only from the status given (when one is), and a terminal one ends it.
-const WRITE = `
+const WRITE = new RedisScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 if ARGV[3] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[3] then return false end
 local id = redis.call('XADD', KEYS[1], '*', 'type', ARGV[1], 'data', ARGV[2])
 if ARGV[4] ~= '' then redis.call('SET', KEYS[3], ARGV[4]) end
 if ARGV[5] == '1' then redis.call('SET', KEYS[2], '1') end
-return id`;
+return id`);
 
 /**
  * A sweep's event log: a Redis Stream read and followed like a job's (JobEvents, under the sweep's id), with
@@ -38,17 +39,10 @@ export class SweepLog {
   ) {
     const k = this.keys;
     const body = JSON.stringify({ ...data, at: new Date().toISOString() });
-    return this.redis.eval(
-      WRITE,
-      3,
-      k.events(sweepId),
-      k.ended(sweepId),
-      k.status(sweepId),
-      type,
-      body,
-      status?.from ?? '',
-      status?.to ?? '',
-      status && TERMINAL.has(status.to) ? '1' : '0',
+    return WRITE.run(
+      this.redis,
+      [k.events(sweepId), k.ended(sweepId), k.status(sweepId)],
+      [type, body, status?.from ?? '', status?.to ?? '', status && TERMINAL.has(status.to) ? '1' : '0'],
     ) as Promise<string | null>;
   }
 

@@ -92,7 +92,9 @@ export class SweepService {
     const admitted: CheckedTrial[] = [];
     try {
       for (const trial of trials) {
-        await jobs.admission.admit(tenant, trial.jobId, trial.spec);
+        await (
+          await jobs.admission.admit(tenant, trial.jobId, trial.spec)
+        ).told;
         admitted.push(trial);
       }
       await this.log.status(id, 'queued', { trials: trials.length });

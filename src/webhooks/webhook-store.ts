@@ -5,6 +5,7 @@ import { newId } from '../ids.js';
 import { Nullable } from '../jobs/job-view.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './webhook-events.js';
+import { RedisScript } from '../redis-script.js';
 
 export const WebhookEventsSchema = Type.Array(Type.Enum(WEBHOOK_EVENT_TYPES), {
   minItems: 1,
@@ -82,15 +83,15 @@ export const ATTEMPTS_KEPT = 200;
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 // Creates an endpoint unless the tenant has ARGV[1] already: 0 then.
-const CREATE = `
+const CREATE = new RedisScript(`
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
-return 1`;
+return 1`);
 
 // Merges changes into an endpoint that exists, in Redis so that two changes at once both apply; the endpoint
 // after them, or false.
-const UPDATE = `
+const UPDATE = new RedisScript(`
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
 if not stored then return false end
 local endpoint = cjson.decode(stored)
@@ -98,14 +99,14 @@ for name, value in pairs(cjson.decode(ARGV[2])) do endpoint[name] = value end
 local updated = cjson.encode(endpoint)
 redis.call('HSET', KEYS[1], ARGV[1], updated)
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
-return updated`;
+return updated`);
 
 // Logs an attempt of an endpoint that still exists, keeping the newest ARGV[3].
-const RECORD_ATTEMPT = `
+const RECORD_ATTEMPT = new RedisScript(`
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
-return 1`;
+return 1`);
 
 /**
  * A tenant's webhook endpoints in Redis: each as JSON in one hash per tenant, their secrets in another (read only
@@ -139,7 +140,7 @@ export class WebhookStore {
     };
     const secret = newWebhookSecret();
     const keys = [this.keys.webhooks(tenant), this.keys.webhookSecrets(tenant)];
-    const made = await this.redis.eval(CREATE, 2, ...keys, max, webhook.id, JSON.stringify(webhook), secret);
+    const made = await CREATE.run(this.redis, keys, [max, webhook.id, JSON.stringify(webhook), secret]);
     return made === 1 ? { ...webhook, secret } : null;
   }
 
@@ -182,7 +183,7 @@ export class WebhookStore {
     secret: string,
   ): Promise<Webhook | undefined> {
     const keys = [this.keys.webhooks(tenant), this.keys.webhookSecrets(tenant)];
-    const updated = (await this.redis.eval(UPDATE, 2, ...keys, id, JSON.stringify(changes), secret)) as
+    const updated = (await UPDATE.run(this.redis, keys, [id, JSON.stringify(changes), secret])) as
       string | null;
     return updated ? (JSON.parse(updated) as Webhook) : undefined;
   }
@@ -201,7 +202,7 @@ export class WebhookStore {
   /** Logs an attempt, unless the endpoint has been deleted meanwhile. */
   async recordAttempt(tenant: string, id: string, attempt: DeliveryAttempt): Promise<void> {
     const keys = [this.keys.webhooks(tenant), this.keys.webhookAttempts(tenant, id)];
-    await this.redis.eval(RECORD_ATTEMPT, 2, ...keys, id, JSON.stringify(attempt), ATTEMPTS_KEPT);
+    await RECORD_ATTEMPT.run(this.redis, keys, [id, JSON.stringify(attempt), ATTEMPTS_KEPT]);
   }
 
   /** The endpoint's newest `limit` attempts, newest first. */
