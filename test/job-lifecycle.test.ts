@@ -537,6 +537,7 @@ describe('job lifecycle over HTTP: event streams, cancellation, idempotency, liv
     const { job } = await finishedStreamedJob();
     const problem = expectProblem(await api('POST', `/v1/jobs/${job.id}/cancel`), 409, 'job_finished');
     assert.equal(problem.status, 409);
+    assert.equal(problem.jobStatus, 'succeeded', 'the status the job ended with, beside the HTTP status');
     assert.equal((await getJob(job.id)).status, 'succeeded');
     expectProblem(await api('POST', `/v1/jobs/${MISSING_JOB}/cancel`), 404, 'job_not_found');
   });

@@ -35,7 +35,9 @@ interface PauseDeps {
 }
 
 const cannotPause = (id: string, status: string) =>
-  conflict('job_finished', `job ${id} has ${status}; only unfinished jobs can be paused`, { status });
+  conflict('job_finished', `job ${id} has ${status}; only unfinished jobs can be paused`, {
+    jobStatus: status,
+  });
 
 /** Moves a waiting job on at once, if it still waits in the delayed set: another process may have done so. */
 async function promoteIfHeld(job: TrainingJob): Promise<void> {

@@ -185,7 +185,7 @@ export class JobService {
     if (view.status === 'cancelled') return { job: view, accepted: false };
     const finished = (status: string) =>
       conflict('job_finished', `job ${id} has already ${status}; only unfinished jobs can be cancelled`, {
-        status,
+        jobStatus: status,
       });
     if (view.status === 'succeeded' || view.status === 'failed') throw finished(view.status);
     // Recorded before anything else: a worker that takes the job from here on sees it and stops.
