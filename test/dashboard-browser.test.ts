@@ -1,108 +1,57 @@
-import type { FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium } from './helpers/chromium.js';
+import type { Page } from 'playwright-core';
+import { CHROMIUM } from './helpers/chromium.js';
+import { chartPoints, openDashboard, signIn, type Dashboard } from './helpers/dashboard.js';
 import sharp from 'sharp';
-import { build } from 'vite';
 import type { Dataset } from '../src/datasets/dataset-store.js';
 import type { JobView } from '../src/jobs/job-view.js';
 import type { SweepView } from '../src/sweeps/sweep-view.js';
 import { DASHBOARD_CSP } from '../src/routes/dashboard.routes.js';
 import { digitRows, digitsCsv } from './helpers/digits.js';
-import { createTestEnv, TEST_KEY, testKeys, type TestEnv } from './helpers/env.js';
-import { apiClient, finishedJob, type ApiClient } from './helpers/http.js';
-import { listen } from './helpers/processes.js';
+import { TEST_KEY, testKeys, type TestEnv } from './helpers/env.js';
+import { finishedJob, type ApiClient } from './helpers/http.js';
 import { startWorker, type InProcessWorker } from './helpers/worker.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Where the screenshots of each page go, beside the test output. */
-const SHOTS = path.join(ROOT, 'test-results', 'dashboard');
 /** A key of the same tenant that may only read datasets. */
 const READER_KEY = 'ft_dashboard-datasets-reader';
 const EPOCHS = 6;
-
-/** Signs in on the sign-in form, by keyboard: the key typed into its field, then Enter. */
-async function signIn(page: Page, key: string): Promise<void> {
-  await page.locator('#api-key').focus();
-  await page.keyboard.type(key);
-  await page.keyboard.press('Enter');
-}
-
-/** The number of x values of each uPlot chart on the page, in page order. */
-async function chartPoints(page: Page): Promise<number[]> {
-  const charts = await page.locator('figure.chart').all();
-  return Promise.all(charts.map(async (chart) => Number(await chart.getAttribute('data-points'))));
-}
 
 describe(
   'the dashboard in Chromium (a real listening API and training worker)',
   { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}` },
   () => {
-    let uiDir: string;
+    let dashboard: Dashboard;
     let env: TestEnv;
-    let server: FastifyInstance;
     let base: string;
     let api: ApiClient;
     let worker: InProcessWorker | undefined;
-    let browser: Browser;
     let page: Page;
     let dataset: Dataset;
     let jobId: string;
-    const violations: string[] = [];
-
-    const shoot = (name: string) =>
-      page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+    const shoot = (name: string) => dashboard.shoot(name);
 
     before(async () => {
-      // The page as `npm run build:ui` builds it, into a folder of this run's own.
-      uiDir = await fs.mkdtemp(path.join(os.tmpdir(), 'finetuned-dashboard-'));
-      await build({
-        configFile: path.join(ROOT, 'web', 'vite.config.ts'),
-        logLevel: 'warn',
-        build: { outDir: uiDir, emptyOutDir: true },
-      });
-      env = await createTestEnv('dashboard', {
+      dashboard = await openDashboard('dashboard', {
         API_KEYS: testKeys([{ id: 'reader', key: READER_KEY, tenant: 'default', scopes: ['datasets:read'] }]),
-        DASHBOARD_DIR: uiDir,
         // Training runs in this process, beside the API.
         MAX_EVENT_LOOP_DELAY_MS: 60_000,
       });
-      ({ server, base } = await listen(env.config, { credentials: false }));
-      api = apiClient(base);
+      ({ env, base, api, page } = dashboard);
       dataset = await api.ok<Dataset>(
         'POST',
         '/v1/datasets?name=digits',
         digitsCsv({ perClass: 20 }),
         'text/csv',
       );
-      await fs.mkdir(SHOTS, { recursive: true });
-      browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      page.setDefaultTimeout(15_000);
-      // Every policy violation, whatever page is loaded: reported from the page and from the console.
-      await page.exposeFunction('reportViolation', (text: string) => violations.push(text));
-      // Page code as text: this file is compiled without the DOM's types.
-      await page.addInitScript(
-        "document.addEventListener('securitypolicyviolation', (e) => reportViolation(`${e.violatedDirective} ${e.blockedURI}`))",
-      );
-      page.on('console', (message) => {
-        if (/Content.Security.Policy/i.test(message.text())) violations.push(message.text());
-      });
     });
 
     after(async () => {
-      await browser?.close();
       await worker?.close();
-      await server?.close();
-      await env?.cleanup();
-      if (uiDir) await fs.rm(uiDir, { recursive: true, force: true });
+      await dashboard?.close();
     });
 
     it('serves the page with a strict policy of its own: no inline script or style', async () => {
@@ -363,7 +312,7 @@ describe(
     });
 
     it('the page broke no rule of its policy on any of them', () => {
-      assert.deepEqual(violations, []);
+      assert.deepEqual(dashboard.violations, []);
     });
   },
 );
