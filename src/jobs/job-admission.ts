@@ -3,7 +3,8 @@ import type { RedisKeys } from '../queue/catalogue.js';
 import { JOB_SLOT_LUA, type TenantQuotas } from '../quotas/tenant-quotas.js';
 import { RedisScript } from '../redis-script.js';
 import type { JobEvents } from './job-events.js';
-import { TRANSITION_LUA, type JobLifecycle, type TransitionAnswer } from './job-lifecycle.js';
+import type { JobLifecycle } from './job-lifecycle.js';
+import { TRANSITION_LUA, type TransitionAnswer } from './job-transitions.js';
 import type { JobSpec } from './job-spec.js';
 import { CLAIM_LUA, type ResourceGuard } from './resource-guard.js';
 
