@@ -1,14 +1,26 @@
+import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Dataset } from '../src/datasets/dataset-store.js';
 import type { JobEvent } from '../src/jobs/job-events.js';
 import type { JobView } from '../src/jobs/job-service.js';
+import { CheckpointStore } from '../src/jobs/checkpoint-store.js';
+import { JobRetention } from '../src/jobs/job-retention.js';
+import {
+  QUEUES,
+  type SweepPayload,
+  type SweepResultValue,
+  type TrainingPayload,
+  type TrainingResultValue,
+} from '../src/queue/catalogue.js';
+import { openStore } from '../src/store/open-store.js';
+import { SweepRetention } from '../src/sweeps/sweep-retention.js';
 import type { SweepView } from '../src/sweeps/sweep-view.js';
 import { sweepEventId, type WebhookPayload } from '../src/webhooks/webhook-events.js';
 import { assertProblem, buildApp, uploadCsv } from './helpers/app.js';
 import { digitsCsv } from './helpers/digits.js';
-import { createTestEnv, type TestEnv } from './helpers/env.js';
+import { createTestEnv, keysUnder, type TestEnv } from './helpers/env.js';
 import { waitFor } from './helpers/processes.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 import { startWorker, type InProcessWorker } from './helpers/worker.js';
@@ -241,5 +253,34 @@ describe('sweeps through the API, with a worker in this process', () => {
     // Its trials are not left running behind the test.
     assert.equal((await post(`/v1/sweeps/${sweep.id}/cancel`)).statusCode < 300, true);
     await ended(sweep.id);
+  });
+
+  it('past their retention, ended sweeps go after their trials: a 404, out of the list, no key of theirs left', async () => {
+    const ids = (await get<{ items: SweepView[] }>('/v1/sweeps')).items.map((sweep) => sweep.id);
+    assert.ok(ids.length >= 3 && ids.includes(succeeded.id) && ids.includes(cancelled.id));
+    const training = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
+      connection: env.redis,
+      prefix: env.prefix,
+    });
+    const sweeps = new Queue<SweepPayload, SweepResultValue>(QUEUES.sweeps, {
+      connection: env.redis,
+      prefix: env.prefix,
+    });
+    after(() => Promise.all([training.close(), sweeps.close()]));
+    const past = { redis: env.redis, prefix: env.prefix, retentionMs: 1000 };
+    const later = Date.now() + 24 * 3600 * 1000;
+    const sweepRetention = new SweepRetention({ queue: sweeps, ...past });
+    // While their trials are there, the sweeps stay.
+    assert.equal(await sweepRetention.sweep(later), 0);
+    assert.equal((await get<SweepView>(`/v1/sweeps/${succeeded.id}`)).status, 'succeeded');
+    const checkpoints = new CheckpointStore(openStore(env.config), 2);
+    const jobs = new JobRetention({ queue: training, checkpoints, ...past });
+    assert.ok((await jobs.sweep(later))! >= 9, 'the trials of the three sweeps');
+    assert.equal(await sweepRetention.sweep(later), ids.length);
+    for (const id of ids)
+      assertProblem(await fastify.inject({ url: `/v1/sweeps/${id}` }), 404, 'sweep_not_found');
+    assert.deepEqual((await get<{ items: SweepView[] }>('/v1/sweeps')).items, []);
+    const left = (await keysUnder(env.redis, env.prefix)).filter((key) => ids.some((id) => key.includes(id)));
+    assert.deepEqual(left, []);
   });
 });

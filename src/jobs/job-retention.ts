@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
@@ -11,7 +10,7 @@ import {
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { JobSpec } from './job-spec.js';
 import { ResourceGuard } from './resource-guard.js';
-import { RedisScript } from '../redis-script.js';
+import { whileLocked } from '../lock.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -37,9 +36,6 @@ const LOCK_MS = 60_000;
  */
 const SWEEP_BUDGET_MS = 30_000;
 
-const RELEASE_LOCK = new RedisScript(
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
-);
 const FINISHED_STATES = new Set(['completed', 'failed', 'unknown']);
 
 export interface JobRetentionOptions {
@@ -78,10 +74,7 @@ export class JobRetention {
    */
   async sweep(now = Date.now()): Promise<number | null> {
     const { redis, sweepBudgetMs = SWEEP_BUDGET_MS } = this.options;
-    const lock = this.keys.retentionSweep();
-    const token = randomUUID();
-    if (!(await redis.set(lock, token, 'PX', LOCK_MS, 'NX'))) return null;
-    try {
+    return whileLocked(redis, this.keys.retentionSweep(), LOCK_MS, async () => {
       const started = Date.now();
       const outOfTime = () => Date.now() - started >= sweepBudgetMs;
       const cutoff = now - this.options.retentionMs;
@@ -102,9 +95,7 @@ export class JobRetention {
       }
       if (failures.length > 0) throw sweepFailure(failures, removed);
       return removed;
-    } finally {
-      await RELEASE_LOCK.run(redis, [lock], [token]);
-    }
+    });
   }
 
   /** Jobs that ended at or before `cutoff`, by our record and by BullMQ's, each with the sets that hold it. */

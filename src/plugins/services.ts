@@ -22,6 +22,7 @@ import { ModelProbe, probeOptions } from '../models/model-probe.js';
 import { backendName, type BackendInfo } from '../tf/backend.js';
 import { TenantQuotas } from '../quotas/tenant-quotas.js';
 import { WorkerRegistry, workerHeartbeatTtl } from '../queue/worker-registry.js';
+import { scheduleRetention } from './retention-schedule.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -115,16 +116,7 @@ function sweepFinishedJobs(app: FastifyInstance, checkpoints: CheckpointStore): 
     checkpoints,
     retentionMs: retentionMs(config.JOB_RETENTION_DAYS),
   });
-  const log = app.log.child({ component: 'job-retention' });
-  let sweeper: ReturnType<typeof scheduleSweeps> | undefined;
-  app.addHook('onReady', async () => {
-    sweeper = scheduleSweeps(retention, config.JOB_RETENTION_SWEEP_MS, {
-      onSwept: (removed) => log.info({ removed }, 'removed finished jobs past their retention'),
-      onError: (error) => log.warn({ err: error }, 'could not remove finished jobs past their retention'),
-    });
-  });
-  // Before the Redis connection closes.
-  app.addHook('preClose', async () => sweeper?.stop());
+  scheduleRetention(app, retention, 'job-retention', 'finished jobs');
 }
 
 /** The probe of uploaded models, closed with the API. */

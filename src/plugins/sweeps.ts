@@ -2,7 +2,10 @@ import { FlowProducer, Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { QUEUES, type SweepPayload, type SweepResultValue } from '../queue/catalogue.js';
-import { idempotencyTtlSeconds } from '../jobs/job-retention.js';
+import type { SweepQueue } from '../sweeps/sweep-view.js';
+import { idempotencyTtlSeconds, retentionMs } from '../jobs/job-retention.js';
+import { scheduleRetention } from './retention-schedule.js';
+import { SweepRetention } from '../sweeps/sweep-retention.js';
 import { SweepService } from '../sweeps/sweep-service.js';
 
 declare module 'fastify' {
@@ -35,6 +38,20 @@ export default fp(
       await flows.close();
       await queue.close();
     });
+    removeEndedSweeps(app, queue);
   },
   { name: 'sweeps', dependencies: ['redis', 'services'] },
 );
+
+/** Removes ended sweeps past JOB_RETENTION_DAYS every JOB_RETENTION_SWEEP_MS, after their trials have gone. */
+function removeEndedSweeps(app: FastifyInstance, queue: SweepQueue): void {
+  const { config } = app;
+  if (config.JOB_RETENTION_DAYS === 0) return;
+  const retention = new SweepRetention({
+    queue,
+    redis: app.redis,
+    prefix: config.QUEUE_PREFIX,
+    retentionMs: retentionMs(config.JOB_RETENTION_DAYS),
+  });
+  scheduleRetention(app, retention, 'sweep-retention', 'ended sweeps');
+}

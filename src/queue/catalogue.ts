@@ -45,6 +45,8 @@ const KEY_FORMS = {
   untoldTransitions: (prefix: string) => `${prefix}:jobs:untold`,
   /** Held by the one process sweeping finished jobs past their retention (its token; it expires). */
   retentionSweep: (prefix: string) => `${prefix}:jobs:retention-sweep`,
+  /** Held by the one process removing ended sweeps past their retention. */
+  sweepRetentionSweep: (prefix: string) => `${prefix}:sweeps:retention-sweep`,
   /** Cancel requests are published here (the job id), for the worker running the job. */
   cancelChannel: (prefix: string) => `${prefix}:jobs:cancel`,
   /** Live workers: a sorted set by last heartbeat, and one expiring key per worker. */
