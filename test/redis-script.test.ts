@@ -33,12 +33,18 @@ describe('Lua scripts run by their SHA1 (a Redis server of its own)', () => {
     assert.deepEqual(await redis.script('EXISTS', counter.sha), [1]);
     assert.equal(await counter.run(redis, ['n'], [3]), 5);
     await redis.script('FLUSH');
-    assert.equal(await counter.run(redis, ['n'], [4]), 9, 'run once, not once for the NOSCRIPT and once more');
+    assert.equal(
+      await counter.run(redis, ['n'], [4]),
+      9,
+      'run once, not once for the NOSCRIPT and once more',
+    );
     assert.equal(await redis.get('n'), '9');
   });
 
   it("passes a script's own error on, and does not run it a second time", async () => {
-    const failing = new RedisScript(`redis.call('INCR', KEYS[1]); return redis.error_reply('NOPE no such thing')`);
+    const failing = new RedisScript(
+      `redis.call('INCR', KEYS[1]); return redis.error_reply('NOPE no such thing')`,
+    );
     await assert.rejects(failing.run(redis, ['m']), /NOPE no such thing/);
     assert.equal(await redis.get('m'), '1');
   });
