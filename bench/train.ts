@@ -17,6 +17,31 @@ const low = await digits((label) => Number(label) < 5);
 const high = await digits((label) => Number(label) >= 5);
 const noValidation = { split: 0 };
 
+/** With BENCH_KERNELS=1: the kernels that take the time in one training step (batch of BATCH rows, Adam). */
+async function printKernelBreakdown(model: tf.LayersModel, inputShape: number[], classes: number) {
+  const optimizer = tf.train.adam();
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const [x, y] = tf.tidy(() => [
+    tf.tensor(low.data.features.slice(0, BATCH * 64), [BATCH, ...inputShape]),
+    tf.oneHot(tf.tensor1d(Int32Array.from(low.data.labelIndex.subarray(0, BATCH)), 'int32'), classes),
+  ]);
+  const steps = 20;
+  for (let i = 0; i < 5; i++) await model.trainOnBatch(x, y);
+  const profile = await tf.profile(async () => {
+    for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
+  });
+  const byKernel = new Map<string, number>();
+  for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  const total = [...byKernel.values()].reduce((sum, ms) => sum + ms, 0);
+  console.log(
+    `  kernels per step: ${profile.kernels.length / steps}, ${(total / steps).toFixed(2)} ms; the top ones:`,
+  );
+  for (const [name, ms] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 8))
+    console.log(`    ${name.padEnd(28)} ${(ms / steps).toFixed(3)} ms`);
+  tf.dispose([x, y]);
+  optimizer.dispose();
+}
+
 async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   const started = performance.now();
   const result = await run();
@@ -39,8 +64,7 @@ async function trainBase(filters: number[], denseUnits: number, epochs: number) 
     train({ spec, featureShape: [64], labels: low.labels, data: low.data }),
   );
   const files = await ModelStore.serialize(result.model, {});
-  result.dispose();
-  return { files, seconds };
+  return { files, seconds, result };
 }
 
 function loadBase(files: Map<string, Uint8Array | string>) {
@@ -95,10 +119,13 @@ const bases = [
   { name: 'cnn [64, 128] dense 128', filters: [64, 128], dense: 128, epochs: 2 },
 ];
 for (const base of bases) {
-  const { files, seconds } = await trainBase(base.filters, base.dense, base.epochs);
+  const { files, seconds, result } = await trainBase(base.filters, base.dense, base.epochs);
   console.log(
     `\n${base.name} from scratch, ${low.rows} rows × ${base.epochs} epochs: ${seconds.toFixed(2)} s, ${rate(low.rows, base.epochs, seconds)} samples/s`,
   );
+  if (process.env.BENCH_KERNELS)
+    await printKernelBreakdown(result.model, result.inputShape, low.labels.length);
+  result.dispose();
   const through = await runTransfer(files, false);
   const cached = await runTransfer(files, true);
   for (const [label, run] of [

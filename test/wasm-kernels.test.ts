@@ -1,44 +1,44 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import seedrandom from 'seedrandom';
 import { selectBackend } from '../src/tf/backend.js';
 
 type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 
+/** An op of some inputs, compared on wasm and cpu with the gradients of a weighted sum of its output. */
 interface Case {
   name: string;
-  x: Shape4;
-  filter: Shape4;
-  strides: [number, number];
-  pad: 'same' | 'valid';
+  shapes: number[][];
+  op: (...inputs: tf.Tensor[]) => tf.Tensor;
+  /** Inputs on a few levels only, so that max pooling meets ties. */
+  coarse?: boolean;
 }
 
-const values = (shape: number[], seed: string) => {
+const values = (shape: number[], seed: string, coarse = false) => {
   const rng = seedrandom(seed);
-  return Float32Array.from({ length: shape.reduce((n, d) => n * d, 1) }, () => rng() * 2 - 1);
+  const next = () => rng() * 2 - 1;
+  return Float32Array.from({ length: tf.util.sizeFromShape(shape) }, () =>
+    coarse ? Math.round(next() * 2) / 2 : next(),
+  );
 };
 
-/** Gradients of sum(op(x, filter)²) with respect to x and the filter, computed on `backend`. */
-async function gradients(
-  backend: 'wasm' | 'cpu',
-  op: (x: tf.Tensor4D, filter: tf.Tensor4D, c: Case) => tf.Tensor4D,
-  c: Case,
-): Promise<{ dx: Float32Array; dFilter: Float32Array; y: Float32Array }> {
+/** The op's output and the gradients of sum(op(inputs) · weights) for every input, computed on `backend`. */
+async function gradients(backend: 'wasm' | 'cpu', c: Case) {
   assert.ok(await tf.setBackend(backend));
   return tf.tidy(() => {
-    const x = tf.tensor4d(values(c.x, `${c.name} x`), c.x);
-    const filter = tf.tensor4d(values(c.filter, `${c.name} filter`), c.filter);
-    const [dx, dFilter] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-      op(a as tf.Tensor4D, b as tf.Tensor4D, c)
-        .square()
+    const inputs = c.shapes.map((shape, i) => tf.tensor(values(shape, `${c.name} ${i}`, c.coarse), shape));
+    const y = c.op(...inputs);
+    const weights = tf.tensor(values(y.shape, `${c.name} weights`), y.shape);
+    const grads = tf.grads((...xs: tf.Tensor[]) =>
+      c
+        .op(...xs)
+        .mul(weights)
         .sum(),
-    )([x, filter]);
-    return {
-      dx: dx!.dataSync() as Float32Array,
-      dFilter: dFilter!.dataSync() as Float32Array,
-      y: op(x, filter, c).dataSync() as Float32Array,
-    };
+    )(inputs);
+    return { y: y.dataSync() as Float32Array, grads: grads.map((g) => g.dataSync() as Float32Array) };
   });
 }
 
@@ -50,25 +50,42 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
   assert.ok(worst <= 1e-4 * scale, `${what}: wasm differs from cpu by ${worst} (scale ${scale})`);
   assert.ok(
     Array.from(expected).some((v) => v !== 0),
-    `${what}: the gradient is not all zeros`,
+    `${what}: the values are not all zeros`,
   );
 }
 
-/** Runs `op` on wasm (with the registered kernels) and on the plain-JS cpu backend, and compares. */
-async function compare(op: (x: tf.Tensor4D, filter: tf.Tensor4D, c: Case) => tf.Tensor4D, c: Case) {
-  const wasm = await gradients('wasm', op, c);
-  const cpu = await gradients('cpu', op, c);
+/** Runs the case on wasm (with the registered kernels) and on the plain-JS cpu backend, and compares. */
+async function compare(c: Case) {
+  const wasm = await gradients('wasm', c);
+  const cpu = await gradients('cpu', c);
   assert.ok(await tf.setBackend('wasm'));
   assertClose(wasm.y, cpu.y, `${c.name} forward`);
-  assertClose(wasm.dx, cpu.dx, `${c.name} dx`);
-  assertClose(wasm.dFilter, cpu.dFilter, `${c.name} dFilter`);
+  wasm.grads.forEach((g, i) => assertClose(g, cpu.grads[i]!, `${c.name} gradient of input ${i}`));
 }
 
-const conv2d = (x: tf.Tensor4D, filter: tf.Tensor4D, c: Case) => tf.conv2d(x, filter, c.strides, c.pad);
-const depthwise = (x: tf.Tensor4D, filter: tf.Tensor4D, c: Case) =>
-  tf.depthwiseConv2d(x, filter, c.strides, c.pad);
+const conv = (name: string, x: Shape4, filter: Shape4, strides: [number, number], pad: Pad): Case => ({
+  name,
+  shapes: [x, filter],
+  op: (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad),
+});
+const depthwise = (name: string, x: Shape4, filter: Shape4, strides: [number, number], pad: Pad): Case => ({
+  name,
+  shapes: [x, filter],
+  op: (a, b) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad),
+});
+const pool = (kind: 'max' | 'avg', x: Shape4, size: number, stride: number, pad: 'same' | 'valid'): Case => ({
+  name: `${kind} pool ${size}×${size}, stride ${stride}, ${pad}, input ${x.join('×')}`,
+  shapes: [x],
+  coarse: true,
+  op: (a) => (kind === 'max' ? tf.maxPool : tf.avgPool)(a as tf.Tensor4D, size, stride, pad),
+});
+const matMul = (name: string, a: number[], b: number[], transposeA: boolean, transposeB: boolean): Case => ({
+  name,
+  shapes: [a, b],
+  op: (x, y) => tf.matMul(x, y, transposeA, transposeB),
+});
 
-describe('wasm gradient kernels match the cpu backend', () => {
+describe('wasm training kernels match the cpu backend', () => {
   before(async () => {
     const backend = await selectBackend('wasm');
     assert.equal(backend.name, 'wasm');
@@ -86,84 +103,149 @@ describe('wasm gradient kernels match the cpu backend', () => {
   });
 
   const convCases: Case[] = [
-    { name: 'conv 3×3 same', x: [2, 8, 8, 1], filter: [3, 3, 1, 4], strides: [1, 1], pad: 'same' },
+    conv('conv 3×3 same', [2, 8, 8, 1], [3, 3, 1, 4], [1, 1], 'same'),
+    conv('conv 3×3 valid, 3 channels', [3, 7, 6, 3], [3, 3, 3, 5], [1, 1], 'valid'),
+    conv('conv 3×3 same, stride 2', [2, 7, 7, 3], [3, 3, 3, 5], [2, 2], 'same'),
+    conv('conv 2×4 valid, strides 2×1', [1, 9, 8, 2], [2, 4, 2, 3], [2, 1], 'valid'),
+    conv('conv 3×3 valid, stride 2, odd 9×7', [3, 9, 7, 2], [3, 3, 2, 4], [2, 2], 'valid'),
+    conv('conv 3×3 valid, stride 3, rows left over', [2, 10, 8, 2], [3, 3, 2, 3], [3, 3], 'valid'),
+    conv('conv 3×3 same, 1 channel into 16', [2, 6, 6, 1], [3, 3, 1, 16], [1, 1], 'same'),
+    conv('conv 1×1 same, stride 2', [2, 5, 5, 3], [1, 1, 3, 2], [2, 2], 'same'),
+    conv('conv 5×5 same on 4×6', [2, 4, 6, 3], [5, 5, 3, 2], [1, 1], 'same'),
+    conv(
+      'conv 2×2, padding wider than the filter',
+      [2, 5, 5, 2],
+      [2, 2, 2, 3],
+      [1, 1],
+      [
+        [0, 0],
+        [3, 1],
+        [0, 2],
+        [0, 0],
+      ],
+    ),
+  ];
+  for (const c of convCases) it(`conv2d: ${c.name}`, () => compare(c));
+
+  const depthwiseCases = [
+    depthwise('depthwise 3×3 same', [2, 8, 8, 3], [3, 3, 3, 1], [1, 1], 'same'),
+    depthwise('depthwise 3×3 valid, multiplier 2', [2, 6, 7, 3], [3, 3, 3, 2], [1, 1], 'valid'),
+    depthwise('depthwise 3×3 same, stride 2, multiplier 3', [1, 9, 9, 2], [3, 3, 2, 3], [2, 2], 'same'),
+  ];
+  for (const c of depthwiseCases) it(`depthwiseConv2d: ${c.name}`, () => compare(c));
+
+  const poolCases = (['max', 'avg'] as const).flatMap((kind) => [
+    pool(kind, [3, 8, 8, 4], 2, 2, 'same'),
+    pool(kind, [2, 7, 5, 3], 2, 2, 'same'),
+    pool(kind, [2, 7, 7, 2], 3, 2, 'valid'),
+    pool(kind, [2, 5, 6, 3], 3, 1, 'same'),
+  ]);
+  for (const c of poolCases) it(c.name, () => compare(c));
+
+  const matMulCases: Case[] = [
+    matMul('matMul', [5, 7], [7, 3], false, false),
+    matMul('matMul, a transposed', [7, 5], [7, 3], true, false),
+    matMul('matMul, b transposed', [5, 7], [3, 7], false, true),
+    matMul('matMul, both transposed', [7, 5], [3, 7], true, true),
+    matMul('matMul, one of a batch, b transposed', [1, 4, 6], [1, 3, 6], false, true),
+    matMul('matMul, batch of 2, a transposed', [2, 6, 4], [2, 6, 3], true, false),
     {
-      name: 'conv 3×3 valid, 3 channels',
-      x: [3, 7, 6, 3],
-      filter: [3, 3, 3, 5],
-      strides: [1, 1],
-      pad: 'valid',
-    },
-    { name: 'conv 3×3 same, stride 2', x: [2, 7, 7, 3], filter: [3, 3, 3, 5], strides: [2, 2], pad: 'same' },
-    {
-      name: 'conv 2×4 valid, strides 2×1',
-      x: [1, 9, 8, 2],
-      filter: [2, 4, 2, 3],
-      strides: [2, 1],
-      pad: 'valid',
+      name: 'fused matMul with bias and relu, b transposed',
+      shapes: [[6, 5], [4, 5], [4]],
+      op: (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' }),
     },
   ];
-  for (const c of convCases) it(`conv2d: ${c.name}`, () => compare(conv2d, c));
+  for (const c of matMulCases) it(c.name, () => compare(c));
 
-  const depthwiseCases: Case[] = [
-    { name: 'depthwise 3×3 same', x: [2, 8, 8, 3], filter: [3, 3, 3, 1], strides: [1, 1], pad: 'same' },
-    {
-      name: 'depthwise 3×3 valid, multiplier 2',
-      x: [2, 6, 7, 3],
-      filter: [3, 3, 3, 2],
-      strides: [1, 1],
-      pad: 'valid',
-    },
-    {
-      name: 'depthwise 3×3 same, stride 2, multiplier 3',
-      x: [1, 9, 9, 2],
-      filter: [3, 3, 2, 3],
-      strides: [2, 2],
-      pad: 'same',
-    },
-  ];
-  for (const c of depthwiseCases) it(`depthwiseConv2d: ${c.name}`, () => compare(depthwise, c));
+  it('frees everything the kernels allocate', async () => {
+    const backend = tf.backend() as BackendWasm;
+    const heapBytes = () => (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
+    const cases = [
+      convCases[2]!,
+      convCases[6]!,
+      convCases[7]!,
+      convCases[9]!,
+      poolCases[1]!,
+      poolCases[6]!,
+      matMulCases[3]!,
+    ];
+    for (const c of cases) await gradients('wasm', c);
+    const before = { tensors: tf.memory().numTensors, data: backend.numDataIds(), heap: heapBytes() };
+    for (let i = 0; i < 20; i++) for (const c of cases) await gradients('wasm', c);
+    assert.equal(tf.memory().numTensors, before.tensors, 'tensors');
+    assert.equal(backend.numDataIds(), before.data, 'wasm data buffers');
+    assert.equal(heapBytes(), before.heap, 'the wasm heap did not grow');
+  });
 
-  it('a Conv2D layer trains on wasm exactly as on cpu', async () => {
-    const step = async (backend: 'wasm' | 'cpu') => {
-      assert.ok(await tf.setBackend(backend));
-      const model = tf.sequential({
-        layers: [
-          tf.layers.conv2d({
-            inputShape: [6, 6, 1],
-            filters: 3,
-            kernelSize: 3,
-            padding: 'same',
-            kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
-          }),
-          tf.layers.depthwiseConv2d({
-            kernelSize: 3,
-            depthMultiplier: 2,
-            depthwiseInitializer: tf.initializers.glorotUniform({ seed: 8 }),
-          }),
-          tf.layers.flatten(),
-          tf.layers.dense({
-            units: 2,
-            activation: 'softmax',
-            kernelInitializer: tf.initializers.glorotUniform({ seed: 9 }),
-          }),
-        ],
-      });
-      const optimizer = tf.train.sgd(0.1);
-      model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-      const x = tf.tensor4d(values([4, 6, 6, 1], 'layer x'), [4, 6, 6, 1]);
-      const y = tf.oneHot(tf.tensor1d([0, 1, 1, 0], 'int32'), 2);
-      await model.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
-      const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-      tf.dispose([x, y]);
-      model.dispose();
-      optimizer.dispose();
-      return weights;
-    };
-    const wasm = await step('wasm');
-    const cpu = await step('cpu');
+  /** Trains `layers` for two epochs with plain SGD on `backend`; returns the weights. */
+  async function trainOn(backend: 'wasm' | 'cpu', layers: () => tf.layers.Layer[], inputShape: Shape4) {
+    assert.ok(await tf.setBackend(backend));
+    const model = tf.sequential({ layers: layers() });
+    const optimizer = tf.train.sgd(0.1);
+    model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+    const x = tf.tensor4d(values(inputShape, 'layer x'), inputShape);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 1, 0], 'int32'), 2);
+    await model.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
+    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+    return weights;
+  }
+
+  async function assertTrainsAlike(layers: () => tf.layers.Layer[], inputShape: Shape4) {
+    const wasm = await trainOn('wasm', layers, inputShape);
+    const cpu = await trainOn('cpu', layers, inputShape);
     assert.ok(await tf.setBackend('wasm'));
     assert.equal(wasm.length, cpu.length);
     wasm.forEach((w, i) => assertClose(w, cpu[i]!, `weight ${i}`));
-  });
+  }
+
+  const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const classifier = () => [
+    tf.layers.flatten(),
+    tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: glorot(9) }),
+  ];
+
+  it('a Conv2D layer trains on wasm exactly as on cpu', () =>
+    assertTrainsAlike(
+      () => [
+        tf.layers.conv2d({
+          inputShape: [6, 6, 1],
+          filters: 3,
+          kernelSize: 3,
+          padding: 'same',
+          kernelInitializer: glorot(7),
+        }),
+        tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, depthwiseInitializer: glorot(8) }),
+        ...classifier(),
+      ],
+      [4, 6, 6, 1],
+    ));
+
+  it('a pooled CNN trains on wasm exactly as on cpu', () =>
+    assertTrainsAlike(
+      () => [
+        tf.layers.conv2d({
+          inputShape: [9, 9, 1],
+          filters: 4,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: glorot(7),
+        }),
+        tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }),
+        tf.layers.conv2d({
+          filters: 6,
+          kernelSize: 3,
+          strides: 2,
+          activation: 'relu',
+          kernelInitializer: glorot(8),
+        }),
+        tf.layers.averagePooling2d({ poolSize: 2, padding: 'same' }),
+        tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: glorot(10) }),
+        ...classifier(),
+      ],
+      [4, 9, 9, 1],
+    ));
 });

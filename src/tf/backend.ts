@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../config.js';
-import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 /** The TF.js backend a process runs on, recorded on every job and model. */
 export interface BackendInfo {
