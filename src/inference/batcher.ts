@@ -97,8 +97,8 @@ export class Batcher<H> {
     const now = performance.now();
     let wake = Infinity;
     for (const [host, waiting] of byHost) wake = Math.min(wake, this.fill(host, waiting, now));
-    for (const queue of [...this.queues.values()])
-      if (queue.items.length === 0) this.queues.delete(queue.model.key);
+    // A Map may lose entries while it is walked.
+    for (const [key, queue] of this.queues) if (queue.items.length === 0) this.queues.delete(key);
     if (wake < Infinity && wake < this.timerAt) this.wakeAt(wake, now);
   }
 

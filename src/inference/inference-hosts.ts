@@ -55,6 +55,8 @@ export class HostSet {
   /** Every host started and not yet stopped, ready or not. */
   private readonly channels = new Set<HostChannel>();
   private nextId = 1;
+  /** `live`, kept until a host starts or dies: it is read for every request. */
+  private liveHosts: Host[] | undefined;
   closing = false;
   backend: BackendInfo | undefined;
 
@@ -69,7 +71,7 @@ export class HostSet {
   }
 
   get live(): Host[] {
-    return this.hosts.filter((host) => host !== undefined && !host.dead);
+    return (this.liveHosts ??= this.hosts.filter((host) => host !== undefined && !host.dead));
   }
 
   private spawn(index: number): Promise<Host> {
@@ -91,6 +93,7 @@ export class HostSet {
         if (this.closing) return void host.channel.stop();
         this.backend = message.backend;
         this.hosts[index] = host;
+        this.liveHosts = undefined;
         resolve(host);
         this.events.ready(host);
       };
@@ -98,6 +101,7 @@ export class HostSet {
         this.channels.delete(host.channel);
         if (host.dead) return;
         host.dead = true;
+        this.liveHosts = undefined;
         if (this.hosts[index] !== host)
           return reject(new Error(`an inference host failed to start (${why})`));
         this.lose(host, why);
@@ -186,6 +190,7 @@ export class HostSet {
       host.dead = true;
       stopping(host);
     }
+    this.liveHosts = undefined;
     await Promise.all([...this.channels].map((channel) => channel.stop()));
   }
 }

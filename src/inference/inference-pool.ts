@@ -4,7 +4,7 @@ import { notFound, ProblemError, unavailable, unprocessable } from '../errors.js
 import type { Preprocessing } from '../models/preprocessing.js';
 import type { ProblemCode } from '../problem-codes.js';
 import type { BackendInfo } from '../tf/backend.js';
-import { Batcher, hostsGone, type Batch, type Scores } from './batcher.js';
+import { Batcher, HOST_DEPTH, hostsGone, type Batch, type Scores } from './batcher.js';
 import { HostSet, type BatchReply, type Host } from './inference-hosts.js';
 import type { HostErrorCode, HostStats, ImageTarget, PredictMessage } from './inference-protocol.js';
 import { ModelPlacement } from './model-placement.js';
@@ -126,8 +126,15 @@ export class InferencePool {
       const n = Math.min(maxBatch, count - start);
       chunks.push(this.batcher.enqueue(model, input.subarray(start * size, (start + n) * size), n));
     }
-    this.batcher.pump();
-    return joinChunks(await Promise.all(chunks), count);
+    this.pumpUnlessFull();
+    // Most requests are one chunk, whose answer is the request's.
+    return chunks.length === 1 ? await chunks[0]! : joinChunks(await Promise.all(chunks), count);
+  }
+
+  /** Pumps unless every host runs all the batches it takes: nothing could go, and the next answer pumps. */
+  private pumpUnlessFull(): void {
+    const { live } = this.hosts;
+    if (live.length === 0 || live.some((host) => host.running.size < HOST_DEPTH)) this.batcher.pump();
   }
 
   /**

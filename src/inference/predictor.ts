@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { Histogram } from 'prom-client';
 import { notFound, ProblemError, unprocessable } from '../errors.js';
-import { modelIdOf, type AliasStore } from '../models/alias-store.js';
+import { isModelId, modelIdOf, type AliasStore } from '../models/alias-store.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { preprocessInPlace } from '../models/preprocessing.js';
@@ -10,7 +10,7 @@ import { flattenInstances } from './row-instances.js';
 import { assertImagesFit } from './image-instances.js';
 import type { InferencePool } from './inference-pool.js';
 import type { ImageTarget } from './inference-protocol.js';
-import { isVersionOf, servedModel, type ModelVersion } from './model-version.js';
+import { isVersionOf, servedModel, type ModelVersion, type ServedModel } from './model-version.js';
 
 /** A classification's prediction: the top label and score, and the `topK` best. */
 export interface Prediction {
@@ -26,23 +26,46 @@ export interface ValuePrediction {
 
 /** A 422 naming the first instance whose scores are not all finite (softmax of extreme inputs, say). */
 function assertFiniteScores(scores: Float32Array, classes: number): void {
-  const at = scores.findIndex((score) => !Number.isFinite(score));
-  if (at < 0) return;
-  const index = Math.floor(at / classes);
-  throw unprocessable(
-    'non_finite_output',
-    `instances[${index}]: the model's scores for this instance are not finite numbers (${scores[at]})`,
-    { field: `/instances/${index}` },
-  );
+  for (let at = 0; at < scores.length; at++) {
+    if (Number.isFinite(scores[at])) continue;
+    const index = Math.floor(at / classes);
+    throw unprocessable(
+      'non_finite_output',
+      `instances[${index}]: the model's scores for this instance are not finite numbers (${scores[at]})`,
+      { field: `/instances/${index}` },
+    );
+  }
 }
 
 const unservable = (detail: string, modelId: string) =>
   unprocessable('model_unservable', detail, { modelId });
 
+/** Up to this many best classes are picked in one pass; more are sorted. */
+const PICKED = 16;
+
+/**
+ * The indices of the `k` highest scores, highest first, ties in index order (as a stable sort gives them): for a
+ * small `k`, each score is placed among the best so far rather than the whole row sorted.
+ */
+function bestIndices(scores: Float32Array, k: number): number[] {
+  if (k > PICKED)
+    return Array.from(scores.keys())
+      .sort((a, b) => scores[b]! - scores[a]!)
+      .slice(0, k);
+  const best: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i]!;
+    if (best.length === k && !(score > scores[best[k - 1]!]!)) continue;
+    let at = best.length === k ? k - 1 : best.push(i) - 1;
+    for (; at > 0 && score > scores[best[at - 1]!]!; at--) best[at] = best[at - 1]!;
+    best[at] = i;
+  }
+  return best;
+}
+
 /** Sorted scores of one row, labelled. */
 function rank(scores: Float32Array, labels: string[], topK: number): Prediction {
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]!);
-  const top = order.slice(0, topK).map((i) => ({ label: labels[i] ?? String(i), score: scores[i]! }));
+  const top = bestIndices(scores, topK).map((i) => ({ label: labels[i] ?? String(i), score: scores[i]! }));
   return { label: top[0]!.label, score: top[0]!.score, top };
 }
 
@@ -76,6 +99,8 @@ export interface PredictorOptions {
  */
 export class Predictor {
   private readonly records = new LRUCache<string, ModelRecord>({ max: 10_000, ttl: RECORD_TTL_MS });
+  /** The served version of each record object, so that a cached record's key is not built per request. */
+  private readonly served = new WeakMap<ModelRecord, ServedModel>();
   /**
    * Model versions an inference host could not build for a reason of their own (`model_unservable`), with why:
    * refused here for a while without sending a batch. This is the one memory of them: it saves the most (no
@@ -137,16 +162,18 @@ export class Predictor {
     input: PredictInput,
     topK: number,
   ): Promise<{ modelId: string; predictions: Array<Prediction | ValuePrediction> }> {
-    const id = await this.resolve(tenant, idOrAlias);
-    const record = await this.record(tenant, id);
+    // A model id and a cached record are taken without a turn of the event loop: the common request waits once.
+    const id = isModelId(idOrAlias) ? idOrAlias : await this.resolve(tenant, idOrAlias);
+    const record = this.records.get(`${tenant}/${id}`) ?? (await this.record(tenant, id));
     if (!record) throw notFound('model', id);
-    const stop = this.predictSeconds.startTimer();
+    const started = performance.now();
     try {
       const predictions = await this.predict(tenant, record, input, topK);
-      stop({ outcome: 'ok' });
+      this.predictSeconds.observe(OK, (performance.now() - started) / 1000);
       return { modelId: record.id, predictions };
     } catch (error) {
-      stop({ outcome: error instanceof ProblemError ? error.code : 'error' });
+      const outcome = error instanceof ProblemError ? error.code : 'error';
+      this.predictSeconds.observe({ outcome }, (performance.now() - started) / 1000);
       throw error;
     }
   }
@@ -164,10 +191,11 @@ export class Predictor {
     topK: number,
   ): Promise<Array<Prediction | ValuePrediction>> {
     const count = 'images' in input ? input.images.length : input.instances.length;
-    const flat = await this.inputOf(record, input);
-    const version = { tenant, modelId: record.id, createdAt: record.createdAt };
-    const served = servedModel(version, record.inputShape, record.sizeBytes);
-    const known = this.unservable.get(served.key);
+    const flat =
+      'images' in input ? await this.imageInput(record, input) : this.rowInput(record, input.instances);
+    const served = this.servedOf(tenant, record);
+    const { version } = served;
+    const known = this.unservable.size === 0 ? undefined : this.unservable.get(served.key);
     if (known !== undefined) throw unservable(known.detail, record.id);
     let result: { scores: Float32Array; classes: number };
     try {
@@ -184,41 +212,54 @@ export class Predictor {
     assertFiniteScores(scores, classes);
     const scaling = record.task === 'regression' ? record.targetScaling : undefined;
     if (scaling) return Array.from(scores, (score) => ({ value: score * scaling.std + scaling.mean }));
-    const labels = record.labels ?? Array.from({ length: classes }, (_, i) => String(i));
+    // Without labels, a class is named by its index (rank's fallback).
+    const labels = record.labels ?? [];
     const k = Math.min(topK, classes);
     return Array.from({ length: count }, (_, i) =>
       rank(scores.subarray(i * classes, (i + 1) * classes), labels, k),
     );
   }
 
-  /**
-   * The model's input for what was sent, preprocessed as its record says: rows checked and flattened here, images
-   * decoded and fitted to the model's [H, W, C] on an inference host.
-   */
-  private async inputOf(record: ModelRecord, input: PredictInput): Promise<Float32Array> {
-    const shape = record.inputShape;
-    if ('images' in input) {
-      const [height, width, channels] = shape as [number, number, number];
-      if (shape.length !== 3 || (channels !== 1 && channels !== 3)) {
-        throw unprocessable(
-          'shape_mismatch',
-          `model ${record.id} takes instances of shape [${shape.join(', ')}], not images ([height, width, 1 or 3])`,
-          { expected: shape },
-        );
-      }
-      assertImagesFit(record, input.images.length);
-      const target: ImageTarget = {
-        height,
-        width,
-        channels: channels === 1 ? 1 : 3,
-        fit: input.fit,
-        ...this.imageLimits,
-      };
-      return this.pool.decodeImages(input.images, target, record.preprocessing);
-    }
-    const flat = flattenInstances(input.instances, record);
+  /** The version of `record` the pool serves, made once per record object (cached records are reused). */
+  private servedOf(tenant: string, record: ModelRecord): ServedModel {
+    const cached = this.served.get(record);
+    if (cached?.version.tenant === tenant) return cached;
+    const version = { tenant, modelId: record.id, createdAt: record.createdAt };
+    const served = servedModel(version, record.inputShape, record.sizeBytes);
+    this.served.set(record, served);
+    return served;
+  }
+
+  /** Rows checked and flattened into the model's input, preprocessed as its record says. */
+  private rowInput(record: ModelRecord, instances: unknown[]): Float32Array {
+    const flat = flattenInstances(instances, record);
     preprocessInPlace(flat, record.preprocessing);
     return flat;
+  }
+
+  /** Images decoded and fitted to the model's [H, W, C] on an inference host, preprocessed as its record says. */
+  private async imageInput(
+    record: ModelRecord,
+    input: Extract<PredictInput, { images: Buffer[] }>,
+  ): Promise<Float32Array> {
+    const shape = record.inputShape;
+    const [height, width, channels] = shape as [number, number, number];
+    if (shape.length !== 3 || (channels !== 1 && channels !== 3)) {
+      throw unprocessable(
+        'shape_mismatch',
+        `model ${record.id} takes instances of shape [${shape.join(', ')}], not images ([height, width, 1 or 3])`,
+        { expected: shape },
+      );
+    }
+    assertImagesFit(record, input.images.length);
+    const target: ImageTarget = {
+      height,
+      width,
+      channels: channels === 1 ? 1 : 3,
+      fit: input.fit,
+      ...this.imageLimits,
+    };
+    return this.pool.decodeImages(input.images, target, record.preprocessing);
   }
 
   /** Forgets a deleted model here and, through Redis, on every other API instance. */
@@ -247,6 +288,9 @@ export class Predictor {
     await subscriber.subscribe(this.keys.modelDeleted());
   }
 }
+
+/** The outcome label of a prediction that was answered. */
+const OK = { outcome: 'ok' } as const;
 
 /** How long a model record is trusted without a deletion notice: the bound on a missed notice. */
 const RECORD_TTL_MS = 60_000;

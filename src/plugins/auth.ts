@@ -61,6 +61,34 @@ function presentedKey(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/** Whether the request is for the dashboard, which a browser opens: its 401 asks for Basic credentials. */
+const fromBrowser = (request: FastifyRequest) => request.routeOptions.url?.startsWith('/admin') ?? false;
+
+/** Verifies the key of a request to a route that needs a scope; throws the problem that answers it otherwise. */
+function authenticate(ring: KeyRing, request: FastifyRequest): void {
+  const { scope } = request.routeOptions.config;
+  if (!scope) return;
+  if (authorizationHeaders(request) > 1)
+    throw badRequest('duplicate_authorization', 'send one Authorization header, not several', {
+      field: '/headers/authorization',
+    });
+  const key = presentedKey(request.headers.authorization);
+  if (!key) throw unauthorized('send an API key as `Authorization: Bearer <key>`', fromBrowser(request));
+  const principal = ring.verify(key);
+  if (!principal) throw unauthorized('the API key is not valid', fromBrowser(request));
+  request.principal = principal;
+  request.tenant = principal.tenant;
+  request.log = request.log.child({ keyId: principal.keyId, tenant: principal.tenant });
+  const held =
+    typeof scope === 'string' ? holdsScope(principal, scope) : scope.some((s) => holdsScope(principal, s));
+  if (!held) {
+    const scopes = typeof scope === 'string' ? [scope] : scope;
+    throw new ProblemError(403, 'forbidden', `this API key lacks the scope '${scopes.join("' or '")}'`, {
+      scope: scopes[0],
+    });
+  }
+}
+
 /**
  * API keys: every /v1 and /admin route needs `Authorization: Bearer <key>` whose key holds the route's scope
  * (`admin` holds all but `operator`). The key decides the request's tenant. No key or an unknown one is 401; a missing
@@ -106,27 +134,10 @@ export default fp(
       schema.description = [schema.description, `Needs the scope ${needed}.`].filter(Boolean).join(' ');
     });
 
-    app.addHook('onRequest', async (request) => {
-      const { scope } = request.routeOptions.config;
-      if (!scope) return;
-      if (authorizationHeaders(request) > 1)
-        throw badRequest('duplicate_authorization', 'send one Authorization header, not several', {
-          field: '/headers/authorization',
-        });
-      const key = presentedKey(request.headers.authorization);
-      const browser = request.routeOptions.url?.startsWith('/admin') ?? false;
-      if (!key) throw unauthorized('send an API key as `Authorization: Bearer <key>`', browser);
-      const principal = ring.verify(key);
-      if (!principal) throw unauthorized('the API key is not valid', browser);
-      request.principal = principal;
-      request.tenant = principal.tenant;
-      request.log = request.log.child({ keyId: principal.keyId, tenant: principal.tenant });
-      const scopes = typeof scope === 'string' ? [scope] : scope;
-      if (!scopes.some((needed) => holdsScope(principal, needed))) {
-        throw new ProblemError(403, 'forbidden', `this API key lacks the scope '${scopes.join("' or '")}'`, {
-          scope: scopes[0],
-        });
-      }
+    // A hook with a callback, not a promise: it runs on every request. What `authenticate` throws is the reply.
+    app.addHook('onRequest', (request, _reply, done) => {
+      authenticate(ring, request);
+      done();
     });
   },
   { name: 'auth', dependencies: ['config'] },

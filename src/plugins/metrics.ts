@@ -36,7 +36,7 @@ function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     http.observe(
       {
         method: request.method,
@@ -45,6 +45,7 @@ function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 }
 

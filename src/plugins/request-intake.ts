@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { ProblemError } from '../errors.js';
 import { declaredCharset, isUtf8Charset } from '../http/charset.js';
@@ -33,30 +34,43 @@ export default fp(
     const idleMs = app.config.HTTP_BODY_IDLE_TIMEOUT_MS;
     const lingerMs = Math.min(5_000, idleMs);
 
-    app.addHook('onRequest', async (request) => {
+    // Shared by every request (each reads its own from `this`): nothing is allocated per request for them.
+    // Node's server gives a socket's 'timeout' to the request first. Whoever reads the body (the body parser,
+    // or busboy for a multipart upload) gets the error and answers it as a problem. Once, as a 'once' would.
+    function onBodyTimeout(this: IncomingMessage) {
+      this.off('timeout', onBodyTimeout);
+      if (this.listenerCount('error') > 0) this.emit('error', bodyTimedOut(idleMs));
+      else this.socket.destroy();
+    }
+    function onBodyEnd(this: IncomingMessage) {
+      this.off('timeout', onBodyTimeout);
+      if (!this.socket.destroyed) this.socket.setTimeout(0);
+    }
+
+    // Hooks with a callback, not a promise: these run on every request.
+    app.addHook('onRequest', (request, _reply, done) => {
       const { raw } = request;
       const socket = raw.socket as Socket | undefined;
       // Injected requests (tests) have neither a real socket nor `complete`.
-      if (raw.complete !== false || typeof socket?.setTimeout !== 'function') return;
-      // Node's server gives a socket's 'timeout' to the request first. Whoever reads the body (the body parser,
-      // or busboy for a multipart upload) gets the error and answers it as a problem.
-      const onTimeout = () => {
-        if (raw.listenerCount('error') > 0) raw.emit('error', bodyTimedOut(idleMs));
-        else socket.destroy();
-      };
-      socket.setTimeout(idleMs);
-      raw.once('timeout', onTimeout);
-      raw.once('end', () => {
-        raw.off('timeout', onTimeout);
-        if (!socket.destroyed) socket.setTimeout(0);
-      });
+      if (raw.complete === false && typeof socket?.setTimeout === 'function') {
+        socket.setTimeout(idleMs);
+        raw.on('timeout', onBodyTimeout);
+        raw.once('end', onBodyEnd);
+      }
+      done();
     });
 
-    app.addHook('onResponse', async (request) => {
+    app.addHook('onResponse', (request, _reply, done) => {
       const { raw } = request;
-      if (raw.complete !== false || raw.socket.destroyed) return;
-      // Node discards what is left of the body; this bounds how long and how much, rather than wait for the
-      // body's full length (or its idle timeout) on a connection whose request was refused.
+      if (raw.complete === false && !raw.socket.destroyed) linger(raw);
+      done();
+    });
+
+    /**
+     * Node discards what is left of the body; this bounds how long and how much, rather than wait for the body's
+     * full length (or its idle timeout) on a connection whose request was refused.
+     */
+    function linger(raw: IncomingMessage) {
       let drained = 0;
       const cutOff = setTimeout(() => raw.socket.destroy(), lingerMs).unref();
       raw.on('data', (chunk: Buffer) => {
@@ -65,16 +79,17 @@ export default fp(
       });
       raw.once('end', () => clearTimeout(cutOff));
       raw.resume();
-    });
+    }
 
-    app.addHook('preParsing', async (request) => {
-      if (request.routeOptions.config.anyCharset) return;
+    app.addHook('preParsing', (request, _reply, _payload, done) => {
+      if (request.routeOptions.config.anyCharset) return done();
       const charset = declaredCharset(request.headers['content-type']);
-      if (!isUtf8Charset(charset)) {
-        throw new ProblemError(415, 'unsupported_charset', `send the body as UTF-8, not '${charset}'`, {
+      if (isUtf8Charset(charset)) return done();
+      done(
+        new ProblemError(415, 'unsupported_charset', `send the body as UTF-8, not '${charset}'`, {
           charset,
-        });
-      }
+        }),
+      );
     });
   },
   { name: 'request-intake', dependencies: ['config'] },

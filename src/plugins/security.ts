@@ -18,6 +18,9 @@ const PRESSURE_SAMPLE_MS = 1_000;
  */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = securityHeaders();
 
+/** The same, as the list a hook walks on every request. */
+const HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
+
 function securityHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const response = {
@@ -42,8 +45,9 @@ export default fp(
     const { config } = app;
     // helmet's headers, worked out once: they are the same on every response, and helmet's middleware costs a
     // quarter of the API's throughput on small requests when it runs per request.
-    app.addHook('onRequest', async (_request, reply) => {
-      reply.headers(SECURITY_HEADERS);
+    app.addHook('onRequest', (_request, reply, done) => {
+      for (const [name, value] of HEADER_ENTRIES) reply.header(name, value);
+      done();
     });
 
     // Per key across every API instance, without a Redis round trip per request far below the limit.

@@ -117,19 +117,27 @@ async function multipartInput(
   return { input: { images, fit }, topK };
 }
 
-/** A JSON body past `limit` bytes is a 413 however the route's own limit (set for images) reads. */
+const DECIMAL = /^\d+$/;
+const jsonTooLarge = (limit: number) =>
+  new ProblemError(413, 'body_too_large', `a JSON body may be at most ${limit} bytes (JSON_MAX_BYTES)`);
+
+/**
+ * A JSON body past `limit` bytes is a 413 however the route's own limit (set for images) reads. A body of a
+ * declared length is checked by that length alone: the length frames it, so Node's parser reads no more of it (and
+ * Fastify refuses one that ends short). Only a chunked body, of no declared length, is counted as it comes.
+ */
 function limitJson(request: FastifyRequest, payload: Readable, limit: number): Readable {
   if (request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
     return payload;
-  const tooLarge = () =>
-    new ProblemError(413, 'body_too_large', `a JSON body may be at most ${limit} bytes (JSON_MAX_BYTES)`);
-  if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge();
+  const declared = request.headers['content-length'];
+  if (Number(declared ?? 0) > limit) throw jsonTooLarge(limit);
+  if (declared !== undefined && DECIMAL.test(declared)) return payload;
   let seen = 0;
   return payload.pipe(
     new Transform({
       transform(chunk: Buffer, _encoding, done) {
         seen += chunk.byteLength;
-        done(seen > limit ? tooLarge() : null, chunk);
+        done(seen > limit ? jsonTooLarge(limit) : null, chunk);
       },
     }),
   );
@@ -154,7 +162,7 @@ function predictRoute(app: RouteApp): void {
     '/:idOrAlias/predict',
     {
       bodyLimit: Math.max(JSON_MAX_BYTES, PREDICT_IMAGE_MAX_BYTES),
-      preParsing: async (request, _reply, payload) => limitJson(request, payload, JSON_MAX_BYTES),
+      preParsing: (request, _reply, payload, done) => done(null, limitJson(request, payload, JSON_MAX_BYTES)),
       config: { scope: 'predict' },
       schema: {
         summary: 'Predict with a model, named by its id or by an alias',
