@@ -112,30 +112,17 @@ export class JobLifecycle {
     return (await this.write(job, to, data, options)).outcome;
   }
 
-  /**
-   * Writes a new job's `queued` status as {@link transition} does; returns its place among the tenant's queued
-   * jobs in the order they were queued (1: none before it), undefined unless it was written. For a job about to be
-   * added to the queue behind every other, that is its queue position without reading the queue, but for jobs
-   * moving meanwhile (taken up, not yet written running; back from a retry's wait, not yet written queued).
-   */
-  async queueNew(job: JobRef): Promise<number | undefined> {
-    const call = this.queueNewCall(job);
-    const { place, told } = this.queuedNew(
-      call,
-      (await TRANSITION.run(this.redis, call.keys, call.args)) as TransitionAnswer,
-    );
-    await told;
-    return place;
-  }
-
   /** The keys and arguments of `transition` (TRANSITION_LUA) for a new job's `queued` status. */
   queueNewCall(job: JobRef): TransitionCall {
     return this.call(job, 'queued', {}, {});
   }
 
   /**
-   * After `transition` answered a {@link queueNewCall}: the job's place as {@link queueNew} gives it, and the telling
-   * of its listeners, under way (nothing a new job's `queued` is announced by waits on its being in the queue).
+   * After `transition` answered a {@link queueNewCall}: the job's place among the tenant's queued jobs in the order
+   * they were queued (1: none before it; undefined unless it was written), and the telling of its listeners, under
+   * way (nothing a new job's `queued` is announced by waits on its being in the queue). For a job about to be added
+   * to the queue behind every other, the place is its queue position without reading the queue, but for jobs moving
+   * meanwhile (taken up, not yet written running; back from a retry's wait, not yet written queued).
    */
   queuedNew(
     call: TransitionCall,
