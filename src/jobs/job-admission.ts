@@ -68,13 +68,13 @@ export class JobAdmission {
     return lifecycle.queuedNew(queued, written);
   }
 
-  /** Undoes {@link admit} for a job that never reached the queue. */
+  /** Undoes {@link admit} for a job that never reached the queue, in one transaction. */
   async undo(tenant: string, id: string, spec: JobSpec): Promise<void> {
     const { redis, keys, guard, events, quotas } = this.deps;
-    await guard.release(tenant, id, spec);
-    await redis.zrem(keys.tenantJobs(tenant), id);
-    await redis.zrem(keys.queuedJobs(tenant), id);
-    await events.delete(id);
-    await quotas?.releaseJob(tenant, id);
+    const batch = guard.releaseIn(redis.multi(), tenant, id, spec);
+    batch.zrem(keys.tenantJobs(tenant), id).zrem(keys.queuedJobs(tenant), id);
+    events.deleteIn(batch, id);
+    if (quotas) quotas.releaseJobIn(batch, tenant, id);
+    await batch.exec();
   }
 }

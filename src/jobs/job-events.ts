@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { StringRecord } from '../string-record.js';
@@ -154,6 +154,15 @@ export class JobEvents {
 
   /** Deletes a job's log and its markers. */
   async delete(jobId: string): Promise<void> {
-    await this.redis.del(this.key(jobId), this.keys.ended(jobId), this.keys.status(jobId));
+    await this.redis.del(...this.logKeys(jobId));
+  }
+
+  /** {@link delete}'s command, added to `batch`. */
+  deleteIn(batch: ChainableCommander, jobId: string): ChainableCommander {
+    return batch.del(...this.logKeys(jobId));
+  }
+
+  private logKeys(jobId: string): string[] {
+    return [this.key(jobId), this.keys.ended(jobId), this.keys.status(jobId)];
   }
 }

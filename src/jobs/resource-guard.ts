@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { conflict, notFound } from '../errors.js';
 import { ADMISSION_GRACE_MS } from '../quotas/tenant-quotas.js';
 import {
@@ -95,9 +95,13 @@ export class ResourceGuard {
 
   /** Undoes {@link claim}, for a job that never reached the queue. */
   async release(tenant: string, jobId: string, spec: JobSpec): Promise<void> {
-    const undo = this.redis.multi();
-    for (const { kind, id } of resourcesOf(spec)) undo.srem(this.usersKey(tenant, kind, id), jobId);
-    await undo.exec();
+    await this.releaseIn(this.redis.multi(), tenant, jobId, spec).exec();
+  }
+
+  /** {@link release}'s commands, added to `batch`. */
+  releaseIn(batch: ChainableCommander, tenant: string, jobId: string, spec: JobSpec): ChainableCommander {
+    for (const { kind, id } of resourcesOf(spec)) batch.srem(this.usersKey(tenant, kind, id), jobId);
+    return batch;
   }
 
   /** Deletes a dataset or model with `remove` unless an unfinished job uses it (409 naming the jobs). */

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { ProblemError } from '../errors.js';
 import { redisKeysFor, type RedisKeys } from '../queue/catalogue.js';
 import { RedisScript } from '../redis-script.js';
@@ -154,6 +154,11 @@ export class TenantQuotas {
   /** Forgets a job that was counted but never queued, or that ended. */
   async releaseJob(tenant: string, id: string): Promise<void> {
     await this.redis.zrem(this.keys.activeJobs(tenant), id);
+  }
+
+  /** {@link releaseJob}'s command, added to `batch`. */
+  releaseJobIn(batch: ChainableCommander, tenant: string, id: string): ChainableCommander {
+    return batch.zrem(this.keys.activeJobs(tenant), id);
   }
 
   /**
