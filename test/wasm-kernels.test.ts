@@ -79,11 +79,24 @@ const pool = (kind: 'max' | 'avg', x: Shape4, size: number, stride: number, pad:
   coarse: true,
   op: (a) => (kind === 'max' ? tf.maxPool : tf.avgPool)(a as tf.Tensor4D, size, stride, pad),
 });
-const matMul = (name: string, a: number[], b: number[], transposeA: boolean, transposeB: boolean): Case => ({
-  name,
-  shapes: [a, b],
-  op: (x, y) => tf.matMul(x, y, transposeA, transposeB),
-});
+/** One row of the matrix product table; with `fused` it goes through the fused kernel, bias added. */
+interface MatMulRow {
+  name: string;
+  a: number[];
+  b: number[];
+  transposeA?: boolean;
+  transposeB?: boolean;
+  fused?: { bias: number[]; activation: tf.fused.Activation };
+}
+const matMul = ({ name, a, b, transposeA = false, transposeB = false, fused }: MatMulRow): Case =>
+  fused
+    ? {
+        name,
+        shapes: [a, b, fused.bias],
+        op: (x, y, bias) =>
+          tf.fused.matMul({ a: x, b: y, transposeA, transposeB, bias, activation: fused.activation }),
+      }
+    : { name, shapes: [a, b], op: (x, y) => tf.matMul(x, y, transposeA, transposeB) };
 
 describe('wasm training kernels match the cpu backend', () => {
   before(async () => {
@@ -142,19 +155,22 @@ describe('wasm training kernels match the cpu backend', () => {
   ]);
   for (const c of poolCases) it(c.name, () => compare(c));
 
-  const matMulCases: Case[] = [
-    matMul('matMul', [5, 7], [7, 3], false, false),
-    matMul('matMul, a transposed', [7, 5], [7, 3], true, false),
-    matMul('matMul, b transposed', [5, 7], [3, 7], false, true),
-    matMul('matMul, both transposed', [7, 5], [3, 7], true, true),
-    matMul('matMul, one of a batch, b transposed', [1, 4, 6], [1, 3, 6], false, true),
-    matMul('matMul, batch of 2, a transposed', [2, 6, 4], [2, 6, 3], true, false),
+  const matMulRows: MatMulRow[] = [
+    { name: 'matMul', a: [5, 7], b: [7, 3] },
+    { name: 'matMul, a transposed', a: [7, 5], b: [7, 3], transposeA: true },
+    { name: 'matMul, b transposed', a: [5, 7], b: [3, 7], transposeB: true },
+    { name: 'matMul, both transposed', a: [7, 5], b: [3, 7], transposeA: true, transposeB: true },
+    { name: 'matMul, one of a batch, b transposed', a: [1, 4, 6], b: [1, 3, 6], transposeB: true },
+    { name: 'matMul, batch of 2, a transposed', a: [2, 6, 4], b: [2, 6, 3], transposeA: true },
     {
       name: 'fused matMul with bias and relu, b transposed',
-      shapes: [[6, 5], [4, 5], [4]],
-      op: (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' }),
+      a: [6, 5],
+      b: [4, 5],
+      transposeB: true,
+      fused: { bias: [4], activation: 'relu' },
     },
   ];
+  const matMulCases = matMulRows.map(matMul);
   for (const c of matMulCases) it(c.name, () => compare(c));
 
   it('frees everything the kernels allocate', async () => {

@@ -8,6 +8,7 @@ import {
   assertChannelsLast,
   heapView,
   type ConvAttrs,
+  type KernelArgs,
   type Shape4,
   type WasmKernel,
 } from './wasm-memory.js';
@@ -43,34 +44,57 @@ function forEachDepthwiseTap(
   }
 }
 
-/** Geometry of a depthwise convolution from a gradient kernel's attributes. */
-function depthwiseInfo(kernel: string, attrs: ConvAttrs, inputShape: Shape4, filterShape: Shape4) {
-  assertChannelsLast(kernel, attrs);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
-  return { info, multiplier: info.outChannels / info.inChannels };
+/** What a gradient kernel states about itself: which operand it differentiates, and from what. */
+interface GradientSpec {
+  kernel: string;
+  of: 'input' | 'filter';
+  inputShape: Shape4;
+  filterShape: Shape4;
+  /** The two tensors the gradient is computed from; their heap views come back in this order. */
+  operands: [tf.TensorInfo, tf.TensorInfo];
 }
 
-export const depthwiseBackpropFilter: WasmKernel = ({ inputs, backend, attrs }) => {
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = attrs as unknown as ConvAttrs & { filterShape: Shape4 };
-  const { info, multiplier } = depthwiseInfo(
-    'DepthwiseConv2dNativeBackpropFilter',
-    a,
-    x.shape as Shape4,
-    a.filterShape,
+/** A depthwise gradient's geometry, its output (cleared, to accumulate into) and views of its operands. */
+function depthwiseGradient({ backend, attrs }: KernelArgs, spec: GradientSpec) {
+  const a = attrs as unknown as ConvAttrs;
+  assertChannelsLast(spec.kernel, a);
+  const info = tf.backend_util.computeConv2DInfo(
+    spec.inputShape,
+    spec.filterShape,
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    true,
   );
-  const out = allocate(backend, a.filterShape);
-  const xs = heapView(backend, x);
-  const dys = heapView(backend, dy);
-  const dW = heapView(backend, out).fill(0);
+  const out = allocate(backend, spec.of === 'input' ? spec.inputShape : spec.filterShape);
+  // Views only after the allocation, which may grow the heap and detach them.
+  const [first, second] = spec.operands;
+  return {
+    info,
+    multiplier: info.outChannels / info.inChannels,
+    out,
+    operands: [heapView(backend, first), heapView(backend, second)] as const,
+    grad: heapView(backend, out).fill(0),
+  };
+}
+
+export const depthwiseBackpropFilter: WasmKernel = (args) => {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { filterShape } = args.attrs as unknown as { filterShape: Shape4 };
+  const {
+    info,
+    multiplier,
+    out,
+    operands: [xs, dys],
+    grad: dW,
+  } = depthwiseGradient(args, {
+    kernel: 'DepthwiseConv2dNativeBackpropFilter',
+    of: 'filter',
+    inputShape: x.shape as Shape4,
+    filterShape,
+    operands: [x, dy],
+  });
   forEachDepthwiseTap(info, (xOffset, wOffset, dyOffset) => {
     for (let d1 = 0; d1 < info.inChannels; d1++) {
       const xv = xs[xOffset + d1]!;
@@ -83,19 +107,22 @@ export const depthwiseBackpropFilter: WasmKernel = ({ inputs, backend, attrs }) 
   return out;
 };
 
-export const depthwiseBackpropInput: WasmKernel = ({ inputs, backend, attrs }) => {
-  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const a = attrs as unknown as ConvAttrs & { inputShape: Shape4 };
-  const { info, multiplier } = depthwiseInfo(
-    'DepthwiseConv2dNativeBackpropInput',
-    a,
-    a.inputShape,
-    filter.shape as Shape4,
-  );
-  const out = allocate(backend, a.inputShape);
-  const dys = heapView(backend, dy);
-  const ws = heapView(backend, filter);
-  const dx = heapView(backend, out).fill(0);
+export const depthwiseBackpropInput: WasmKernel = (args) => {
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const { inputShape } = args.attrs as unknown as { inputShape: Shape4 };
+  const {
+    info,
+    multiplier,
+    out,
+    operands: [dys, ws],
+    grad: dx,
+  } = depthwiseGradient(args, {
+    kernel: 'DepthwiseConv2dNativeBackpropInput',
+    of: 'input',
+    inputShape,
+    filterShape: filter.shape as Shape4,
+    operands: [dy, filter],
+  });
   forEachDepthwiseTap(info, (xOffset, wOffset, dyOffset) => {
     for (let d1 = 0; d1 < info.inChannels; d1++) {
       let sum = 0;
