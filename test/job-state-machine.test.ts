@@ -121,6 +121,28 @@ describe('the job lifecycle in Redis', () => {
     assert.equal(reported.length, 1);
   });
 
+  it('a listener of some statuses is told only of those; a transition nobody hears leaves nothing untold', async () => {
+    const untold = redisKeysFor(env.prefix).untoldTransitions();
+    const entriesOf = async (id: string) =>
+      (await env.redis.zrange(untold, 0, -1)).filter((entry) => entry.split('\n')[1] === id);
+    const lifecycle = new JobLifecycle(env.redis, env.prefix);
+    const heard: string[] = [];
+    lifecycle.onStatus(
+      ({ to }) => {
+        heard.push(to);
+        throw new Error('its queue went away');
+      },
+      ['running', 'succeeded'],
+    );
+    assert.equal(await lifecycle.transition(job('job_picky'), 'queued'), 'moved');
+    assert.deepEqual(await entriesOf('job_picky'), [], 'nobody hears queued: no entry');
+    assert.equal(await lifecycle.transition(job('job_picky'), 'running'), 'moved');
+    assert.deepEqual(heard, ['running']);
+    // Its listener failed: the transition stays untold, to be told again.
+    assert.equal((await entriesOf('job_picky')).length, 1);
+    assert.equal((await entriesOf('job_picky'))[0]!.split('\n')[3], 'queued');
+  });
+
   it('transitions whose listeners keep failing, a batch of them and more, never hold up those behind them', async () => {
     const untold = redisKeysFor(env.prefix).untoldTransitions();
     // Written by a process whose listener failed every time: all of them are left untold.

@@ -62,6 +62,8 @@ export interface TransitionCall {
   at: string;
   keys: string[];
   args: string[];
+  /** Whether any listener is told of it. */
+  heard: boolean;
 }
 
 /** What the script answers instead of an event id when it wrote nothing. */
@@ -79,7 +81,7 @@ const NOT_WRITTEN = new Map<unknown, TransitionOutcome>([
  * they have all run, or one fail, the API tells its own again later ({@link retell}): listeners are idempotent.
  */
 export class JobLifecycle {
-  private readonly statusListeners: Listener[] = [];
+  private readonly statusListeners: Array<{ listener: Listener; statuses: ReadonlySet<JobStatus> }> = [];
   private readonly endedListeners: Listener[] = [];
 
   private readonly keys: RedisKeys;
@@ -92,9 +94,12 @@ export class JobLifecycle {
     this.keys = redisKeysFor(prefix);
   }
 
-  /** Runs `listener` after every transition this process writes. */
-  onStatus(listener: Listener): void {
-    this.statusListeners.push(listener);
+  /**
+   * Runs `listener` after every transition to one of `statuses` (all of them, by default) this process writes. A
+   * transition no listener is told of is written without the untold entry it would otherwise keep until they ran.
+   */
+  onStatus(listener: Listener, statuses: readonly JobStatus[] = JOB_STATUSES): void {
+    this.statusListeners.push({ listener, statuses: new Set(statuses) });
   }
 
   /** Runs `listener` once a job ends, in the process that ended it. */
@@ -149,6 +154,7 @@ export class JobLifecycle {
     if (options.lock) keys.push(options.lock.key);
     const at = new Date().toISOString();
     const event = JSON.stringify({ status: to, ...data, at });
+    const heard = this.listenersOf(to).length > 0;
     const args = [
       event,
       to,
@@ -157,18 +163,18 @@ export class JobLifecycle {
       SOURCES[to],
       TERMINAL_STATUSES.has(to) ? '1' : '0',
       job.id,
-      `${job.tenant}\n${job.id}`,
+      heard ? `${job.tenant}\n${job.id}` : '',
     ];
-    return { job, to, data, at, keys, args };
+    return { job, to, data, at, keys, args, heard };
   }
 
   /** What `transition` answered, and the telling of the listeners of a transition it wrote. */
   private written(call: TransitionCall, [written, left, before = -1]: TransitionAnswer) {
-    const { job, to, data, at } = call;
+    const { job, to, data, at, heard } = call;
     const outcome = NOT_WRITTEN.get(written) ?? 'moved';
     const from = left as JobStatus | 'new';
     const told =
-      outcome === 'moved'
+      outcome === 'moved' && heard
         ? this.tell({ jobId: job.id, tenant: job.tenant, from, to, data, eventId: String(written), at })
         : Promise.resolve(true);
     return { outcome, before, told };
@@ -250,10 +256,16 @@ export class JobLifecycle {
    * Runs the listeners; once all of them have run without failing, the transition is no longer untold. Whether
    * they all did.
    */
+  /** The listeners a transition to `to` is told of. */
+  private listenersOf(to: JobStatus): Listener[] {
+    const told = this.statusListeners
+      .filter(({ statuses }) => statuses.has(to))
+      .map(({ listener }) => listener);
+    return TERMINAL_STATUSES.has(to) ? [...told, ...this.endedListeners] : told;
+  }
+
   private async tell(transition: Transition): Promise<boolean> {
-    const listeners = TERMINAL_STATUSES.has(transition.to)
-      ? [...this.statusListeners, ...this.endedListeners]
-      : this.statusListeners;
+    const listeners = this.listenersOf(transition.to);
     let failed = false;
     for (const listener of listeners) {
       try {

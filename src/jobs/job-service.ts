@@ -148,7 +148,7 @@ export class JobService {
    * Checks and enqueues a job under `id`; see {@link ResourceGuard} for how it keeps its datasets and base. Past
    * the records' reads, two round trips to Redis: the admission (quota, claim, the tenant's index, the `queued`
    * status and the job's place among the tenant's queued jobs, in one script), then the queue's add together with
-   * the mark that the `queued` status's listeners have run.
+   * the telling of the `queued` status's listeners, if any hears it (none does today: nothing else is sent).
    */
   private async create(tenant: string, request: JobRequest, id: string): Promise<JobView> {
     const spec = await this.check(tenant, request);

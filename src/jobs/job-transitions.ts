@@ -33,8 +33,8 @@ export const SOURCES = Object.fromEntries(
 // One transition, atomically, over keys `k` and arguments `a`: nothing is written after the terminal event (a job
 // ends once, whoever notices first), nor by a worker that lost the lock, nor against the state machine (a[5]: the
 // statuses it may come from), nor, when asked, over a recorded cancel. A terminal status also enters the job (a[7])
-// in the ended jobs (k[5]) at Redis's time, where retention finds it. Every transition enters the untold ones (k[6])
-// as `tenant \n job \n event id \n from` (a[8] is `tenant \n job`) until its listeners have run. The tenant's
+// in the ended jobs (k[5]) at Redis's time, where retention finds it. A transition with listeners enters the untold
+// ones (k[6]) as `tenant \n job \n event id \n from` (a[8] is `tenant \n job`, empty for none) until they have run. The tenant's
 // queued jobs (k[7]) hold the job while it is `queued`, by when it was. Returns the event id, or 0 (a cancel is
 // recorded), -1 (refused), false (ended, or the lock is lost); the status it left comes second, and third, for a
 // job now queued, how many of the tenant's queued jobs were queued before it. Run alone as TRANSITION, and inside
@@ -54,7 +54,7 @@ local function transition(k, a)
   end
   redis.call('SET', k[3], a[2])
   local id = redis.call('XADD', k[1], '*', 'type', 'status', 'data', a[1])
-  redis.call('ZADD', k[6], ms, a[8] .. '\\n' .. id .. '\\n' .. from)
+  if a[8] ~= '' then redis.call('ZADD', k[6], ms, a[8] .. '\\n' .. id .. '\\n' .. from) end
   local before = -1
   if a[2] == 'queued' then
     redis.call('ZADD', k[7], ms, a[7])

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { JOB_STATUSES } from '../jobs/job-events.js';
 import type { Transition } from '../jobs/job-lifecycle.js';
 import { JobReader, type JobView } from '../jobs/job-view.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
@@ -31,6 +32,9 @@ export function announceModel(
 ): Promise<string[]> {
   return fanout.publish(tenant, { id: modelEventId(modelId), type: 'model.created', timestamp }, read);
 }
+
+/** The statuses a job is announced at: those registered as events (`job.<status>`; a success also announces its model). */
+export const ANNOUNCED_STATUSES = JOB_STATUSES.filter((status) => jobEventType(status) !== undefined);
 
 /**
  * The job lifecycle's listener that announces transitions: a status registered as an event (`job.<status>`) is
