@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveJobSpec } from '../src/jobs/job-spec.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { selectBackend } from '../src/tf/backend.js';
+import { adam } from '../src/training/adam.js';
 import { train } from '../src/training/train.js';
 import { digits } from './digits.js';
 
@@ -17,9 +18,9 @@ const low = await digits((label) => Number(label) < 5);
 const high = await digits((label) => Number(label) >= 5);
 const noValidation = { split: 0 };
 
-/** With BENCH_KERNELS=1: the kernels that take the time in one training step (batch of BATCH rows, Adam). */
+/** With BENCH_KERNELS=1: the kernels that take the time in one training step (batch of BATCH rows, the service's Adam). */
 async function printKernelBreakdown(model: tf.LayersModel, inputShape: number[], classes: number) {
-  const optimizer = tf.train.adam();
+  const optimizer = adam(0.001, 0.9, 0.999, 1e-7);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const [x, y] = tf.tidy(() => [
     tf.tensor(low.data.features.slice(0, BATCH * 64), [BATCH, ...inputShape]),

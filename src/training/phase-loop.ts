@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { nextMacrotask } from '../event-loop.js';
 import type { PixelScaling } from '../models/preprocessing.js';
 import type { JobSpec } from '../jobs/job-spec.js';
+import { adam } from './adam.js';
 import { restoreOptimizer, type CheckpointState, type TrainingCheckpoint } from './checkpoint.js';
 import { shuffleInPlace, type Rng, type RngState, type Standardization } from './data.js';
 import { withDisposal } from './disposal.js';
@@ -95,7 +96,7 @@ export async function runPhase(run: TrainingRun, plan: PhasePlan): Promise<void>
   const resumed = run.resume?.state.phase === plan.phase ? run.resume : undefined;
   const h = run.hyperparameters;
   await withDisposal(async (scope) => {
-    const opt = scope.keep(tf.train.adam(plan.learningRate, h.beta1, h.beta2, h.epsilon));
+    const opt = scope.keep(adam(plan.learningRate, h.beta1, h.beta2, h.epsilon));
     plan.fitModel.compile({ optimizer: opt, ...run.task.compile });
     if (resumed) await restoreOptimizer(opt, plan.fitModel, resumed);
     const saved = resumed && { state: resumed.state.earlyStopping, bestWeights: resumed.bestWeights };

@@ -6,6 +6,7 @@
  * its heap, and checked against the cpu backend in test/wasm-kernels.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_UPDATE, adamUpdate } from './adam-update.js';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-backprop.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop.js';
 import { withoutTransposes } from './mat-mul.js';
@@ -17,6 +18,8 @@ const missing: Array<[string, WasmKernel]> = [
   ['Conv2DBackpropFilter', conv2DBackpropFilter],
   ['DepthwiseConv2dNativeBackpropFilter', depthwiseBackpropFilter],
   ['DepthwiseConv2dNativeBackpropInput', depthwiseBackpropInput],
+  // Not a TF.js kernel: the fused Adam step (src/training/adam.ts) that TF.js has no kernel for.
+  [ADAM_UPDATE, adamUpdate],
 ];
 
 /** Kernels wasm ships slowly, each replaced by one that may hand cases it does not cover back to the shipped one. */

@@ -24,7 +24,7 @@ export interface KernelArgs {
 }
 
 /** A kernel written against the wasm backend; registered through {@link asKernelFunc}. */
-export type WasmKernel = (args: KernelArgs) => tf.TensorInfo;
+export type WasmKernel = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
 export function asKernelFunc(kernel: WasmKernel): tf.KernelFunc {
   return (args) => kernel(args as unknown as KernelArgs);
