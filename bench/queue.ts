@@ -36,8 +36,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const CLIENT = process.env.BENCH_CLIENT === 'fetch' ? 'fetch' : 'autocannon';
 const LATENCY_JOBS = Number(process.env.BENCH_LATENCY_JOBS ?? 30);
-/** Submissions of each kind before the measured ones (connections, Lua scripts, JIT, the training process). */
-const WARMUP = 200;
+/**
+ * Submissions of each kind before the measured ones (connections, Lua scripts, the training process, and the JIT:
+ * after 200 the API's code was still being optimized).
+ */
+const WARMUP = 2000;
 const LATENCY_WARMUP = 2;
 /** After a job ends, how long the worker gets to go back to waiting before the next submission. */
 const IDLE_GAP_MS = 100;
