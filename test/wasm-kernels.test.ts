@@ -193,6 +193,26 @@ describe('wasm training kernels match the cpu backend', () => {
     assert.equal(heapBytes(), before.heap, 'the wasm heap did not grow');
   });
 
+  it('a clone shares its data, which lives until the last of the two is disposed', async () => {
+    assert.ok(await tf.setBackend('wasm'));
+    const backend = tf.backend() as BackendWasm;
+    const before = backend.numDataIds();
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const copy = tf.clone(x);
+    assert.equal(backend.numDataIds(), before + 1, 'no second buffer');
+    x.dispose();
+    assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3, 4]);
+    copy.dispose();
+    assert.equal(backend.numDataIds(), before);
+    const words = tf.tensor(['a', 'b']);
+    assert.deepEqual(
+      tf.tidy(() => tf.clone(words).arraySync()),
+      ['a', 'b'],
+      'strings keep the copying kernel',
+    );
+    words.dispose();
+  });
+
   /** Trains `layers` for two epochs with plain SGD on `backend`; returns the weights. */
   async function trainOn(backend: 'wasm' | 'cpu', layers: () => tf.layers.Layer[], inputShape: Shape4) {
     assert.ok(await tf.setBackend(backend));

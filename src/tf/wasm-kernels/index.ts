@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ADAM_UPDATE, adamUpdate } from './adam-update.js';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-backprop.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise-backprop.js';
+import { sharedIdentity } from './identity.js';
 import { withoutTransposes } from './mat-mul.js';
 import { avgPoolGrad, maxPoolGrad } from './pool-grad.js';
 import { asKernelFunc, type WasmKernel } from './wasm-memory.js';
@@ -29,6 +30,7 @@ const replacements: Array<[string, (shipped: tf.KernelFunc) => WasmKernel]> = [
   ['Conv2DBackpropInput', conv2DBackpropInput],
   ['MaxPoolGrad', () => maxPoolGrad],
   ['AvgPoolGrad', () => avgPoolGrad],
+  ['Identity', sharedIdentity],
 ];
 
 const registered = new WeakSet<tf.KernelFunc>();
