@@ -34,11 +34,13 @@ export class SweepReader {
 
   /** The sweep with its trials; a 404 for another tenant's. */
   async get(tenant: string, id: string): Promise<SweepView> {
+    // The status before the job: a sweep's outcome is written into its job before its log ends, so a job read
+    // after the end was read holds the outcome (read the other way round, an end could show without it).
+    const status = await this.log.lastStatus(id);
     const job = await this.options.queue.getJob(id);
     if (!job || job.data.tenant !== tenant) throw notFound('sweep', id);
     const { spec, trials } = job.data;
-    const [status, stopped, cancel, views] = await Promise.all([
-      this.log.lastStatus(id),
+    const [stopped, cancel, views] = await Promise.all([
       this.rule.stopped(id),
       this.options.redis.exists(this.keys.sweepCancel(id)),
       Promise.all(trials.map((trial) => this.options.readJob(tenant, trial.jobId).catch(missing))),
