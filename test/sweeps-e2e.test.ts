@@ -141,7 +141,7 @@ describe('a sweep on two worker processes, one killed mid-sweep (real Redis, rea
     const values = sweep.trials.map((trial) => trial.value!);
     assert.equal(sweep.best?.value, Math.max(...values));
     assert.equal(sweep.best?.settings.learningRate, 0.03);
-    assert.equal(sweep.aliasMoved, true);
+    assert.equal(sweep.aliasMoved, true, JSON.stringify(sweep.best) + printed());
     const alias = await api.ok<Alias>('GET', '/v1/aliases/digits-best');
     assert.equal(alias.modelId, sweep.best?.modelId);
   });
