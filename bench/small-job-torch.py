@@ -10,22 +10,15 @@ import sys
 import time
 
 import torch
+from torch_loop import fit_adam, glorot
 
-THREADS = 2
+# Each timing is taken on 1 and on 2 threads, the faster kept: on a shared 2-core machine 1 is often the faster.
+THREADS = (1, 2)
 
 
 def tensors(part):
     x = torch.tensor(part["x"], dtype=torch.float32).reshape(-1, 1, 8, 8)
     return x, torch.tensor(part["y"], dtype=torch.long)
-
-
-def glorot(module):
-    # TF.js's defaults: Glorot-uniform kernels, zero biases.
-    for layer in module.modules():
-        if isinstance(layer, (torch.nn.Linear, torch.nn.Conv2d)):
-            torch.nn.init.xavier_uniform_(layer.weight)
-            torch.nn.init.zeros_(layer.bias)
-    return module
 
 
 def features_of(filters):
@@ -45,21 +38,7 @@ def head_of(inputs, units, dropout, classes):
 
 
 def fit(model, x, y, settings, seed, inputs=None):
-    """Adam over shuffled batches; `inputs` turns a batch of rows into what `model` takes."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings["learningRate"], eps=1e-7)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    generator = torch.Generator().manual_seed(seed)
-    batch = settings["batchSize"]
-    model.train()
-    for _ in range(settings["epochs"]):
-        order = torch.randperm(x.shape[0], generator=generator)
-        for start in range(0, len(order), batch):
-            rows = order[start : start + batch]
-            xs = inputs(x[rows]) if inputs else x[rows]
-            optimizer.zero_grad()
-            loss_fn(model(xs), y[rows]).backward()
-            optimizer.step()
-    model.eval()
+    fit_adam(model, x, y, torch.nn.CrossEntropyLoss(), settings, seed, inputs)
 
 
 def accuracy(model, x, y):
@@ -68,7 +47,7 @@ def accuracy(model, x, y):
 
 
 def main():
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(max(THREADS))
     job = json.load(sys.stdin)
     seed, classes = job["seed"], job["classes"]
     torch.manual_seed(seed)
@@ -91,8 +70,8 @@ def main():
         with torch.no_grad():
             return features(rows)
 
-    variants = []
-    for name, cached in (("through the frozen base every epoch", False), ("on features computed once", True)):
+    def timed(cached, threads):
+        torch.set_num_threads(threads)
         torch.manual_seed(seed + 1)
         head = head_of(width, h["hiddenUnits"][0], h["dropout"], classes)
         started = time.perf_counter()
@@ -101,8 +80,13 @@ def main():
         else:
             fit(head, x, y, h, seed, inputs=frozen)
         acc = accuracy(head, frozen(val_x), val_y)
-        variants.append({"variant": name, "seconds": time.perf_counter() - started, "accuracy": acc})
-    figures = {"version": torch.__version__, "threads": THREADS, "baseAccuracy": base_accuracy}
+        return {"seconds": time.perf_counter() - started, "accuracy": acc, "threads": threads}
+
+    variants = []
+    for name, cached in (("through the frozen base every epoch", False), ("on features computed once", True)):
+        fastest = min((timed(cached, threads) for threads in THREADS), key=lambda run: run["seconds"])
+        variants.append({"variant": name, **fastest})
+    figures = {"version": torch.__version__, "threads": "the faster of 1 and 2", "baseAccuracy": base_accuracy}
     print(json.dumps({**figures, "variants": variants}))
 
 

@@ -8,6 +8,7 @@ import math
 import sys
 
 import torch
+from torch_loop import fit_adam, glorot
 
 
 def standardize(train, rows):
@@ -29,13 +30,7 @@ def network(inputs, hidden, outputs, seed):
         layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
         width = units
     layers.append(torch.nn.Linear(width, outputs))
-    model = torch.nn.Sequential(*layers)
-    # TF.js's Dense defaults: Glorot-uniform weights, zero biases.
-    for layer in model:
-        if isinstance(layer, torch.nn.Linear):
-            torch.nn.init.xavier_uniform_(layer.weight)
-            torch.nn.init.zeros_(layer.bias)
-    return model
+    return glorot(torch.nn.Sequential(*layers))
 
 
 def run(recipe, seed):
@@ -56,16 +51,7 @@ def run(recipe, seed):
         loss_fn = torch.nn.CrossEntropyLoss()
         outputs = recipe["classes"]
     model = network(x_train.shape[1], recipe["hiddenUnits"], outputs, seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe["learningRate"], betas=(0.9, 0.999), eps=1e-7)
-    generator = torch.Generator().manual_seed(seed)
-    batch = recipe["batchSize"]
-    for _ in range(recipe["epochs"]):
-        order = torch.randperm(x_train.shape[0], generator=generator)
-        for start in range(0, len(order), batch):
-            rows = order[start : start + batch]
-            optimizer.zero_grad()
-            loss_fn(model(x_train[rows]), target[rows]).backward()
-            optimizer.step()
+    fit_adam(model, x_train, target, loss_fn, recipe, seed)
     with torch.no_grad():
         out = model(x_val)
     if regression:

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:train`: training throughput of the TF.js backend in use on a fixed CNN and batch size, and the
- * speed-up of feature caching over training a new head through the frozen base, in the same process.
+ * `npm run bench:train`: training throughput of the TF.js backend in use on a fixed CNN and batch size (a first,
+ * cold run and a second, warm one), against PyTorch's same CNN when python3 can import torch, and the speed-up of
+ * feature caching over training a new head through the frozen base, in the same process.
  */
 import * as tf from '@tensorflow/tfjs';
 import { resolveJobSpec } from '../src/jobs/job-spec.js';
@@ -9,6 +10,7 @@ import { selectBackend } from '../src/tf/backend.js';
 import { adam } from '../src/training/adam.js';
 import { train } from '../src/training/train.js';
 import { digits } from './digits.js';
+import { runTorchScript, torchMissing } from './python-torch.js';
 
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 5);
 const BATCH = 32;
@@ -113,17 +115,55 @@ async function runTransfer(files: Map<string, Uint8Array | string>, featureCachi
 }
 
 const rate = (rows: number, epochs: number, seconds: number) => ((rows * epochs) / seconds).toFixed(0);
+
+/**
+ * PyTorch's same CNN from scratch (bench/train-torch.py) on the same rows (pixels × 1/16), epochs, batch size and
+ * Adam, its second run timed, against the service's warm run; said so when python3 cannot import torch.
+ */
+function printTorch(
+  base: { filters: number[]; dense: number; epochs: number },
+  ours: number,
+  absent: string | null,
+) {
+  if (absent) return console.log(`  PyTorch: skipped, python3 cannot import torch (${absent})`);
+  const torch = runTorchScript<{ version: string; threads: number; seconds: number; accuracy: number }>(
+    'train-torch.py',
+    {
+      x: Array.from(low.data.features, (v) => v / 16),
+      y: Array.from(low.data.labelIndex),
+      classes: low.labels.length,
+      filters: base.filters,
+      denseUnits: base.dense,
+      dropout: 0.25,
+      epochs: base.epochs,
+      batchSize: BATCH,
+      learningRate: 0.001,
+      seed: 1,
+    },
+  );
+  if ('skipped' in torch) return console.log(`  PyTorch: skipped, ${torch.skipped}`);
+  console.log(
+    `  PyTorch ${torch.version}, the faster of 1 and 2 threads (${torch.threads}), warm: ${torch.seconds.toFixed(2)} s, ${rate(low.rows, base.epochs, torch.seconds)} samples/s, train accuracy ${torch.accuracy.toFixed(3)}; the service's warm run ${(torch.seconds / ours).toFixed(2)}× PyTorch's speed`,
+  );
+}
 console.log(`backend: ${backend.name} (${backend.device}), batch size ${BATCH}`);
 
 const bases = [
   { name: 'cnn [16, 32] dense 64', filters: [16, 32], dense: 64, epochs: EPOCHS },
   { name: 'cnn [64, 128] dense 128', filters: [64, 128], dense: 128, epochs: 2 },
 ];
+const torchAbsent = torchMissing();
 for (const base of bases) {
   const { files, seconds, result } = await trainBase(base.filters, base.dense, base.epochs);
   console.log(
     `\n${base.name} from scratch, ${low.rows} rows × ${base.epochs} epochs: ${seconds.toFixed(2)} s, ${rate(low.rows, base.epochs, seconds)} samples/s`,
   );
+  const again = await trainBase(base.filters, base.dense, base.epochs);
+  again.result.dispose();
+  console.log(
+    `  again, warm: ${again.seconds.toFixed(2)} s, ${rate(low.rows, base.epochs, again.seconds)} samples/s`,
+  );
+  printTorch(base, again.seconds, torchAbsent);
   if (process.env.BENCH_KERNELS)
     await printKernelBreakdown(result.model, result.inputShape, low.labels.length);
   result.dispose();
