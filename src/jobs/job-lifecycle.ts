@@ -252,10 +252,6 @@ export class JobLifecycle {
     }
   }
 
-  /**
-   * Runs the listeners; once all of them have run without failing, the transition is no longer untold. Whether
-   * they all did.
-   */
   /** The listeners a transition to `to` is told of. */
   private listenersOf(to: JobStatus): Listener[] {
     const told = this.statusListeners
@@ -264,6 +260,10 @@ export class JobLifecycle {
     return TERMINAL_STATUSES.has(to) ? [...told, ...this.endedListeners] : told;
   }
 
+  /**
+   * Runs the listeners; once all of them have run without failing, the transition is no longer untold. Whether
+   * they all did.
+   */
   private async tell(transition: Transition): Promise<boolean> {
     const listeners = this.listenersOf(transition.to);
     let failed = false;
