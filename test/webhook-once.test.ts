@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JobLifecycle } from '../src/jobs/job-lifecycle.js';
 import type { JobView } from '../src/jobs/job-view.js';
-import { deliveryQueue, jobWebhookListener } from '../src/webhooks/job-webhooks.js';
+import { announceJobs, deliveryQueue } from '../src/webhooks/job-webhooks.js';
 import type { WebhookPayload } from '../src/webhooks/webhook-events.js';
 import { WebhookFanout, type DeliveryQueue } from '../src/webhooks/webhook-fanout.js';
 import { WebhookStore, type WebhookWithSecret } from '../src/webhooks/webhook-store.js';
@@ -19,12 +19,10 @@ function startProcess(env: TestEnv) {
   const lifecycle = new JobLifecycle(connection, env.prefix);
   const queue = deliveryQueue(env.config, connection);
   const fanout = new WebhookFanout(new WebhookStore(connection, env.prefix), queue);
-  lifecycle.onStatus(
-    jobWebhookListener(fanout, {
-      readJob: async (_tenant, id) => ({ id, status: 'running' }) as JobView,
-      readModel: async () => undefined,
-    }),
-  );
+  announceJobs(lifecycle, fanout, {
+    readJob: async (_tenant, id) => ({ id, status: 'running' }) as JobView,
+    readModel: async () => undefined,
+  });
   const close = async () => {
     await queue.close();
     connection.disconnect();

@@ -20,7 +20,7 @@ import {
 } from '../src/queue/catalogue.js';
 import { archiveCancelled } from '../src/jobs/cancelled-jobs.js';
 import { createRedis } from '../src/redis.js';
-import { ANNOUNCED_STATUSES, workerJobWebhooks } from '../src/webhooks/job-webhooks.js';
+import { workerJobWebhooks } from '../src/webhooks/job-webhooks.js';
 import type { BlobStore } from '../src/store/blob-store.js';
 import { openStore } from '../src/store/open-store.js';
 import { selectBackend, type BackendInfo } from '../src/tf/backend.js';
@@ -58,7 +58,7 @@ export async function startTrainer(config: Config = loadConfig()): Promise<Train
   const webhooks = workerJobWebhooks(config, connection, deps.models, (err) =>
     logger.warn({ err }, 'webhook queue error'),
   );
-  deps.lifecycle.onStatus(webhooks.listener, ANNOUNCED_STATUSES);
+  webhooks.announceOn(deps.lifecycle);
   await webhooks.ready();
   const sweeps = startSweepWorker(config, {
     connection,

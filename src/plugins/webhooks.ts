@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebhookDeliveryPayload } from '../queue/catalogue.js';
 import { createRedis } from '../redis.js';
-import { ANNOUNCED_STATUSES, deliveryQueue, jobWebhookListener } from '../webhooks/job-webhooks.js';
+import { announceJobs, deliveryQueue } from '../webhooks/job-webhooks.js';
 import { startDeliveryWorker } from '../webhooks/webhook-delivery.js';
 import { WebhookFanout } from '../webhooks/webhook-fanout.js';
 import { webhookMetrics } from '../webhooks/webhook-metrics.js';
@@ -57,13 +57,10 @@ export default fp(
     await queue.waitUntilReady();
     app.addHook('onClose', async () => queue.close());
     const fanout = new WebhookFanout(store, queue);
-    app.jobLifecycle.onStatus(
-      jobWebhookListener(fanout, {
-        readJob: (tenant, jobId) => app.jobs.get(tenant, jobId),
-        readModel: (tenant, modelId) => app.models.get(tenant, modelId),
-      }),
-      ANNOUNCED_STATUSES,
-    );
+    announceJobs(app.jobLifecycle, fanout, {
+      readJob: (tenant, jobId) => app.jobs.get(tenant, jobId),
+      readModel: (tenant, modelId) => app.models.get(tenant, modelId),
+    });
     app.decorate('webhooks', { store, fanout });
     if (config.WEBHOOK_CONCURRENCY > 0) await startDelivering(app, store);
   },

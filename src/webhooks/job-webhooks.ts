@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { JOB_STATUSES } from '../jobs/job-events.js';
-import type { Transition } from '../jobs/job-lifecycle.js';
+import type { JobLifecycle, Transition } from '../jobs/job-lifecycle.js';
 import { JobReader, type JobView } from '../jobs/job-view.js';
 import type { ModelRecord, ModelStore } from '../models/model-store.js';
 import {
@@ -34,15 +34,16 @@ export function announceModel(
 }
 
 /** The statuses a job is announced at: those registered as events (`job.<status>`; a success also announces its model). */
-export const ANNOUNCED_STATUSES = JOB_STATUSES.filter((status) => jobEventType(status) !== undefined);
+const ANNOUNCED_STATUSES = JOB_STATUSES.filter((status) => jobEventType(status) !== undefined);
 
 /**
- * The job lifecycle's listener that announces transitions: a status registered as an event (`job.<status>`) is
- * fanned out to the tenant's endpoints, with the job as GET /v1/jobs/:id shows it; a success with a model also
- * announces the model. It runs in the process whose write moved the job, once per transition, and only enqueues.
+ * Announces the transitions `lifecycle` writes, to the statuses they are announced at: a status registered as an
+ * event (`job.<status>`) is fanned out to the tenant's endpoints, with the job as GET /v1/jobs/:id shows it; a
+ * success with a model also announces the model. The listener runs in the process whose write moved the job, once
+ * per transition, and only enqueues.
  */
-export function jobWebhookListener(fanout: WebhookFanout, sources: EventSources) {
-  return async (transition: Transition): Promise<void> => {
+export function announceJobs(lifecycle: JobLifecycle, fanout: WebhookFanout, sources: EventSources): void {
+  lifecycle.onStatus(async (transition: Transition): Promise<void> => {
     const { tenant, jobId, to, at } = transition;
     const type = jobEventType(to);
     if (type) {
@@ -53,7 +54,7 @@ export function jobWebhookListener(fanout: WebhookFanout, sources: EventSources)
     const { modelId } = transition.data;
     if (to === 'succeeded' && typeof modelId === 'string')
       await announceModel(fanout, tenant, modelId, at, () => sources.readModel(tenant, modelId));
-  };
+  }, ANNOUNCED_STATUSES);
 }
 
 /** The delivery queue as a producer, with its default options from config. */
@@ -84,15 +85,16 @@ export function workerJobWebhooks(
   // Queues re-emit their connection's errors (one closed under them as the worker stops): logged, never thrown.
   for (const queue of [training, deliveries]) queue.on('error', onError);
   const fanout = new WebhookFanout(new WebhookStore(connection, config.QUEUE_PREFIX), deliveries);
-  const listener = jobWebhookListener(fanout, {
+  const sources: EventSources = {
     readJob: (tenant, jobId) => reader.get(tenant, jobId),
     readModel: (tenant, modelId) => models.get(tenant, modelId),
-  });
+  };
+  const announceOn = (lifecycle: JobLifecycle) => announceJobs(lifecycle, fanout, sources);
   const close = async () => {
     await deliveries.close();
     await training.close();
   };
   /** Both queues connected: one closed while its connection still starts up would fail after the close. */
   const ready = () => Promise.all([training.waitUntilReady(), deliveries.waitUntilReady()]);
-  return { listener, fanout, ready, close };
+  return { announceOn, fanout, ready, close };
 }
