@@ -62,8 +62,8 @@ export interface TransitionCall {
   at: string;
   keys: string[];
   args: string[];
-  /** Whether any listener is told of it. */
-  heard: boolean;
+  /** The listeners told of it once written: a transition none hears keeps no untold entry. */
+  listeners: Listener[];
 }
 
 /** What the script answers instead of an event id when it wrote nothing. */
@@ -154,7 +154,7 @@ export class JobLifecycle {
     if (options.lock) keys.push(options.lock.key);
     const at = new Date().toISOString();
     const event = JSON.stringify({ status: to, ...data, at });
-    const heard = this.listenersOf(to).length > 0;
+    const listeners = this.listenersOf(to);
     const args = [
       event,
       to,
@@ -163,19 +163,22 @@ export class JobLifecycle {
       SOURCES[to],
       TERMINAL_STATUSES.has(to) ? '1' : '0',
       job.id,
-      heard ? `${job.tenant}\n${job.id}` : '',
+      listeners.length > 0 ? `${job.tenant}\n${job.id}` : '',
     ];
-    return { job, to, data, at, keys, args, heard };
+    return { job, to, data, at, keys, args, listeners };
   }
 
   /** What `transition` answered, and the telling of the listeners of a transition it wrote. */
   private written(call: TransitionCall, [written, left, before = -1]: TransitionAnswer) {
-    const { job, to, data, at, heard } = call;
+    const { job, to, data, at, listeners } = call;
     const outcome = NOT_WRITTEN.get(written) ?? 'moved';
     const from = left as JobStatus | 'new';
     const told =
-      outcome === 'moved' && heard
-        ? this.tell({ jobId: job.id, tenant: job.tenant, from, to, data, eventId: String(written), at })
+      outcome === 'moved' && listeners.length > 0
+        ? this.tell(
+            { jobId: job.id, tenant: job.tenant, from, to, data, eventId: String(written), at },
+            listeners,
+          )
         : Promise.resolve(true);
     return { outcome, before, told };
   }
@@ -264,8 +267,7 @@ export class JobLifecycle {
    * Runs the listeners; once all of them have run without failing, the transition is no longer untold. Whether
    * they all did.
    */
-  private async tell(transition: Transition): Promise<boolean> {
-    const listeners = this.listenersOf(transition.to);
+  private async tell(transition: Transition, listeners = this.listenersOf(transition.to)): Promise<boolean> {
     let failed = false;
     for (const listener of listeners) {
       try {
