@@ -170,7 +170,7 @@ export function conv2DBackpropInput(shipped: tf.KernelFunc): WasmKernel {
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const a = attrs as unknown as ConvAttrs & { inputShape: Shape4 };
-    if (a.dataFormat === 'NCHW') return shipped(args) as tf.TensorInfo;
+    if (a.dataFormat === 'NCHW') return shipped(args);
     const info = tf.backend_util.computeConv2DInfo(
       a.inputShape,
       filter.shape as Shape4,
@@ -187,7 +187,7 @@ export function conv2DBackpropInput(shipped: tf.KernelFunc): WasmKernel {
     const left = filterWidth - 1 - info.padInfo.left;
     const bottom = inHeight - spreadH + info.padInfo.top;
     const right = inWidth - spreadW + info.padInfo.left;
-    if (Math.min(top, left, bottom, right) < 0) return shipped(args) as tf.TensorInfo;
+    if (Math.min(top, left, bottom, right) < 0) return shipped(args);
     const strided = strideHeight > 1 || strideWidth > 1;
     const spread = strided ? spreadOut(backend, dy, strideHeight, strideWidth) : dy;
     const flipped = flippedFilter(backend, filter);

@@ -22,7 +22,7 @@ export function withoutTransposes(shipped: tf.KernelFunc): WasmKernel {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     // XNNPACK's path takes a single matrix on each side; batches of them stay on the shipped loop.
     if ((!transposeA && !transposeB) || batchOf(a) !== 1 || batchOf(b) !== 1) {
-      return shipped(args) as tf.TensorInfo;
+      return shipped(args);
     }
     const made: tf.TensorInfo[] = [];
     const plain = (info: tf.TensorInfo, transpose: boolean) => {
@@ -36,7 +36,7 @@ export function withoutTransposes(shipped: tf.KernelFunc): WasmKernel {
         ...args,
         inputs: { ...args.inputs, a: plain(a, transposeA), b: plain(b, transposeB) },
         attrs: { ...args.attrs, transposeA: false, transposeB: false },
-      }) as tf.TensorInfo;
+      });
     } finally {
       release(args.backend, ...made);
     }
