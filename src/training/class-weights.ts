@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { Type, type Static } from 'typebox';
 import { StringRecord } from '../string-record.js';
 
@@ -42,4 +43,10 @@ export function classWeightsOf(
   for (let i = 0; i < trainRows.length; i++) counts[labelIndex[trainRows[i]!]!]! += 1;
   const total = trainRows.length;
   return Object.fromEntries(counts.map((n, c) => [c, n > 0 ? total / (labels.length * n) : 1]));
+}
+
+/** Each row's weight in the loss from its one-hot target, as TF.js's `fit` derives it: its class's weight. */
+export function rowWeightsOf(classWeight: Record<number, number>, ys: tf.Tensor): tf.Tensor1D {
+  const table = Float32Array.from({ length: ys.shape[1] ?? 1 }, (_, c) => classWeight[c] ?? 1);
+  return tf.tidy(() => tf.gather(tf.tensor1d(table), tf.argMax(ys, 1)));
 }

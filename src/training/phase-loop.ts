@@ -3,10 +3,12 @@ import { nextMacrotask } from '../event-loop.js';
 import type { PixelScaling } from '../models/preprocessing.js';
 import type { JobSpec } from '../jobs/job-spec.js';
 import { adam } from './adam.js';
+import { rowWeightsOf } from './class-weights.js';
 import { restoreOptimizer, type CheckpointState, type TrainingCheckpoint } from './checkpoint.js';
 import { shuffleInPlace, type Rng, type RngState, type Standardization } from './data.js';
 import { withDisposal } from './disposal.js';
 import { earlyStoppingFor, type EarlyStopping } from './early-stopping.js';
+import { trainEpoch } from './epoch-steps.js';
 import { modelVariables, type DropoutSteps } from './model.js';
 import { progressOf, type EpochRow, type Phase, type Progress, type ProgressPlan } from './progress.js';
 import type { BatchSums, RowContext, TrainingTask } from './tasks.js';
@@ -154,7 +156,7 @@ class PhaseLoop {
     }
   }
 
-  /** Fits one epoch (what is left of it, when resumed part-way) over a fresh shuffle; returns its last logs. */
+  /** Fits one epoch (what is left of it, when resumed part-way) over a fresh shuffle; returns its validation logs. */
   private async fitEpoch(epoch: number): Promise<{ tally: EpochTally; logs: tf.Logs }> {
     const { x, xVal, fitModel, prepareEpoch } = this.plan;
     const { batchSize } = this.run.plan;
@@ -177,25 +179,21 @@ class PhaseLoop {
         startedSamples: this.partial.samples,
         samplesPerSecond: null,
       };
-      const valY = this.run.valY;
-      const result = await fitModel.fit(xs, ys, {
-        epochs: 1,
-        batchSize,
-        shuffle: false,
-        verbose: 0,
-        validationData: xVal && valY ? [xVal, valY] : undefined,
-        classWeight: this.run.classWeight ?? undefined,
-        callbacks: { onBatchEnd: (_batch, logs) => this.onBatchEnd(epoch, tally, logs) },
-      });
-      const logs = Object.fromEntries(
-        Object.entries(result.history).map(([k, v]) => [k, v.at(-1) as number]),
+      const { classWeight, valY } = this.run;
+      const rowWeights = classWeight ? scope.keep(rowWeightsOf(classWeight, ys)) : null;
+      const validation = xVal && valY ? { x: xVal, y: valY } : null;
+      const logs = await trainEpoch(fitModel, { xs, ys, rowWeights, batchSize, validation }, (batch) =>
+        this.onBatchEnd(epoch, tally, batch),
       );
       return { tally, logs };
     });
   }
 
-  /** Adds a batch to the epoch's sums; reports progress, passes a stop on to TF.js and yields, each when due. */
-  private async onBatchEnd(epoch: number, tally: EpochTally, logs: tf.Logs | undefined): Promise<void> {
+  /**
+   * Adds a batch to the epoch's sums; reports progress and yields, each when due. Returns true when a stop
+   * should end the epoch at this batch: a finishing stop lets it end, any other stops it here.
+   */
+  private async onBatchEnd(epoch: number, tally: EpochTally, logs: tf.Logs): Promise<boolean> {
     const { batchSize, trainRows, progressIntervalMs } = this.run.plan;
     const { hooks, pace, signal } = this.run;
     const size = Math.min(batchSize, trainRows - tally.batchesDone * batchSize);
@@ -208,13 +206,12 @@ class PhaseLoop {
       pace.lastProgressAt = now;
       await hooks.onProgress(this.progress(epoch, tally.batchesDone, tally.samplesPerSecond));
     }
-    // A finishing stop lets the epoch end; any other stops it at this batch.
-    if (signal?.aborted && !finishing(signal)) this.plan.fitModel.stopTraining = true;
     // Let timers and messages in (stop requests, heartbeats) between batches.
     if (now - pace.lastYieldAt >= YIELD_INTERVAL_MS) {
       pace.lastYieldAt = now;
       await nextMacrotask();
     }
+    return signal !== undefined && signal.aborted && !finishing(signal);
   }
 
   /** The finished epoch's row; a loss that is no longer finite ends training. */
