@@ -1,11 +1,12 @@
 """bench:train's CNNs from scratch in PyTorch: the same layers, rows, epochs, batch size and Adam.
 
 Reads {x (rows of 64 pixels, scaled as the service scales them), y, classes, filters, denseUnits, dropout, epochs,
-batchSize, learningRate, seed} as JSON on stdin. On 1 and on 2 threads, trains once untimed (warm-up), then times a
-second run from fresh weights; prints the faster as one JSON object (on a shared 2-core machine, 1 thread is often the
-faster). Not a test dependency: bench/train.ts runs it only when python3 can import torch.
+batchSize, learningRate, seed, warmRuns} as JSON on stdin. On 1 and on 2 threads, trains once untimed (warm-up),
+then times warmRuns more runs from fresh weights and takes their median; prints the faster as one JSON object (on a
+shared 2-core machine, 1 thread is often the faster). Not a test dependency: bench/train.ts runs it only when python3 can import torch.
 """
 import json
+import statistics
 import sys
 import time
 
@@ -42,9 +43,12 @@ def main():
         torch.set_num_threads(threads)
         torch.manual_seed(job["seed"])
         train(job, x, y)
-        started = time.perf_counter()
-        accuracy = train(job, x, y)
-        runs.append({"threads": threads, "seconds": time.perf_counter() - started, "accuracy": accuracy})
+        timed = []
+        for _ in range(job["warmRuns"]):
+            started = time.perf_counter()
+            accuracy = train(job, x, y)
+            timed.append(time.perf_counter() - started)
+        runs.append({"threads": threads, "seconds": statistics.median(timed), "accuracy": accuracy})
     print(json.dumps({"version": torch.__version__, **min(runs, key=lambda run: run["seconds"])}))
 
 
