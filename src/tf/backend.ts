@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../config.js';
+import { shareSavedTensors } from './saved-tensors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 /** The TF.js backend a process runs on, recorded on every job and model. */
@@ -69,13 +70,15 @@ export function backendName(backend: BackendInfo): Concrete {
 
 /**
  * Selects the TF.js backend once per process. `auto` takes the first of native GPU, native CPU, wasm and plain JS
- * that loads; an explicitly requested backend that cannot load is an error saying what to install.
+ * that loads; an explicitly requested backend that cannot load is an error saying what to install. Whichever it is,
+ * the tensors kept for gradients share their data instead of being copied by a kernel (saved-tensors.ts).
  */
 export async function selectBackend(
   requested: BackendName,
   onSkip: (kind: Concrete, why: string) => void = () => {},
 ): Promise<BackendInfo> {
   if (selected) return selected;
+  shareSavedTensors();
   if (requested !== 'auto') {
     try {
       selected = await activate(requested, true);
