@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DatasetData } from '../datasets/dataset-store.js';
 import type { JobSpec } from '../jobs/job-spec.js';
+import { categoricalCrossentropy } from './cross-entropy.js';
 import { labelTensor } from './data.js';
 import type { EpochRow } from './progress.js';
 
@@ -66,7 +67,7 @@ export function logValue(logs: tf.Logs | undefined, ...keys: string[]): number |
 const classification: TrainingTask = {
   name: 'classification',
   output: (classes) => ({ units: classes, activation: 'softmax' }),
-  compile: () => ({ loss: 'categoricalCrossentropy', metrics: ['accuracy'] }),
+  compile: () => ({ loss: categoricalCrossentropy, metrics: ['accuracy'] }),
   targets: (data, rows, classes) => labelTensor(data.labelIndex, rows, classes),
   addBatch(sums, logs, size) {
     sums.loss += (logValue(logs, 'loss') ?? Number.NaN) * size;
