@@ -3,7 +3,7 @@
  * in one run. The base is a [16, 32] CNN trained on digits 0–4; the job trains a Dense(64) head on its frozen
  * `features` for digits 5–9, 20 epochs, batch 32, Adam 1e-3, seed fixed.
  * 1. Through the service: the API listening in this process and one worker process; the base trained by a job,
- *    then BENCH_RUNS (default 3) transfer jobs, each timed from just before POST /v1/jobs until its `succeeded`
+ *    then BENCH_RUNS (default 5) transfer jobs, each timed from just before POST /v1/jobs until its `succeeded`
  *    status arrives on GET /v1/jobs/:id/events, and broken down by the timestamps of its events.
  * 2. The service's train() in this process on the same stored data and base, its phases timed by its hooks.
  * 3. A plain TF.js script on the same backend, base, cut, head and rows (bench/small-job-parts.ts).
@@ -39,7 +39,7 @@ import {
 import { torchPart } from './small-job-torch.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 // The machine may be shared: its load says how far to trust one run's figures.
 const load = () =>
   os
