@@ -65,6 +65,28 @@ describe('tensors kept for gradients', () => {
     tf.dispose([grad, a, b]);
   });
 
+  it('are kept without a kernel for a custom gradient too', async () => {
+    const x = tf.variable(tf.tensor1d([1, 2, 3]));
+    const square = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [t, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([t]);
+      return {
+        value: tf.square(t),
+        gradFunc: (dy: tf.Tensor, [kept]: tf.Tensor[]) => tf.mul(dy, tf.mul(kept!, 2)),
+      };
+    });
+    const gradOf = () => tf.variableGrads(() => tf.sum<tf.Scalar>(square(x)), [x]).grads[x.name]!;
+    shareSavedTensors(false);
+    const cloned = await kernelsOf(() => void gradOf().dispose());
+    shareSavedTensors(true);
+    const shared = await kernelsOf(() => void gradOf().dispose());
+    assert.ok((cloned.get('Identity') ?? 0) >= 1);
+    assert.equal(shared.get('Identity') ?? 0, 0);
+    const grad = gradOf();
+    assert.deepEqual(Array.from(grad.dataSync()), [2, 4, 6]);
+    tf.dispose([grad, x]);
+  });
+
   it('train a model to the same weights as clones do', async () => {
     shareSavedTensors(false);
     const cloned = await trainedWeights();

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The parts of TF.js's engine that keep tensors for the backward pass. */
 interface EngineInternals {
-  saveTensorsForBackwardMode: (this: EngineInternals, tensors: tf.Tensor[]) => tf.Tensor[];
-  keep<T extends tf.Tensor>(tensor: T): T;
+  /** The clone the engine keeps of each tensor a gradient will need (of a kernel, or of a custom gradient). */
+  clone: (this: EngineInternals, x: tf.Tensor) => tf.Tensor;
   nextTensorId(): number;
   incRef(tensor: tf.Tensor, backend: unknown): void;
   addTapeNode(
@@ -21,13 +21,15 @@ interface EngineInternals {
 type TensorConstructor = new (shape: number[], dtype: tf.DataType, dataId: object, id: number) => tf.Tensor;
 
 const engine = tf.engine() as unknown as EngineInternals;
-const cloning = engine.saveTensorsForBackwardMode;
+const cloning = engine.clone;
 
 /**
  * The tensor TF.js's clone makes, without dispatching its Identity kernel: a new tensor on the same data (one more
  * reference to it, as a variable takes), on the tape as a clone is, so that gradients of gradients still flow.
+ * Data on another backend than the one running (after a switch) is cloned as TF.js clones it.
  */
-function share(x: tf.Tensor): tf.Tensor {
+function sharing(this: EngineInternals, x: tf.Tensor): tf.Tensor {
+  if (engine.state.tensorInfo.get(x.dataId)?.backend !== engine.backend) return cloning.call(this, x);
   const y = new (tf.Tensor as unknown as TensorConstructor)(
     x.shape,
     x.dtype,
@@ -42,15 +44,6 @@ function share(x: tf.Tensor): tf.Tensor {
   return y;
 }
 
-function sharing(this: EngineInternals, tensors: tf.Tensor[]): tf.Tensor[] {
-  return tensors.map((x) =>
-    // Data on another backend than the one running (after a switch) is cloned as TF.js clones it.
-    engine.state.tensorInfo.get(x.dataId)?.backend === engine.backend
-      ? engine.keep(share(x))
-      : cloning.call(this, [x])[0]!,
-  );
-}
-
 /**
  * TF.js keeps each tensor a gradient will need as a clone, one Identity kernel dispatched per tensor (29 a training
  * step of a small CNN, about a quarter of its kernels). A clone shares its source's data on every backend, so this
@@ -58,5 +51,5 @@ function sharing(this: EngineInternals, tensors: tf.Tensor[]): tf.Tensor[] {
  * `false` puts TF.js's own cloning back.
  */
 export function shareSavedTensors(enabled = true): void {
-  engine.saveTensorsForBackwardMode = enabled ? sharing : cloning;
+  engine.clone = enabled ? sharing : cloning;
 }
