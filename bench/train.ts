@@ -9,6 +9,7 @@ import { resolveJobSpec } from '../src/jobs/job-spec.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { selectBackend } from '../src/tf/backend.js';
 import { adam } from '../src/training/adam.js';
+import { categoricalCrossentropy } from '../src/training/cross-entropy.js';
 import { train } from '../src/training/train.js';
 import { digits } from './digits.js';
 import { runTorchScript, torchMissing } from './python-torch.js';
@@ -24,10 +25,10 @@ const low = await digits((label) => Number(label) < 5);
 const high = await digits((label) => Number(label) >= 5);
 const noValidation = { split: 0 };
 
-/** With BENCH_KERNELS=1: the kernels that take the time in one training step (batch of BATCH rows, the service's Adam). */
+/** With BENCH_KERNELS=1: the kernels that take the time in one training step (batch of BATCH rows, the service's Adam and loss). */
 async function printKernelBreakdown(model: tf.LayersModel, inputShape: number[], classes: number) {
   const optimizer = adam(0.001, 0.9, 0.999, 1e-7);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  model.compile({ optimizer, loss: categoricalCrossentropy });
   const [x, y] = tf.tidy(() => [
     tf.tensor(low.data.features.slice(0, BATCH * 64), [BATCH, ...inputShape]),
     tf.oneHot(tf.tensor1d(Int32Array.from(low.data.labelIndex.subarray(0, BATCH)), 'int32'), classes),
