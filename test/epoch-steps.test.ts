@@ -5,6 +5,7 @@ import seedrandom from 'seedrandom';
 import { selectBackend } from '../src/tf/backend.js';
 import { adam } from '../src/training/adam.js';
 import { rowWeightsOf } from '../src/training/class-weights.js';
+import { categoricalCrossentropy } from '../src/training/cross-entropy.js';
 import { trainEpoch } from '../src/training/epoch-steps.js';
 
 const ROWS = 45;
@@ -39,8 +40,14 @@ function network(
   return model;
 }
 
-const classification = {
-  output: { units: 3, activation: 'softmax' as const },
+interface Task {
+  output: { units: number; activation: 'softmax' | 'linear' };
+  compile: { loss: string | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor); metrics: string[] };
+  targets: (rows: number, seed: string) => tf.Tensor;
+}
+
+const classification: Task = {
+  output: { units: 3, activation: 'softmax' },
   compile: { loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
   targets: (rows: number, seed: string) =>
     tf.tidy(() =>
@@ -53,14 +60,14 @@ const classification = {
       ),
     ),
 };
-const regression = {
-  output: { units: 1, activation: 'linear' as const },
+const regression: Task = {
+  output: { units: 1, activation: 'linear' },
   compile: { loss: 'meanSquaredError', metrics: ['mae', 'mse'] },
   targets: (rows: number, seed: string) => tf.tensor2d(values(rows, seed), [rows, 1]),
 };
 
 interface Case {
-  task: typeof classification | typeof regression;
+  task: Task;
   kind: 'functional' | 'sequential';
   classWeight?: Record<number, number>;
 }
@@ -109,6 +116,22 @@ async function epoch(c: Case, through: 'fit' | 'trainEpoch') {
   return { weights, batches: batches.map(({ batch: _b, size: _s, ...logs }) => logs), validation };
 }
 
+/** One classification epoch on fresh weights, validated on its own rows, its callback stopping it at batch `stopAt`
+ * (never, for 0): the logs it returns and the batches it trained. */
+async function stoppedEpoch(stopAt: number) {
+  const model = network('functional', classification.output);
+  model.compile({ optimizer: adam(0.05, 0.9, 0.999, 1e-7), ...classification.compile });
+  const xs = tf.tensor2d(values(ROWS * FEATURES, 'x'), [ROWS, FEATURES]);
+  const ys = classification.targets(ROWS, 'y');
+  let batches = 0;
+  const data = { xs, ys, rowWeights: null, batchSize: BATCH, validation: { x: xs, y: ys } };
+  const logs = await trainEpoch(model, data, async () => ++batches === stopAt);
+  tf.dispose([xs, ys]);
+  model.optimizer.dispose();
+  model.dispose();
+  return { logs, batches };
+}
+
 describe('one epoch of training steps', () => {
   before(async () => {
     await selectBackend('auto');
@@ -122,6 +145,13 @@ describe('one epoch of training steps', () => {
       { task: classification, kind: 'functional', classWeight: { 0: 3, 1: 0.5, 2: 1 } },
     ],
     ['a regression', { task: regression, kind: 'functional' }],
+    [
+      "a classifier on the service's cross-entropy",
+      {
+        task: { ...classification, compile: { loss: categoricalCrossentropy, metrics: ['accuracy'] } },
+        kind: 'functional',
+      },
+    ],
   ];
   for (const [name, c] of cases) {
     it(`trains ${name} exactly as fit does: the same weights, batch logs and validation`, async () => {
@@ -152,18 +182,15 @@ describe('one epoch of training steps', () => {
 
   it('stops at the batch its callback says, without validating', async () => {
     const before = tf.memory().numTensors;
-    const model = network('functional', classification.output);
-    model.compile({ optimizer: adam(0.05, 0.9, 0.999, 1e-7), ...classification.compile });
-    const xs = tf.tensor2d(values(ROWS * FEATURES, 'x'), [ROWS, FEATURES]);
-    const ys = classification.targets(ROWS, 'y');
-    let batches = 0;
-    const data = { xs, ys, rowWeights: null, batchSize: BATCH, validation: { x: xs, y: ys } };
-    const logs = await trainEpoch(model, data, async () => ++batches === 2);
+    const { logs, batches } = await stoppedEpoch(2);
     assert.equal(batches, 2);
     assert.deepEqual(logs, {});
-    tf.dispose([xs, ys]);
-    model.optimizer.dispose();
-    model.dispose();
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('validates an epoch stopped at its last batch, as fit does', async () => {
+    const stopped = await stoppedEpoch(Math.ceil(ROWS / BATCH));
+    assert.deepEqual(Object.keys(stopped.logs).sort(), ['val_acc', 'val_loss']);
+    assert.deepEqual(stopped.logs, (await stoppedEpoch(0)).logs);
   });
 });

@@ -22,12 +22,20 @@ function compiledModel(model: tf.LayersModel): tf.LayersModel {
   return model instanceof tf.Sequential ? (model as unknown as { model: tf.LayersModel }).model : model;
 }
 
-/** The compiled model's own train step, the one its `fit` runs for every batch. */
-function trainStepOf(model: tf.LayersModel): TrainStep {
-  const compiled = compiledModel(model) as unknown as { makeTrainFunction?: () => TrainStep };
-  if (typeof compiled.makeTrainFunction !== 'function')
+/** What `fit` itself calls on a compiled model: its train step, and the names it gives the step's values. */
+interface FitInternals {
+  makeTrainFunction?: () => TrainStep;
+  getDedupedMetricsNames?: () => string[];
+}
+
+/** The compiled model's own train step, the one its `fit` runs for every batch, and its values' names. */
+function trainStepOf(model: tf.LayersModel): { step: TrainStep; names: string[] } {
+  const compiled = compiledModel(model);
+  const internals = compiled as unknown as FitInternals;
+  if (typeof internals.makeTrainFunction !== 'function')
     throw new Error('this version of TF.js has no train step a training loop can call');
-  return compiled.makeTrainFunction();
+  const names = internals.getDedupedMetricsNames?.() ?? compiled.metricsNames;
+  return { step: internals.makeTrainFunction(), names };
 }
 
 /** Reads scalars into numbers under the names given, and disposes them. */
@@ -45,16 +53,16 @@ async function namedValues(scalars: tf.Scalar[], names: string[], prefix = ''): 
  * `fit({ epochs: 1, shuffle: false, classWeight, validationData })` does: the same step on the same batches, and
  * validation once every batch is done. It leaves out what `fit` does besides (checks and set-up every call,
  * index gathers and running totals every batch). `onBatchEnd` is given each batch's loss and metrics by name
- * and returns true to stop the epoch there. Returns the validation logs (`val_loss`, ...): empty when the
- * epoch stopped early or has no validation rows.
+ * and returns true to stop the epoch there; after the last batch that changes nothing, as in `fit`, whose
+ * validation runs before the last batch's callback. Returns the validation logs (`val_loss`, ...): empty when the
+ * epoch stopped before its last batch or has no validation rows.
  */
 export async function trainEpoch(
   model: tf.LayersModel,
   data: EpochData,
   onBatchEnd: (logs: tf.Logs) => Promise<boolean>,
 ): Promise<tf.Logs> {
-  const step = trainStepOf(model);
-  const names = compiledModel(model).metricsNames;
+  const { step, names } = trainStepOf(model);
   const { xs, ys, rowWeights, batchSize } = data;
   const rows = xs.shape[0];
   for (let start = 0; start < rows; start += batchSize) {
@@ -62,7 +70,8 @@ export async function trainEpoch(
     const outputs = tf.tidy(() =>
       step([xs, ys, ...(rowWeights ? [rowWeights] : [])].map((t) => t.slice(start, size))),
     );
-    if (await onBatchEnd(await namedValues(outputs, names))) return {};
+    const stop = await onBatchEnd(await namedValues(outputs, names));
+    if (stop && start + size < rows) return {};
   }
   if (!data.validation) return {};
   const scores = model.evaluate(data.validation.x, data.validation.y, { batchSize });
