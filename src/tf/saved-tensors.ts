@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 /** The parts of TF.js's engine that keep tensors for the backward pass. */
 interface EngineInternals {
   /** The clone the engine keeps of each tensor a gradient will need (of a kernel, or of a custom gradient). */
-  clone: (this: EngineInternals, x: tf.Tensor) => tf.Tensor;
+  clone?: (this: EngineInternals, x: tf.Tensor) => tf.Tensor;
   nextTensorId(): number;
   incRef(tensor: tf.Tensor, backend: unknown): void;
   addTapeNode(
@@ -29,7 +29,7 @@ const cloning = engine.clone;
  * Data on another backend than the one running (after a switch) is cloned as TF.js clones it.
  */
 function sharing(this: EngineInternals, x: tf.Tensor): tf.Tensor {
-  if (engine.state.tensorInfo.get(x.dataId)?.backend !== engine.backend) return cloning.call(this, x);
+  if (engine.state.tensorInfo.get(x.dataId)?.backend !== engine.backend) return cloning!.call(this, x);
   const y = new (tf.Tensor as unknown as TensorConstructor)(
     x.shape,
     x.dtype,
@@ -46,10 +46,12 @@ function sharing(this: EngineInternals, x: tf.Tensor): tf.Tensor {
 
 /**
  * TF.js keeps each tensor a gradient will need as a clone, one Identity kernel dispatched per tensor (29 a training
- * step of a small CNN, about a quarter of its kernels). A clone shares its source's data on every backend, so this
- * makes them without the kernel; the gradients are the same to the bit. On by default from backend selection;
- * `false` puts TF.js's own cloning back.
+ * step of a small CNN, about a quarter of its kernels). The cpu, webgl and tfjs-node Identity kernels share the
+ * source's data (and wasm's does with src/tf/wasm-kernels/identity.ts), so this makes the same tensor without the
+ * kernel; the gradients are the same to the bit. On by default from backend selection; `false` puts TF.js's own
+ * cloning back. A TF.js whose engine keeps no such clone is left as it is.
  */
 export function shareSavedTensors(enabled = true): void {
+  if (typeof cloning !== 'function') return;
   engine.clone = enabled ? sharing : cloning;
 }

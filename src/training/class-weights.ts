@@ -45,8 +45,13 @@ export function classWeightsOf(
   return Object.fromEntries(counts.map((n, c) => [c, n > 0 ? total / (labels.length * n) : 1]));
 }
 
-/** Each row's weight in the loss from its one-hot target, as TF.js's `fit` derives it: its class's weight. */
+/**
+ * Each row's weight in the loss from its one-hot target, as TF.js's `fit` derives it: its class's weight. Only a
+ * classification's targets have classes (a regression's class weights are refused at submission).
+ */
 export function rowWeightsOf(classWeight: Record<number, number>, ys: tf.Tensor): tf.Tensor1D {
+  if (ys.rank !== 2 || ys.shape[1]! < 2)
+    throw new Error(`class weights need one-hot targets, not [${ys.shape.join(', ')}]`);
   const table = Float32Array.from({ length: ys.shape[1] ?? 1 }, (_, c) => classWeight[c] ?? 1);
   return tf.tidy(() => tf.gather(tf.tensor1d(table), tf.argMax(ys, 1)));
 }
