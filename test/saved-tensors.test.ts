@@ -102,6 +102,27 @@ describe('tensors kept for gradients', () => {
     assert.equal(now.numDataBuffers, before.numDataBuffers);
   });
 
+  it('train to the same weights on the cpu backend too, whose Identity is its own', async () => {
+    const selected = tf.getBackend();
+    await tf.setBackend('cpu');
+    try {
+      shareSavedTensors(false);
+      const cloned = await trainedWeights();
+      shareSavedTensors(true);
+      const { cloned: identities, shared } = await identitiesOf(() => {
+        const v = tf.variable(tf.tensor1d([1, 2]));
+        const grad = tf.variableGrads(() => tf.sum(tf.mul(v, v)), [v]).grads[v.name]!;
+        v.dispose();
+        return grad;
+      });
+      assert.ok(identities >= 2);
+      assert.equal(shared, 0);
+      assert.deepEqual(await trainedWeights(), cloned);
+    } finally {
+      await tf.setBackend(selected);
+    }
+  });
+
   it('hold the value a variable had when it was used, and free it after as clones are freed', () => {
     /** The gradient of sum(v²) where v changes after use, and the data buffers and tensors it leaves. */
     const run = () => {
