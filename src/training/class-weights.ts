@@ -52,6 +52,6 @@ export function classWeightsOf(
 export function rowWeightsOf(classWeight: Record<number, number>, ys: tf.Tensor): tf.Tensor1D {
   if (ys.rank !== 2 || ys.shape[1]! < 2)
     throw new Error(`class weights need one-hot targets, not [${ys.shape.join(', ')}]`);
-  const table = Float32Array.from({ length: ys.shape[1] ?? 1 }, (_, c) => classWeight[c] ?? 1);
+  const table = Float32Array.from({ length: ys.shape[1]! }, (_, c) => classWeight[c] ?? 1);
   return tf.tidy(() => tf.gather(tf.tensor1d(table), tf.argMax(ys, 1)));
 }

@@ -12,7 +12,13 @@ import { trainEpoch } from './epoch-steps.js';
 import { modelVariables, type DropoutSteps } from './model.js';
 import { progressOf, type EpochRow, type Phase, type Progress, type ProgressPlan } from './progress.js';
 import type { BatchSums, RowContext, TrainingTask } from './tasks.js';
-import { CHECKPOINTED_STOPS, finishing, TrainingDiverged, TrainingStopped } from './training-stops.js';
+import {
+  CHECKPOINTED_STOPS,
+  finishing,
+  stopping,
+  TrainingDiverged,
+  TrainingStopped,
+} from './training-stops.js';
 
 export { CHECKPOINTED_STOPS, TrainingDiverged, TrainingStopped };
 
@@ -211,7 +217,7 @@ class PhaseLoop {
       pace.lastYieldAt = now;
       await nextMacrotask();
     }
-    return signal !== undefined && signal.aborted && !finishing(signal);
+    return stopping(signal);
   }
 
   /** The finished epoch's row; a loss that is no longer finite ends training. */
@@ -260,7 +266,7 @@ class PhaseLoop {
   /** Throws {@link TrainingStopped} if the signal was aborted, checkpointing first on a hand-off or pause. */
   private async stopIfAsked(batchesDone: number, rngState: RngState): Promise<void> {
     const { signal } = this.run;
-    if (!signal?.aborted || finishing(signal)) return;
+    if (!signal || !stopping(signal)) return;
     const reason = String(signal.reason);
     if (CHECKPOINTED_STOPS.has(reason) && this.checkpointedAt !== `${this.epochInPhase}/${batchesDone}`) {
       await this.checkpoint(batchesDone, rngState);

@@ -16,6 +16,9 @@ export const FINISHING_STOPS: ReadonlySet<string> = new Set(['prune']);
 export const finishing = (signal: AbortSignal | undefined) =>
   signal?.aborted === true && FINISHING_STOPS.has(String(signal.reason));
 
+/** Whether the signal asks training to stop at the batch it is at: aborted, for any reason but a finishing one. */
+export const stopping = (signal: AbortSignal | undefined) => signal?.aborted === true && !finishing(signal);
+
 /** Training stopped at a batch boundary because its signal was aborted; `reason` is the signal's reason. */
 export class TrainingStopped extends Error {
   constructor(readonly reason: string) {
