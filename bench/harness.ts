@@ -78,6 +78,8 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+export const median = (values: number[]) => percentile(values, 50);
+
 /** The API on a real port in this process, as `npm run start:api` builds it; closed with the run. */
 export async function listenApi(
   run: BenchRun,

@@ -11,7 +11,7 @@ import { ModelStore } from '../src/models/model-store.js';
 import { createRng, stratifiedSplit } from '../src/training/data.js';
 import { defaultCutLayer } from '../src/training/model.js';
 import { train } from '../src/training/train.js';
-import { percentile } from './harness.js';
+import { median } from './harness.js';
 
 export const SEED = 1;
 export const TENANT = 'default';
@@ -21,8 +21,6 @@ export const BASE = { epochs: BASE_EPOCHS, batchSize: 32, learningRate: 0.003 };
 /** The transfer job's settings, all given: left out, they are chosen at submission. */
 export const TRANSFER = { epochs: 20, batchSize: 32, learningRate: 1e-3 };
 export const HEAD = { hiddenUnits: [64], dropout: 0.2 };
-
-export const median = (values: number[]) => percentile(values, 50);
 
 /** A line of a table: its label, its value in one run, and the unit (default ms). */
 export type Line<T> = [string, (run: T) => number, string?];

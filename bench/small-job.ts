@@ -20,12 +20,11 @@ import type { JobRequest } from '../src/jobs/job-spec.js';
 import { ModelStore } from '../src/models/model-store.js';
 import { describeRedis } from '../src/redis.js';
 import { openStore } from '../src/store/open-store.js';
-import { listenApi, startBenchRun, startWorkerProcess, type BenchRun } from './harness.js';
+import { listenApi, median, startBenchRun, startWorkerProcess, type BenchRun } from './harness.js';
 import {
   baseRequest,
   digitsCsv,
   inProcessTransfer,
-  median,
   plainTransfer,
   table,
   TENANT,

@@ -12,13 +12,13 @@ import { adam } from '../src/training/adam.js';
 import { categoricalCrossentropy } from '../src/training/cross-entropy.js';
 import { train } from '../src/training/train.js';
 import { digits } from './digits.js';
+import { median } from './harness.js';
 import { runTorchScript, torchMissing } from './python-torch.js';
 
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 5);
 const BATCH = 32;
 /** Timed runs after the first, as a worker that has trained before runs: on both sides, their median counts. */
 const WARM_RUNS = 3;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const backend = await selectBackend((process.env.TFJS_BACKEND as 'auto' | undefined) ?? 'auto');
 const low = await digits((label) => Number(label) < 5);
