@@ -3,8 +3,9 @@
  * 1. Throughput, no worker running: BENCH_ROUNDS (default 3) rounds, each BENCH_JOBS (default 1000) POST /v1/jobs
  *    on a real port from autocannon in a thread of its own (BENCH_CLIENT=fetch: `fetch` in this process, as an
  *    application would), BENCH_CONCURRENCY (default 16) connections, then as many `queue.add` calls with the same
- *    payload and concurrency. The best round of each is compared, and every round's own ratio printed: on a shared
- *    machine, a round's neighbours are the fairest comparison.
+ *    payload and concurrency, and as many POSTs to a peer: a Fastify route with nothing registered that only calls
+ *    `queue.add` (bench/queue-peer.ts), the most any HTTP submission gets here. The best round of each is compared,
+ *    and every round's own ratios printed: on a shared machine, a round's neighbours are the fairest comparison.
  * 2. Submit-to-running latency with an idle worker process waiting: BENCH_LATENCY_JOBS (default 30) tiny jobs one
  *    at a time, from just before the POST until the job's event log says `running` (followed with XREAD BLOCK),
  *    each run to its end before the next; against `queue.add` to processor start of a plain in-process BullMQ
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { listenApi, percentile, startBenchRun, startWorkerProcess, tinyDigitsCsv } from './harness.js';
 import { load, pool } from './load.js';
+import { addRoute } from './queue-peer.js';
 import { newId } from '../src/ids.js';
 import { resolveJobSpec, type JobRequest } from '../src/jobs/job-spec.js';
 import {
@@ -51,7 +53,7 @@ const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const run = await startBenchRun(
   'queue',
   { TENANT_MAX_ACTIVE_JOBS: 2 * (ROUNDS * JOBS + WARMUP) + 100 },
-  (under) => [`${under}-raw`],
+  (under) => [`${under}-raw`, `${under}-route`],
 );
 const { config, prefix, admin, closers, cleanup } = run;
 const rawPrefix = `${prefix}-raw`;
@@ -92,8 +94,8 @@ try {
   };
   const body = JSON.stringify(request);
   const headers = { ...run.headers, 'content-type': 'application/json' };
-  const submit = async () => {
-    const response = await fetch(`${base}/v1/jobs`, { method: 'POST', headers, body });
+  const submit = async (url = `${base}/v1/jobs`) => {
+    const response = await fetch(url, { method: 'POST', headers, body });
     const text = await response.text();
     if (response.status !== 201) throw new Error(`POST /v1/jobs: ${response.status} ${text}`);
     return (JSON.parse(text) as { id: string }).id;
@@ -121,12 +123,23 @@ try {
     createdAt: new Date().toISOString(),
   });
   const rawAdd = () => rawQueue.add('train', payload(), { jobId: newId('job') });
+  // The peer: its own connection and queue, as the API has.
+  const routeConnection = createRedis(config, 'producer');
+  closers.push(async () => routeConnection.disconnect());
+  const routeQueue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
+    connection: routeConnection,
+    prefix: `${prefix}-route`,
+    defaultJobOptions: trainingJobOptions(config.JOB_ATTEMPTS, config.JOB_BACKOFF_MS),
+  });
+  closers.push(() => routeQueue.close());
+  const route = await addRoute(routeQueue, payload);
+  closers.push(route.close);
 
   // 1. Submission throughput, no worker anywhere: the jobs just queue.
-  const submitMany = async (n: number) => {
-    if (CLIENT === 'fetch') return n / (await pool(n, CONCURRENCY, async () => void (await submit())));
+  const submitMany = async (n: number, url = `${base}/v1/jobs`) => {
+    if (CLIENT === 'fetch') return n / (await pool(n, CONCURRENCY, async () => void (await submit(url))));
     const figures = await load({
-      url: `${base}/v1/jobs`,
+      url,
       headers,
       bodies: [body],
       connections: CONCURRENCY,
@@ -137,24 +150,32 @@ try {
   };
   const addMany = async (n: number) => n / (await pool(n, CONCURRENCY, async () => void (await rawAdd())));
   await submitMany(WARMUP);
+  await submitMany(WARMUP, route.url);
   await addMany(WARMUP);
-  const rounds: Array<{ api: number; raw: number }> = [];
+  const rounds: Array<Record<'api' | 'route' | 'raw', number>> = [];
   for (let round = 0; round < ROUNDS; round++)
-    rounds.push({ api: await submitMany(JOBS), raw: await addMany(JOBS) });
-  const best = (of: 'api' | 'raw') => Math.max(...rounds.map((r) => r[of]));
+    rounds.push({
+      api: await submitMany(JOBS),
+      route: await submitMany(JOBS, route.url),
+      raw: await addMany(JOBS),
+    });
+  const best = (of: 'api' | 'route' | 'raw') => Math.max(...rounds.map((r) => r[of]));
+  const ratios = (of: 'api' | 'route', to: 'route' | 'raw') =>
+    `${(best(of) / best(to)).toFixed(2)}× (best of each); per round ${rounds.map((r) => `${(r[of] / r[to]).toFixed(2)}×`).join(', ')}`;
   const client = CLIENT === 'fetch' ? 'fetch in this process' : 'autocannon in a thread';
   console.log(
     `\nsubmission throughput, ${ROUNDS} rounds of ${JOBS} jobs, ${CONCURRENCY} in flight, no worker running:`,
   );
-  const line = (label: string, of: 'api' | 'raw') =>
+  const line = (label: string, of: 'api' | 'route' | 'raw') =>
     console.log(
       `  ${label.padEnd(46)} ${best(of).toFixed(0).padStart(6)} jobs/s best; rounds ${rounds.map((r) => r[of].toFixed(0)).join(', ')}`,
     );
   line(`API: POST /v1/jobs (${client})`, 'api');
+  line('peer: Fastify route calling queue.add', 'route');
   line('baseline: raw queue.add', 'raw');
-  console.log(
-    `  API / baseline: ${(best('api') / best('raw')).toFixed(2)}× (best of each); per round ${rounds.map((r) => `${(r.api / r.raw).toFixed(2)}×`).join(', ')}`,
-  );
+  console.log(`  API / baseline: ${ratios('api', 'raw')}`);
+  console.log(`  peer / baseline: ${ratios('route', 'raw')}`);
+  console.log(`  API / peer: ${ratios('api', 'route')}`);
 
   // Phase 2 starts from empty queues.
   await apiQueue.obliterate({ force: true });
