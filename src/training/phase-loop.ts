@@ -9,7 +9,8 @@ import { shuffleInPlace, type Rng, type RngState, type Standardization } from '.
 import { withDisposal } from './disposal.js';
 import { earlyStoppingFor, type EarlyStopping } from './early-stopping.js';
 import { trainEpoch } from './epoch-steps.js';
-import { modelVariables, type DropoutSteps } from './model.js';
+import type { DropoutSteps } from './model.js';
+import { writePhaseCheckpoint } from './phase-checkpoint.js';
 import { progressOf, type EpochRow, type Phase, type Progress, type ProgressPlan } from './progress.js';
 import type { BatchSums, RowContext, TrainingTask } from './tasks.js';
 import {
@@ -275,35 +276,14 @@ class PhaseLoop {
   }
 
   /** Hands the checkpoint hook where training stands after `batchesDone` batches of the epoch under way. */
-  private async checkpoint(batchesDone: number, rngState: RngState): Promise<void> {
+  private async checkpoint(batchesDone: number, rng: RngState): Promise<void> {
     this.checkpointedAt = `${this.epochInPhase}/${batchesDone}`;
-    this.run.pace.lastCheckpointAt = Date.now();
-    const { hooks, history } = this.run;
-    if (!hooks.onCheckpoint) return;
-    const optimizerWeights = await this.opt.getWeights();
-    try {
-      await hooks.onCheckpoint({
-        state: {
-          phase: this.plan.phase,
-          phaseEpochsDone: this.epochInPhase,
-          phaseDone: this.phaseDone,
-          batchesDone,
-          partial: { ...this.partial },
-          rng: rngState,
-          dropoutSteps: this.run.dropoutSteps.value,
-          history: [...history],
-          restoredRow: this.run.restoredRow,
-          standardization: this.run.standardization,
-          pixels: this.run.pixels,
-          earlyStopping: this.stopper?.state() ?? null,
-        },
-        weights: modelVariables(this.run.model).map((v) => v.read()),
-        bestWeights: this.stopper?.bestWeights ?? null,
-        optimizer: optimizerWeights,
-      });
-    } finally {
-      // The iteration count is a new scalar; the moment estimates are the optimizer's own variables.
-      optimizerWeights[0]?.tensor.dispose();
-    }
+    await writePhaseCheckpoint(this.run, this.plan, this.opt, this.stopper, {
+      phaseEpochsDone: this.epochInPhase,
+      phaseDone: this.phaseDone,
+      batchesDone,
+      partial: this.partial,
+      rng,
+    });
   }
 }
