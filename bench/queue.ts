@@ -101,16 +101,21 @@ try {
     return (JSON.parse(text) as { id: string }).id;
   };
 
+  /** A queue under `under` with the API's job options, on a producer connection of its own, as the API has. */
+  const ownQueue = async (under: string) => {
+    const connection = createRedis(config, 'producer');
+    closers.push(async () => connection.disconnect());
+    await once(connection, 'ready');
+    const queue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
+      connection,
+      prefix: under,
+      defaultJobOptions: trainingJobOptions(config.JOB_ATTEMPTS, config.JOB_BACKOFF_MS),
+    });
+    closers.push(() => queue.close());
+    return { queue, connection };
+  };
   // The baseline queue: same Redis, its own prefix, the API's job options and the same payload.
-  const rawConnection = createRedis(config, 'producer');
-  closers.push(async () => rawConnection.disconnect());
-  await once(rawConnection, 'ready');
-  const rawQueue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
-    connection: rawConnection,
-    prefix: rawPrefix,
-    defaultJobOptions: trainingJobOptions(config.JOB_ATTEMPTS, config.JOB_BACKOFF_MS),
-  });
-  closers.push(() => rawQueue.close());
+  const { queue: rawQueue, connection: rawConnection } = await ownQueue(rawPrefix);
   // The API's queue, seen from here (its decorations live inside the app plugin's encapsulated context).
   const apiQueue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
     connection: rawConnection,
@@ -123,15 +128,8 @@ try {
     createdAt: new Date().toISOString(),
   });
   const rawAdd = () => rawQueue.add('train', payload(), { jobId: newId('job') });
-  // The peer: its own connection and queue, as the API has.
-  const routeConnection = createRedis(config, 'producer');
-  closers.push(async () => routeConnection.disconnect());
-  const routeQueue = new Queue<TrainingPayload, TrainingResultValue>(QUEUES.training, {
-    connection: routeConnection,
-    prefix: `${prefix}-route`,
-    defaultJobOptions: trainingJobOptions(config.JOB_ATTEMPTS, config.JOB_BACKOFF_MS),
-  });
-  closers.push(() => routeQueue.close());
+  // The peer, on a queue of its own.
+  const { queue: routeQueue } = await ownQueue(`${prefix}-route`);
   const route = await addRoute(routeQueue, payload);
   closers.push(route.close);
 
